@@ -1,0 +1,62 @@
+# One entry point for developers and CI. Every target sets itself up: a fresh clone needs only python3.12.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# python3.12 (the Lambda runtime): from PATH, or from pyenv when the shim is not active.
+PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+# sam build looks for python3.12 on PATH; the project venv provides it.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export AWS_DEFAULT_REGION ?= eu-west-1
+export SAM_CLI_TELEMETRY := 0
+export SAM_CLI_DISABLE_UPDATE_CHECK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help test lint typecheck unit sam-validate sam-build deploy-dev clean
+
+help:
+	@echo "make test     lint, type-check, unit + integration tests, sam validate --lint, sam build"
+	@echo "make demo     the whole service on this machine (see README)"
+	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found (it is the Lambda runtime; install it first)"; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found"; exit 1; }
+	$(PYTHON312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+sam-validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --template-file template.yaml
+
+sam-build: $(SAM_VENV)/.installed $(VENV)/.installed
+	$(SAM) build --template-file template.yaml --build-dir .aws-sam/build
+
+test: lint typecheck unit sam-validate sam-build
+
+deploy-dev: sam-build
+	$(SAM) deploy --config-env dev
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Shared code of the OutSmart ↔ Billit integration service (the common Lambda layer)."""

@@ -1,0 +1,47 @@
+"""The four kinds of failure the design distinguishes, so callers decide by kind, not by source.
+
+- ``BadInputError``: input from outside is invalid (answered with a 4xx, nothing stored);
+- ``UserFixableError``: data the tenant has to fix (sync-log error with the fix, not retried);
+- ``TransientError``: retry later with backoff (429, 5xx, timeouts, throttling);
+- ``AuthExpiredError``: the Billit connection must be re-authorised; syncs pause.
+
+``OutcomeUnknownError`` is the transient case where a non-idempotent call may or may not have
+taken effect: the caller must look the result up before trying again.
+
+Messages never contain tokens, secrets or full URLs with query strings.
+"""
+
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    BAD_INPUT = "bad_input"
+    USER_FIXABLE = "user_fixable"
+    TRANSIENT = "transient"
+    AUTH = "auth"
+
+
+class IntegrationError(Exception):
+    """Base of every error this service raises on purpose."""
+
+    kind: ErrorKind = ErrorKind.TRANSIENT
+
+
+class BadInputError(IntegrationError):
+    kind = ErrorKind.BAD_INPUT
+
+
+class UserFixableError(IntegrationError):
+    kind = ErrorKind.USER_FIXABLE
+
+
+class TransientError(IntegrationError):
+    kind = ErrorKind.TRANSIENT
+
+
+class OutcomeUnknownError(TransientError):
+    """A write was sent but its result was not received; look it up before retrying."""
+
+
+class AuthExpiredError(IntegrationError):
+    kind = ErrorKind.AUTH

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the Billit and OutSmart clients: retries and redaction."""
