@@ -33,7 +33,7 @@ def _request_handler(handle: Handler, hang_seconds: float) -> type[BaseHTTPReque
         def _dispatch(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            host = self.headers.get("Host") or f"{LOOPBACK}:{self.server.server_address[1]}"
+            host = self.headers.get("Host") or LOOPBACK
             request = httpx.Request(
                 self.command,
                 f"http://{host}{self.path}",

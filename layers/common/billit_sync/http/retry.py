@@ -99,11 +99,11 @@ class RetryingSender:
         while True:
             request = build()
             retry_after: float | None = None
+            response: httpx.Response | None = None
             try:
-                response = self.client.send(request)
+                answer = self.client.send(request)
             except NOT_SENT_ERRORS as exc:
                 reason = type(exc).__name__
-                response = None
             except MAYBE_SENT_ERRORS as exc:
                 if unsafe:
                     raise OutcomeUnknownError(
@@ -111,16 +111,16 @@ class RetryingSender:
                         f"({type(exc).__name__}); look the result up before retrying"
                     ) from None
                 reason = type(exc).__name__
-                response = None
             else:
-                retryable = response.status_code == 429 or (
-                    not unsafe and self.policy.retryable_response(response)
+                retryable = answer.status_code == 429 or (
+                    not unsafe and self.policy.retryable_response(answer)
                 )
                 if not retryable:
-                    return response
-                response.read()
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                reason = f"HTTP {response.status_code}"
+                    return answer
+                answer.read()
+                response = answer
+                retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+                reason = f"HTTP {answer.status_code}"
 
             attempt += 1
             delay = max(self.policy.backoff(attempt - 1, self.rng), retry_after or 0.0)
