@@ -1,0 +1,48 @@
+"""The function's configuration, read once from its environment by the handler, never by the domain.
+
+The SAM template sets these variables; the local stack and tests build ``RuntimeConfig`` directly.
+"""
+
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+
+class RuntimeConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    stage: str = Field(alias="STAGE")
+    integration_table: str = Field(alias="INTEGRATION_TABLE")
+    sync_log_table: str = Field(alias="SYNC_LOG_TABLE")
+    sync_log_retention_days: int = Field(90, alias="SYNC_LOG_RETENTION_DAYS", ge=1)
+    app_secret_name: str = Field(alias="APP_SECRET_NAME")
+    tenant_secret_prefix: str = Field(alias="TENANT_SECRET_PREFIX")
+    billit_environment: Literal["sandbox", "production"] = Field(alias="BILLIT_ENVIRONMENT")
+    billit_api_url: HttpUrl = Field(alias="BILLIT_API_URL")
+    billit_login_url: HttpUrl = Field(alias="BILLIT_LOGIN_URL")
+    outsmart_base_url: HttpUrl = Field(alias="OUTSMART_BASE_URL")
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
+    return_url_allow_list: tuple[str, ...] = Field((), alias="RETURN_URL_ALLOW_LIST")
+    export_queue_url: str | None = Field(None, alias="EXPORT_QUEUE_URL")
+    import_jobs_queue_url: str | None = Field(None, alias="IMPORT_JOBS_QUEUE_URL")
+    discovery_jobs_queue_url: str | None = Field(None, alias="DISCOVERY_JOBS_QUEUE_URL")
+    webhook_events_queue_url: str | None = Field(None, alias="WEBHOOK_EVENTS_QUEUE_URL")
+
+    @field_validator("return_url_allow_list", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(
+                origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()
+            )
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "RuntimeConfig":
+        return cls.model_validate(dict(environ))
