@@ -11,7 +11,7 @@ TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
 class CloudFormationLoader(yaml.SafeLoader):
-    """A SafeLoader that keeps ``!Ref X`` as ``{"Ref": "X"}`` and ``!Sub s`` as ``{"Fn::Sub": s}``."""
+    """Keeps ``!Ref X`` as ``{"Ref": "X"}`` and ``!Sub s`` as ``{"Fn::Sub": s}``."""
 
 
 def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     return {name: value}
 
 
-CloudFormationLoader.add_multi_constructor("!", _construct_tag)
+CloudFormationLoader.add_multi_constructor("!", _construct_tag)  # type: ignore[no-untyped-call]
 
 
 @cache
