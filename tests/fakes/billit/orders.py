@@ -1,0 +1,362 @@
+"""Invoices in the Billit fake: create (with Billit's totals and customer matching), look up,
+send, patch, delete, and the life after sending (delivery states, payment)."""
+
+import copy
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from tests.fakes.billit import invoicing
+from tests.fakes.billit.core import (
+    BillitCore,
+    Ctx,
+    empty,
+    json_object,
+    normalize_identifier,
+)
+from tests.fakes.billit.errors import ApiError, generic, json_response
+from tests.fakes.billit.state import (
+    DELIVERY_STATES,
+    ORDER_DETAIL_ONLY,
+    ORDER_SCHEMA,
+    PATCH_BOOLEANS,
+    PATCHABLE,
+    TRANSPORT_TYPES,
+    Company,
+)
+
+
+class OrderRoutes(BillitCore):
+    """Invoices: create, look up, send, patch, delete, and their life after sending."""
+
+    def _resolve_customer(
+        self, company: Company, body: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(existing party, None) or (None, fields of a party to create)."""
+        customer = body.get("Customer")
+        if not isinstance(customer, dict):
+            raise generic("Customer is required.")
+        party_id = customer.get("PartyID")
+        if party_id not in (None, 0):
+            if isinstance(party_id, bool) or not isinstance(party_id, int):
+                raise generic("Customer.PartyID must be an integer.")
+            party = company.parties.get(party_id)
+            if party is None:
+                raise generic(f"Customer with PartyID {party_id} does not exist.")
+            return party, None
+        match = invoicing.match_customer(company.parties.values(), customer)
+        if match is not None:
+            return match, None
+        return None, invoicing.new_customer_fields(customer)
+
+    def _order_number(self, company: Company, order: dict[str, Any]) -> str:
+        wanted = order.get("OrderNumber")
+        if wanted is not None:
+            if not isinstance(wanted, str) or not wanted.strip():
+                raise generic("OrderNumber must be a non-empty string.")
+            taken = any(
+                other["OrderNumber"] == wanted and other["OrderType"] == order["OrderType"]
+                for other in company.orders.values()
+            )
+            if taken:
+                raise generic(f"OrderNumber '{wanted}' already exists.")
+            return wanted
+        key = (order["OrderType"], order["OrderDate"][:4])
+        company.numbers[key] = company.numbers.get(key, 0) + 1
+        return f"{key[1]}-{company.numbers[key]:04d}"
+
+    def _validated_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The posted header fields, checked and normalized; raises before anything is stored."""
+        order = {key: value for key, value in body.items() if key in invoicing.ORDER_INPUT_FIELDS}
+        order.setdefault("OrderType", "Invoice")
+        order.setdefault("OrderDirection", "Income")
+        if order["OrderType"] not in invoicing.ORDER_TYPES:
+            raise generic(f"OrderType '{order['OrderType']}' is not valid.")
+        if order["OrderDirection"] not in invoicing.ORDER_DIRECTIONS:
+            raise generic(f"OrderDirection '{order['OrderDirection']}' is not valid.")
+        invoicing.normalize_dates(order, self._now_moment())
+        if order.get("Currency") is None:
+            order["Currency"] = "EUR"
+        return order
+
+    def _create_order(self, ctx: Ctx) -> httpx.Response:
+        company = ctx.the_company()
+        keys = self._idempotency_keys(ctx)
+        body = json_object(ctx.request)
+        order = self._validated_order(body)
+        ventilation = body.get("VentilationCode")
+        lines = invoicing.build_lines(
+            body.get("OrderLines"),
+            str(ventilation) if ventilation is not None else None,
+            company.products,
+        )
+        party, new_party = self._resolve_customer(company, body)
+        order_number = self._order_number(company, order)
+        # validated: from here on nothing fails
+        if new_party is not None:
+            party = self._insert_party(company, new_party)
+        assert party is not None
+        order_id = self._next_order_id
+        self._next_order_id += 1
+        for line in lines:
+            line["OrderLineID"] = self._next_line_id
+            self._next_line_id += 1
+        record = self._order_record(
+            company, order_id=order_id, number=order_number, order=order, party=party, lines=lines
+        )
+        company.orders[order_id] = record
+        company.idempotency_keys |= keys
+        self._emit(company, "Order", "I", order_id, self._order_row(record))
+        return httpx.Response(
+            200, content=str(order_id).encode(), headers={"Content-Type": "application/json"}
+        )
+
+    def _order_record(
+        self,
+        company: Company,
+        *,
+        order_id: int,
+        number: str,
+        order: dict[str, Any],
+        party: dict[str, Any],
+        lines: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        now = self._now()
+        totals = invoicing.totals(lines)
+        record: dict[str, Any] = {
+            "OrderID": order_id,
+            "CompanyID": company.party_id,
+            "OrderPDF": {"FileID": str(uuid.uuid4()), "FileName": f"{number}.pdf"},
+            "Attachments": order.pop("Attachments", None) or [],
+            "OrderNumber": number,
+            "CustomerID": party["PartyID"],
+            "CounterPartyID": party["PartyID"],
+            "Customer": copy.deepcopy(party),
+            "Supplier": {**company.summary(), "PartyType": "Supplier"},
+            "CounterParty": copy.deepcopy(party),
+            "OrderType": order.pop("OrderType"),
+            "OrderDirection": order.pop("OrderDirection"),
+            "Created": now,
+            "LastModified": now,
+            "OrderLines": lines,
+            "PaymentDiscountPercentage": Decimal("0.00"),
+            "PaymentDiscountAmount": Decimal("0.00"),
+            "VatGroups": invoicing.vat_groups(lines),
+            **totals,
+            "Tags": [],
+            "PaymentReference": invoicing.structured_reference(order_id),
+            "Paid": False,
+            "PaidDate": None,
+            "ExternalProviderReferences": [],
+            "IsSent": False,
+            "Invoiced": False,
+            "CustomFields": {},
+            "RemindersSent": 0,
+            "ToPay": totals["TotalIncl"],
+            "OrderStatus": "ToSend",
+            "ApprovalStatus": None,
+            "AccountCode": None,
+            "Overdue": False,
+            "FXRateToForeign": Decimal("1.00000"),
+            "ExportedToConnector": False,
+            "AccountantVerificationNeeded": False,
+            "CurrentDocumentDeliveryDetails": None,
+            "Messages": [],
+        }
+        record.update({key: value for key, value in order.items() if value is not None})
+        for name in ("ExternalProviderID", "Reference", "OrderTitle", "ExpiryDate", "OrderDate"):
+            record.setdefault(name, None)
+        return record
+
+    @staticmethod
+    def _order_row(order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: copy.deepcopy(value)
+            for key, value in order.items()
+            if key not in ORDER_DETAIL_ONLY
+        }
+
+    def _list_orders(self, ctx: Ctx) -> httpx.Response:
+        orders = list(ctx.the_company().orders.values())
+        return self._page(ctx, orders, ORDER_SCHEMA, row=self._order_row)
+
+    def _get_order(self, ctx: Ctx) -> httpx.Response:
+        return json_response(200, self._owned(ctx, "orders", "Order", ctx.id))
+
+    def _send_orders(self, ctx: Ctx) -> httpx.Response:
+        company = ctx.the_company()
+        keys = self._idempotency_keys(ctx)
+        body = {key.lower(): value for key, value in json_object(ctx.request).items()}
+        wanted = body.get("transporttype")
+        transport = next(
+            (name for name in TRANSPORT_TYPES if str(wanted).lower() == name.lower()), None
+        )
+        if transport is None:
+            raise generic(f"TransportType '{wanted}' is not supported.")
+        order_ids = body.get("orderids")
+        if (
+            not isinstance(order_ids, list)
+            or not order_ids
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in order_ids)
+        ):
+            raise generic("OrderIDs must be a non-empty list of order ids.")
+        orders = [self._owned(ctx, "orders", "Order", order_id) for order_id in order_ids]
+        strict = ctx.request.headers.get("StrictTransportType", "").lower() == "true"
+        plan = [(order, self._transport_for(order, transport, strict)) for order in orders]
+        for order, chosen in plan:
+            self._mark_sent(company, order, chosen)
+        company.idempotency_keys |= keys
+        return empty()
+
+    def _transport_for(self, order: dict[str, Any], transport: str, strict: bool) -> str:
+        """Peppol falls back to e-mail for a customer not on Peppol, unless strict."""
+        party = order["CounterParty"]
+        if transport != "Peppol" or self._registered_on_peppol(party):
+            return transport
+        if not strict and party.get("Email"):
+            return "SMTP"
+        raise ApiError(
+            400,
+            "TheCustomerDoesNotSupportPeppolForType_0",
+            f"The customer does not support Peppol for type {order['OrderType']}.",
+        )
+
+    def _mark_sent(self, company: Company, order: dict[str, Any], transport: str) -> None:
+        party = order["CounterParty"]
+        if transport == "Peppol":
+            destination = party.get("PeppolIdentifier") or "9925:" + normalize_identifier(
+                str(party.get("VATNumber") or "")
+            )
+        else:
+            destination = str(party.get("Email") or party.get("Name") or "")
+        now = self._now()
+        message: dict[str, Any] = {
+            "FileID": str(uuid.uuid4()),
+            "CreationDate": now,
+            "TransportType": transport,
+            "Success": True,
+            "Trials": 1,
+            "Destination": destination,
+            "MessageDirection": "Outgoing",
+            "Description": None,
+        }
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        order["Messages"].append(message)
+        company.outgoing[order["OrderID"]] = (message_id, message)
+        order["IsSent"] = True
+        order["CurrentDocumentDeliveryDetails"] = {
+            "DocumentDeliveryDate": now,
+            "DocumentDeliveryInfo": "Sent",
+            "IsDocumentDelivered": False,
+            "DocumentDeliveryStatus": "Pending",
+        }
+        self._touch(order)
+        self._emit(company, "Order", "U", order["OrderID"], self._order_row(order))
+        created = {key: message[key] for key in ("CreationDate", "TransportType", "Destination")}
+        detail = {"OrderID": order["OrderID"], **created, "Trials": 0}
+        self._emit(
+            company,
+            "Message",
+            "I",
+            message_id,
+            {
+                "OrderMessage": {**detail, "MessageDirection": "Outgoing"},
+                "AdditionalMessageInformation": {},
+            },
+        )
+        self._emit_message_state(company, order, "Sent", None)
+
+    def _emit_message_state(
+        self, company: Company, order: dict[str, Any], state: str, reason: str | None
+    ) -> None:
+        message_id, message = company.outgoing[order["OrderID"]]
+        detail = {
+            "OrderMessage": {"OrderID": order["OrderID"], **copy.deepcopy(message)},
+            "AdditionalMessageInformation": {
+                "EInvoiceFlowState": state,
+                "AdditionalFlowStateInformation": reason,
+            },
+        }
+        self._emit(company, "Message", "U", message_id, detail)
+
+    def _patch_order(self, ctx: Ctx) -> httpx.Response:
+        company = ctx.the_company()
+        order = self._owned(ctx, "orders", "Order", ctx.id)
+        changes = json_object(ctx.request)
+        if not changes:
+            raise generic("Nothing to patch.")
+        for name, value in changes.items():
+            if name not in PATCHABLE:
+                raise generic(f"The property '{name}' cannot be patched.")
+            if name in PATCH_BOOLEANS and not isinstance(value, bool):
+                raise generic(f"The property '{name}' must be true or false.")
+            if name not in PATCH_BOOLEANS and value is not None and not isinstance(value, str):
+                raise generic(f"The property '{name}' must be a string.")
+        if changes.get("PaidDate") is not None:
+            changes["PaidDate"] = invoicing.format_timestamp(
+                invoicing.parse_date(changes["PaidDate"], "PaidDate")
+            )
+        if changes.get("Paid") is True and not changes.get("PaidDate") and not order["PaidDate"]:
+            changes["PaidDate"] = self._today()
+        if changes.get("Paid") is False and "PaidDate" not in changes:
+            changes["PaidDate"] = None
+        order.update(changes)
+        self._touch(order)
+        self._emit(company, "Order", "U", order["OrderID"], self._order_row(order))
+        return empty()
+
+    def _delete_order(self, ctx: Ctx) -> httpx.Response:
+        company = ctx.the_company()
+        order = self._owned(ctx, "orders", "Order", ctx.id)
+        if order["IsSent"]:
+            raise generic("The order has been sent and can no longer be deleted.")
+        del company.orders[order["OrderID"]]
+        return json_response(200, True)  # Billit answers a bare `true`; no webhook fires
+
+    def set_delivery_state(
+        self, company_id: int, order_id: int, state: str, reason: str | None = None
+    ) -> None:
+        """Peppol feedback on a sent invoice; an unsent one is first sent over Peppol, as
+        Billit's daily auto-send would."""
+        if state not in DELIVERY_STATES:
+            raise ValueError(f"state must be one of {', '.join(DELIVERY_STATES)}")
+        with self._lock:
+            company = self._company(company_id)
+            order = company.orders[order_id]
+            if order_id not in company.outgoing:
+                self._mark_sent(company, order, "Peppol")
+                if state == "Sent":
+                    return
+            _, message = company.outgoing[order_id]
+            message["Success"] = state != "Refused"
+            message["Description"] = reason
+            delivered = state in {"Accepted", "Delivered", "Refused"}
+            details: dict[str, Any] = {
+                "DocumentDeliveryDate": self._now(),
+                "DocumentDeliveryInfo": reason or state,
+                "IsDocumentDelivered": delivered,
+                "DocumentDeliveryStatus": "Pending" if not delivered else state,
+            }
+            if state == "Accepted":
+                details["DocumentDeliveryStatus"] = "Delivered"
+            if state == "Refused":
+                details["DocumentRefusedInfo"] = reason
+            order["CurrentDocumentDeliveryDetails"] = details
+            self._touch(order)
+            self._emit_message_state(company, order, state, reason)
+
+    def mark_paid(self, company_id: int, order_id: int, paid_date: str | None = None) -> None:
+        with self._lock:
+            company = self._company(company_id)
+            order = company.orders[order_id]
+            order["Paid"] = True
+            order["PaidDate"] = (
+                invoicing.format_timestamp(invoicing.parse_date(paid_date, "PaidDate"))
+                if paid_date is not None
+                else self._today()
+            )
+            self._touch(order)
+            self._emit(company, "Order", "U", order_id, self._order_row(order))
