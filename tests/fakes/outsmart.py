@@ -290,8 +290,9 @@ class OutSmartTenant:
                     order[key] = _text(value)
                 else:
                     order[key] = copy.deepcopy(value)
-            for key in ("Name", "DebtorNr", "Street", "StreetNo", "Email", "ZIP", "City"):
-                order.setdefault(f"Customer{key}Invoice", order.get(f"Customer{key}", ""))
+            for key in [k for k in order if k.startswith("Customer") and "Invoice" not in k]:
+                # The invoice customer is the work customer unless given separately.
+                order.setdefault(f"{key}Invoice", order[key])
             default_period = {"BeginTime": "08:00", "EndTime": "10:30"}
             periods = fields.get("Workperiods", [default_period])
             order["Workperiods"] = [self._work_period(p, work_date) for p in periods]
@@ -301,7 +302,7 @@ class OutSmartTenant:
 
     def _customer_fields(self, debtor_number: str) -> dict[str, str]:
         relation = self.relations.get(debtor_number, {})
-        work = {
+        return {
             "CustomerName": _text(relation.get("name")),
             "CustomerDebtorNr": debtor_number,
             "CustomerStreet": _text(relation.get("street")),
@@ -313,7 +314,6 @@ class OutSmartTenant:
             "CustomerPhone": _text(relation.get("phone_number")),
             "CustomerRemark": _text(relation.get("remark")),
         }
-        return work | {f"{key}Invoice": value for key, value in work.items()}
 
     def _work_period(self, given: dict[str, Any], work_date: str) -> dict[str, str]:
         period = {
