@@ -1,0 +1,150 @@
+"""Every DynamoDB key format of the service, in one place.
+
+Layout of the integration table (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on index ``gsi1``):
+
+=====================  ===========================================  ==========================
+what                   pk                                           sk
+=====================  ===========================================  ==========================
+tenant profile         ``TENANT#{t}``                               ``PROFILE``
+Billit connection      ``TENANT#{t}``                               ``CONNECTION``
+settings               ``TENANT#{t}``                               ``SETTINGS``
+import watermark       ``TENANT#{t}``                               ``WATERMARK#{party}#{entity}``
+lease / lock           ``TENANT#{t}``                               ``LEASE#{name}``
+webhook delivery       ``TENANT#{t}``                               ``DELIVERY#{sha256(key)}``
+id mapping             ``TENANT#{t}#COMPANY#{party}#MAP#{entity}``  ``BILLIT#{id}`` and
+                                                                    ``OUTSMART#{key}``
+export ledger          ``TENANT#{t}#LEDGER``                        ``ROW#{row id}``
+OAuth state            ``OAUTH_STATE#{sha256(state)}``              ``OAUTH_STATE``
+=====================  ===========================================  ==========================
+
+GSI ``gsi1`` (sparse):
+
+- connection: ``gsi1pk = CONNECTION#{status}`` (only while connected or auth expired),
+  ``gsi1sk = TENANT#{t}``: lists the tenants to sync without a scan;
+- export ledger: ``gsi1pk = TENANT#{t}#ORDER#{billit order id}``, ``gsi1sk = ROW#{row id}``
+  once an invoice exists: webhooks find the work order of a Billit order.
+
+Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by time).
+
+Every key except the OAuth state starts with the validated tenant id. Components in the
+middle of a key may not contain ``#`` (so one key can never be read as another); the last
+component may, since nothing follows it.
+"""
+
+import hashlib
+import re
+
+from billit_sync.tenancy import validate_tenant_id
+
+SEPARATOR = "#"
+MAX_COMPONENT_LENGTH = 256
+_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+class InvalidKeyComponentError(ValueError):
+    """A value cannot be part of a key (empty, too long, or a ``#`` in the middle)."""
+
+
+def middle(value: str, what: str) -> str:
+    """A key component followed by others: non-empty, bounded, no separator."""
+    if not value or len(value) > MAX_COMPONENT_LENGTH or SEPARATOR in value:
+        raise InvalidKeyComponentError(f"{what} must be 1-{MAX_COMPONENT_LENGTH} chars without '#'")
+    return value
+
+
+def last(value: str, what: str) -> str:
+    """The final key component: non-empty and bounded (DynamoDB sort keys are <= 1 KiB)."""
+    if not value or len(value) > MAX_COMPONENT_LENGTH:
+        raise InvalidKeyComponentError(f"{what} must be 1-{MAX_COMPONENT_LENGTH} characters")
+    return value
+
+
+def name(value: str, what: str) -> str:
+    """Internal names (lease names, entity kinds): lower-case, short, predictable."""
+    if not _NAME_PATTERN.fullmatch(value):
+        raise InvalidKeyComponentError(f"{what} must match {_NAME_PATTERN.pattern}")
+    return value
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{validate_tenant_id(tenant_id)}"
+
+
+PROFILE_SK = "PROFILE"
+CONNECTION_SK = "CONNECTION"
+SETTINGS_SK = "SETTINGS"
+
+
+def connection_gsi1pk(status: str) -> str:
+    return f"CONNECTION#{status}"
+
+
+def connection_gsi1sk(tenant_id: str) -> str:
+    return tenant_pk(tenant_id)
+
+
+def tenant_id_from_connection_gsi1sk(value: str) -> str:
+    prefix = "TENANT#"
+    if not value.startswith(prefix):
+        raise InvalidKeyComponentError("not a connection index key")
+    return validate_tenant_id(value.removeprefix(prefix))
+
+
+def watermark_sk(party_id: str, entity: str) -> str:
+    return f"WATERMARK#{middle(party_id, 'party id')}#{name(entity, 'entity')}"
+
+
+def lease_sk(lease_name: str) -> str:
+    return f"LEASE#{name(lease_name, 'lease name')}"
+
+
+def delivery_sk(delivery_key: str) -> str:
+    """Hashed: delivery keys come from outside and may be long."""
+    return f"DELIVERY#{sha256_hex(last(delivery_key, 'delivery key'))}"
+
+
+def mapping_pk(tenant_id: str, party_id: str, entity: str) -> str:
+    company = middle(party_id, "party id")
+    return f"{tenant_pk(tenant_id)}#COMPANY#{company}#MAP#{name(entity, 'entity')}"
+
+
+MAPPING_BILLIT_PREFIX = "BILLIT#"
+MAPPING_OUTSMART_PREFIX = "OUTSMART#"
+
+
+def mapping_billit_sk(billit_id: str) -> str:
+    return MAPPING_BILLIT_PREFIX + last(billit_id, "billit id")
+
+
+def mapping_outsmart_sk(outsmart_key: str) -> str:
+    return MAPPING_OUTSMART_PREFIX + last(outsmart_key, "outsmart key")
+
+
+def ledger_pk(tenant_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#LEDGER"
+
+
+def ledger_sk(row_id: str) -> str:
+    return "ROW#" + last(row_id, "work order row id")
+
+
+def ledger_order_gsi1pk(tenant_id: str, order_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#ORDER#{last(order_id, 'order id')}"
+
+
+def oauth_state_pk(state: str) -> str:
+    """Only a hash of the state is stored: the table never holds a usable state value."""
+    return f"OAUTH_STATE#{sha256_hex(state)}"
+
+
+OAUTH_STATE_SK = "OAUTH_STATE"
+
+SYNC_LOG_SK_PREFIX = "LOG#"
+
+
+def sync_log_sk(entry_id: str) -> str:
+    return SYNC_LOG_SK_PREFIX + last(entry_id, "entry id")

@@ -1,0 +1,442 @@
+"""The export ledger: one item per (tenant, OutSmart work order row), so that every completed
+work order becomes exactly one Billit invoice whatever crashes or duplicate triggers happen.
+
+States: ``pending`` → ``created`` (Billit order id known) → ``sent`` → ``handled``, or
+``failed`` from any of the first three. A worker *claims* an entry (a lease with an owner and
+a deadline) before working on it; every later step is a conditional write that requires the
+worker to still own the lease and the entry to be in the state the step follows. A step that
+loses a race raises ``LedgerConflictError`` with the entry as it really is, never overwrites.
+
+The Billit idempotency key is derived from (tenant, row, attempt): a redelivered message
+reuses it, so Billit answers with the same invoice; only ``reset_for_retry`` of an entry that
+failed before an invoice existed starts a new attempt with a new key.
+"""
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+from mypy_boto3_dynamodb.service_resource import Table
+from pydantic import BaseModel, ConfigDict
+
+from billit_sync.errors import IntegrationError
+from billit_sync.store import keys
+from billit_sync.store.aws_errors import (
+    is_conditional_check_failed,
+    old_item_of,
+    translate_aws_errors,
+)
+from billit_sync.store.clock import Clock, from_epoch, from_iso, to_epoch, to_iso
+from billit_sync.store.dynamo import Item, Sleep, batch_get, decode_wire_item, query_all
+from billit_sync.tenancy import validate_tenant_id
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e7f-0a1b2c3d4e5f")
+
+
+class LedgerState(StrEnum):
+    PENDING = "pending"
+    CREATED = "created"
+    SENT = "sent"
+    HANDLED = "handled"
+    FAILED = "failed"
+
+
+IN_FLIGHT_STATES = (LedgerState.PENDING, LedgerState.CREATED, LedgerState.SENT)
+
+
+def idempotency_key_for(tenant_id: str, row_id: str, attempt: int) -> str:
+    """Deterministic per (tenant, work order row, attempt): same inputs, same Billit key."""
+    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{tenant_id}\n{row_id}\n{attempt}"))
+
+
+class LedgerEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    row_id: str
+    workorder_no: str | None = None
+    state: LedgerState
+    attempt: int
+    idempotency_key: str
+    order_id: str | None = None
+    order_number: str | None = None
+    invoice_status: str | None = None
+    invoice_status_detail: str | None = None
+    invoice_status_at: datetime | None = None
+    failure_kind: str | None = None
+    failure_reason: str | None = None
+    failed_from: LedgerState | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def lease_is_live(self, now: datetime) -> bool:
+        return self.lease_expires_at is not None and self.lease_expires_at > now
+
+
+class LedgerConflictError(IntegrationError):
+    """A ledger step lost a race or does not follow from the entry's state.
+
+    ``actual`` is the entry as stored when the step was refused (None: there is none).
+    """
+
+    def __init__(self, operation: str, row_id: str, expected: str, actual: LedgerEntry | None):
+        found = "no entry" if actual is None else f"state {actual.state.value}"
+        if actual is not None and actual.lease_owner:
+            found += " (leased)"
+        super().__init__(f"ledger {operation} for row {row_id}: expected {expected}, found {found}")
+        self.operation = operation
+        self.row_id = row_id
+        self.expected = expected
+        self.actual = actual
+
+
+class ExportLedger:
+    def __init__(self, table: Table, clock: Clock, sleep: Sleep = time.sleep) -> None:
+        self._table = table
+        self._clock = clock
+        self._sleep = sleep
+
+    # ------------------------------------------------------------------- claims
+    def claim(
+        self, tenant_id: str, row_id: str, workorder_no: str, owner: str, lease_seconds: int
+    ) -> LedgerEntry:
+        """Take the work order for ``lease_seconds``: creates a pending entry, or takes an
+        in-flight one whose lease expired (or is already the caller's).
+
+        Refuses (``LedgerConflictError``) a handled entry, a failed one that was not reset,
+        and one another owner holds a live lease on.
+        """
+        validate_tenant_id(tenant_id)
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        now = self._clock()
+        values = {
+            ":tenant": tenant_id,
+            ":row": row_id,
+            ":wo": workorder_no,
+            ":owner": _owner(owner),
+            ":lease_until": to_epoch(now + timedelta(seconds=lease_seconds)),
+            ":now": to_iso(now),
+            ":now_epoch": to_epoch(now),
+            ":pending": LedgerState.PENDING.value,
+            ":created": LedgerState.CREATED.value,
+            ":sent": LedgerState.SENT.value,
+            ":one": 1,
+            ":key": idempotency_key_for(tenant_id, row_id, 1),
+        }
+        return self._update(
+            "claim",
+            tenant_id,
+            row_id,
+            expected="no entry, or pending/created/sent without a live lease of another owner",
+            update=(
+                "SET tenant_id = :tenant, row_id = :row, workorder_no = :wo, "
+                "lease_owner = :owner, lease_expires_at = :lease_until, updated_at = :now, "
+                "#state = if_not_exists(#state, :pending), attempt = if_not_exists(attempt, :one), "
+                "idempotency_key = if_not_exists(idempotency_key, :key), "
+                "created_at = if_not_exists(created_at, :now)"
+            ),
+            condition=(
+                "attribute_not_exists(pk) OR (#state IN (:pending, :created, :sent) AND "
+                "(attribute_not_exists(lease_owner) OR lease_owner = :owner "
+                "OR lease_expires_at <= :now_epoch))"
+            ),
+            values=values,
+        )
+
+    def release(self, tenant_id: str, row_id: str, owner: str) -> LedgerEntry:
+        """Give the lease up (e.g. after a transient failure) so a redelivery can claim it."""
+        return self._update(
+            "release",
+            tenant_id,
+            row_id,
+            expected=f"lease owned by {owner}",
+            update="SET updated_at = :now REMOVE lease_owner, lease_expires_at",
+            condition="lease_owner = :owner",
+            values={":owner": _owner(owner), ":now": to_iso(self._clock())},
+        )
+
+    # -------------------------------------------------------------------- steps
+    def record_created(
+        self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None
+    ) -> LedgerEntry:
+        """The Billit invoice exists. Repeating it with the same order id is harmless."""
+        values: dict[str, Any] = {
+            ":owner": _owner(owner),
+            ":pending": LedgerState.PENDING.value,
+            ":created": LedgerState.CREATED.value,
+            ":order": keys.last(order_id, "order id"),
+            ":gpk": keys.ledger_order_gsi1pk(tenant_id, order_id),
+            ":gsk": keys.ledger_sk(row_id),
+            ":now": to_iso(self._clock()),
+        }
+        update = (
+            "SET #state = :created, order_id = :order, gsi1pk = :gpk, gsi1sk = :gsk, "
+            "updated_at = :now"
+        )
+        if order_number is not None:
+            values[":number"] = order_number
+            update += ", order_number = :number"
+        return self._update(
+            "record_created",
+            tenant_id,
+            row_id,
+            expected="pending (or created with the same order) under the caller's lease",
+            update=update,
+            condition=(
+                "lease_owner = :owner AND "
+                "(#state = :pending OR (#state = :created AND order_id = :order))"
+            ),
+            values=values,
+        )
+
+    def record_sent(self, tenant_id: str, row_id: str, *, owner: str) -> LedgerEntry:
+        """The invoice went out by Peppol / e-mail."""
+        return self._update(
+            "record_sent",
+            tenant_id,
+            row_id,
+            expected="created or sent under the caller's lease",
+            update="SET #state = :sent, sent_at = :now, updated_at = :now",
+            condition="lease_owner = :owner AND #state IN (:created, :sent)",
+            values={
+                ":owner": _owner(owner),
+                ":created": LedgerState.CREATED.value,
+                ":sent": LedgerState.SENT.value,
+                ":now": to_iso(self._clock()),
+            },
+        )
+
+    def record_handled(self, tenant_id: str, row_id: str, *, owner: str) -> LedgerEntry:
+        """The work order is Handled in OutSmart: done for good; the lease is dropped."""
+        return self._update(
+            "record_handled",
+            tenant_id,
+            row_id,
+            expected="created or sent under the caller's lease",
+            update=(
+                "SET #state = :handled, handled_at = :now, updated_at = :now "
+                "REMOVE lease_owner, lease_expires_at"
+            ),
+            condition="lease_owner = :owner AND #state IN (:created, :sent)",
+            values={
+                ":owner": _owner(owner),
+                ":created": LedgerState.CREATED.value,
+                ":sent": LedgerState.SENT.value,
+                ":handled": LedgerState.HANDLED.value,
+                ":now": to_iso(self._clock()),
+            },
+        )
+
+    def record_failed(
+        self, tenant_id: str, row_id: str, *, owner: str, kind: str, reason: str
+    ) -> LedgerEntry:
+        """A problem the user has to fix: no retries until ``reset_for_retry``.
+
+        Remembers the state it failed in, so a retry resumes after an existing invoice
+        instead of creating a second one.
+        """
+        return self._update(
+            "record_failed",
+            tenant_id,
+            row_id,
+            expected="pending, created or sent under the caller's lease",
+            update=(
+                "SET failed_from = #state, #state = :failed, failure_kind = :kind, "
+                "failure_reason = :reason, failed_at = :now, updated_at = :now "
+                "REMOVE lease_owner, lease_expires_at"
+            ),
+            condition="lease_owner = :owner AND #state IN (:pending, :created, :sent)",
+            values={
+                ":owner": _owner(owner),
+                ":pending": LedgerState.PENDING.value,
+                ":created": LedgerState.CREATED.value,
+                ":sent": LedgerState.SENT.value,
+                ":failed": LedgerState.FAILED.value,
+                ":kind": kind,
+                ":reason": reason,
+                ":now": to_iso(self._clock()),
+            },
+        )
+
+    def reset_for_retry(self, tenant_id: str, row_id: str) -> LedgerEntry:
+        """Failed → back where it failed, so the user's Sync button can retry it.
+
+        Failed before an invoice existed: ``pending`` with ``attempt + 1`` and a new
+        idempotency key (Billit would otherwise repeat its earlier answer). Failed after the
+        invoice was created or sent: back to that state, same attempt and key, never a
+        second invoice.
+        """
+        current = self.get(tenant_id, row_id)
+        if current is None or current.state is not LedgerState.FAILED:
+            raise LedgerConflictError("reset_for_retry", row_id, "state failed", current)
+        resume = current.failed_from or LedgerState.PENDING
+        if current.order_id is not None and resume is LedgerState.PENDING:
+            resume = LedgerState.CREATED
+        values: dict[str, Any] = {
+            ":failed": LedgerState.FAILED.value,
+            ":attempt": current.attempt,
+            ":resume": resume.value,
+            ":now": to_iso(self._clock()),
+        }
+        update = "SET #state = :resume, updated_at = :now"
+        if resume is LedgerState.PENDING:
+            values[":next"] = current.attempt + 1
+            values[":key"] = idempotency_key_for(tenant_id, row_id, current.attempt + 1)
+            update += ", attempt = :next, idempotency_key = :key"
+        update += " REMOVE failure_kind, failure_reason, failed_from, failed_at"
+        return self._update(
+            "reset_for_retry",
+            tenant_id,
+            row_id,
+            expected=f"state failed at attempt {current.attempt}",
+            update=update,
+            condition="#state = :failed AND attempt = :attempt",
+            values=values,
+        )
+
+    def update_invoice_status(
+        self, tenant_id: str, row_id: str, status: str, detail: str | None = None
+    ) -> LedgerEntry:
+        """What Billit reported about the invoice (sent, delivered, refused, paid…)."""
+        values: dict[str, Any] = {":status": status, ":now": to_iso(self._clock())}
+        update = "SET invoice_status = :status, invoice_status_at = :now, updated_at = :now"
+        if detail is None:
+            update += " REMOVE invoice_status_detail"
+        else:
+            values[":detail"] = detail
+            update = update.replace("SET ", "SET invoice_status_detail = :detail, ", 1)
+        return self._update(
+            "update_invoice_status",
+            tenant_id,
+            row_id,
+            expected="an entry with a Billit order",
+            update=update,
+            condition="attribute_exists(order_id)",
+            values=values,
+        )
+
+    # -------------------------------------------------------------------- reads
+    def get(self, tenant_id: str, row_id: str) -> LedgerEntry | None:
+        with translate_aws_errors("ExportLedger.get"):
+            response = self._table.get_item(Key=self._key(tenant_id, row_id), ConsistentRead=True)
+        item = response.get("Item")
+        return _entry(item) if item else None
+
+    def get_many(self, tenant_id: str, row_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """The entries that exist among ``row_ids``, by row id (discovery checks many)."""
+        wanted = [self._key(tenant_id, row_id) for row_id in row_ids]
+        items = batch_get(self._table, "ExportLedger.get_many", wanted, sleep=self._sleep)
+        return {str(item["row_id"]): _entry(item) for item in items}
+
+    def find_by_order_id(self, tenant_id: str, order_id: str) -> LedgerEntry | None:
+        """The entry of the work order a Billit order was created for (webhooks).
+
+        The index is eventually consistent, so the entry is then read by its key.
+        """
+        items = query_all(
+            self._table,
+            "ExportLedger.find_by_order_id",
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :gpk",
+            ExpressionAttributeValues={":gpk": keys.ledger_order_gsi1pk(tenant_id, order_id)},
+        )
+        for item in items:
+            entry = self.get(tenant_id, str(item["row_id"]))
+            if entry is not None and entry.order_id == order_id:
+                return entry
+        return None
+
+    def list_failed(self, tenant_id: str) -> Iterator[LedgerEntry]:
+        """Failed entries of one tenant (retry-all). Reads the tenant's ledger partition
+        with a filter: a user-triggered, occasional operation."""
+        items = query_all(
+            self._table,
+            "ExportLedger.list_failed",
+            KeyConditionExpression="pk = :pk",
+            FilterExpression=Attr("state").eq(LedgerState.FAILED.value),
+            ExpressionAttributeValues={":pk": keys.ledger_pk(tenant_id)},
+        )
+        for item in items:
+            yield _entry(item)
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _key(tenant_id: str, row_id: str) -> dict[str, str]:
+        return {"pk": keys.ledger_pk(tenant_id), "sk": keys.ledger_sk(row_id)}
+
+    def _update(
+        self,
+        operation: str,
+        tenant_id: str,
+        row_id: str,
+        *,
+        expected: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+    ) -> LedgerEntry:
+        request: dict[str, Any] = {
+            "Key": self._key(tenant_id, row_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if "#state" in update + condition:  # DynamoDB refuses unused names
+            request["ExpressionAttributeNames"] = {"#state": "state"}
+        try:
+            with translate_aws_errors(f"ExportLedger.{operation}"):
+                response = self._table.update_item(**request)
+        except ClientError as error:
+            if not is_conditional_check_failed(error):
+                raise
+            old = old_item_of(error)
+            actual = _entry(decode_wire_item(old)) if old else None
+            raise LedgerConflictError(operation, row_id, expected, actual) from None
+        return _entry(response["Attributes"])
+
+
+def _owner(owner: str) -> str:
+    if not owner or len(owner) > 200:
+        raise ValueError("lease owner must be 1-200 characters")
+    return owner
+
+
+def _optional_str(item: Item, name: str) -> str | None:
+    value = item.get(name)
+    return None if value is None else str(value)
+
+
+def _entry(item: Item) -> LedgerEntry:
+    lease_until = item.get("lease_expires_at")
+    status_at = item.get("invoice_status_at")
+    failed_from = item.get("failed_from")
+    return LedgerEntry(
+        tenant_id=str(item["tenant_id"]),
+        row_id=str(item["row_id"]),
+        workorder_no=_optional_str(item, "workorder_no"),
+        state=LedgerState(str(item["state"])),
+        attempt=int(item["attempt"]),
+        idempotency_key=str(item["idempotency_key"]),
+        order_id=_optional_str(item, "order_id"),
+        order_number=_optional_str(item, "order_number"),
+        invoice_status=_optional_str(item, "invoice_status"),
+        invoice_status_detail=_optional_str(item, "invoice_status_detail"),
+        invoice_status_at=from_iso(str(status_at)) if status_at else None,
+        failure_kind=_optional_str(item, "failure_kind"),
+        failure_reason=_optional_str(item, "failure_reason"),
+        failed_from=LedgerState(str(failed_from)) if failed_from else None,
+        lease_owner=_optional_str(item, "lease_owner"),
+        lease_expires_at=from_epoch(lease_until) if lease_until is not None else None,
+        created_at=from_iso(str(item["created_at"])),
+        updated_at=from_iso(str(item["updated_at"])),
+    )

@@ -1,0 +1,193 @@
+"""Which Billit record is which OutSmart record, per tenant *and* connected Billit company.
+
+Each mapping is stored twice in the same partition — under ``BILLIT#{id}`` and under
+``OUTSMART#{key}`` — so both directions are one strongly consistent read. The partition key
+contains the Billit company's PartyID, so after a reconnect to another Billit company none of
+the old mappings can be found. Imports write thousands of mappings at once: ``put_many`` uses
+batch writes and removes reverse entries that a changed OutSmart key left behind.
+"""
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from enum import StrEnum
+
+from mypy_boto3_dynamodb.service_resource import Table
+from pydantic import BaseModel, ConfigDict, Field
+
+from billit_sync.store import keys
+from billit_sync.store.aws_errors import translate_aws_errors
+from billit_sync.store.clock import Clock, to_iso
+from billit_sync.store.dynamo import Item, Key, Sleep, batch_get, batch_write, query_all
+
+
+class MappedEntity(StrEnum):
+    CUSTOMER = "customer"
+    CONTACT_PERSON = "contact_person"
+    PRODUCT = "product"
+    PRODUCT_GROUP = "product_group"
+    HOUR_TYPE = "hour_type"
+
+
+class IdMapping(BaseModel):
+    """Billit id ↔ OutSmart key, with the hash of the content last written (skip unchanged)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entity: MappedEntity
+    billit_id: str = Field(min_length=1, max_length=keys.MAX_COMPONENT_LENGTH)
+    outsmart_key: str = Field(min_length=1, max_length=keys.MAX_COMPONENT_LENGTH)
+    content_hash: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class MappingStore:
+    def __init__(self, table: Table, clock: Clock, sleep: Sleep = time.sleep) -> None:
+        self._table = table
+        self._clock = clock
+        self._sleep = sleep
+
+    def put_many(self, tenant_id: str, party_id: str, mappings: Iterable[IdMapping]) -> int:
+        """Create or replace mappings (both directions); returns how many were written.
+
+        Later mappings in the same call win over earlier ones with the same Billit id.
+        When a Billit record now maps to another OutSmart key, the old reverse entry is
+        deleted, so a reverse lookup never returns a mapping that is no longer true.
+        """
+        latest: dict[tuple[MappedEntity, str], IdMapping] = {}
+        for mapping in mappings:
+            latest[(mapping.entity, mapping.billit_id)] = mapping
+        if not latest:
+            return 0
+        forward_keys = [
+            self._key(tenant_id, party_id, m.entity, keys.mapping_billit_sk(m.billit_id))
+            for m in latest.values()
+        ]
+        previous = {
+            (str(item["pk"]), str(item["sk"])): item
+            for item in batch_get(
+                self._table, "MappingStore.put_many", forward_keys, sleep=self._sleep
+            )
+        }
+        now = to_iso(self._clock())
+        puts: dict[tuple[str, str], Item] = {}
+        stale: dict[tuple[str, str], str] = {}  # old reverse key → Billit id that left it
+        for (entity, billit_id), mapping in latest.items():
+            pk = keys.mapping_pk(tenant_id, party_id, entity)
+            body: Item = {
+                "tenant_id": tenant_id,
+                "party_id": party_id,
+                "entity": entity.value,
+                "billit_id": billit_id,
+                "outsmart_key": mapping.outsmart_key,
+                "attributes": dict(mapping.attributes),
+                "updated_at": now,
+            }
+            if mapping.content_hash is not None:
+                body["content_hash"] = mapping.content_hash
+            forward_sk = keys.mapping_billit_sk(billit_id)
+            reverse_sk = keys.mapping_outsmart_sk(mapping.outsmart_key)
+            puts[(pk, forward_sk)] = {"pk": pk, "sk": forward_sk, **body}
+            puts[(pk, reverse_sk)] = {"pk": pk, "sk": reverse_sk, **body}
+            old = previous.get((pk, forward_sk))
+            if old is not None and old.get("outsmart_key") != mapping.outsmart_key:
+                old_reverse = keys.mapping_outsmart_sk(str(old["outsmart_key"]))
+                stale[(pk, old_reverse)] = billit_id
+        deletes = self._still_pointing_back(
+            {position: owner for position, owner in stale.items() if position not in puts}
+        )
+        batch_write(
+            self._table,
+            "MappingStore.put_many",
+            puts=puts.values(),
+            deletes=deletes,
+            sleep=self._sleep,
+        )
+        return len(latest)
+
+    def _still_pointing_back(self, stale: dict[tuple[str, str], str]) -> list[Key]:
+        """Old reverse entries still naming the Billit record that moved away from them (one
+        may have been taken over by another Billit record since: that one stays)."""
+        if not stale:
+            return []
+        wanted = [{"pk": pk, "sk": sk} for pk, sk in stale]
+        current = batch_get(self._table, "MappingStore.put_many", wanted, sleep=self._sleep)
+        return [
+            {"pk": str(item["pk"]), "sk": str(item["sk"])}
+            for item in current
+            if stale.get((str(item["pk"]), str(item["sk"]))) == str(item["billit_id"])
+        ]
+
+    def get_by_billit_id(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, billit_id: str
+    ) -> IdMapping | None:
+        return self._get(tenant_id, party_id, entity, keys.mapping_billit_sk(billit_id))
+
+    def get_by_outsmart_key(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, outsmart_key: str
+    ) -> IdMapping | None:
+        """Reverse lookup (export: OutSmart debtor number / material code → Billit id)."""
+        return self._get(tenant_id, party_id, entity, keys.mapping_outsmart_sk(outsmart_key))
+
+    def get_many_by_billit_ids(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, billit_ids: Sequence[str]
+    ) -> dict[str, IdMapping]:
+        """Mappings found for these Billit ids, by Billit id (BatchGetItem, 100 per request)."""
+        wanted = [
+            self._key(tenant_id, party_id, entity, keys.mapping_billit_sk(billit_id))
+            for billit_id in billit_ids
+        ]
+        items = batch_get(
+            self._table, "MappingStore.get_many_by_billit_ids", wanted, sleep=self._sleep
+        )
+        return {str(item["billit_id"]): _mapping(item) for item in items}
+
+    def get_many_by_outsmart_keys(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, outsmart_keys: Sequence[str]
+    ) -> dict[str, IdMapping]:
+        """Mappings found for these OutSmart keys, by OutSmart key (e.g. an invoice's lines)."""
+        wanted = [
+            self._key(tenant_id, party_id, entity, keys.mapping_outsmart_sk(outsmart_key))
+            for outsmart_key in outsmart_keys
+        ]
+        items = batch_get(
+            self._table, "MappingStore.get_many_by_outsmart_keys", wanted, sleep=self._sleep
+        )
+        return {str(item["outsmart_key"]): _mapping(item) for item in items}
+
+    def list(self, tenant_id: str, party_id: str, entity: MappedEntity) -> Iterator[IdMapping]:
+        """Every mapping of one kind for one company, in Billit id order (paginated)."""
+        items = query_all(
+            self._table,
+            "MappingStore.list",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": keys.mapping_pk(tenant_id, party_id, entity),
+                ":prefix": keys.MAPPING_BILLIT_PREFIX,
+            },
+        )
+        for item in items:
+            yield _mapping(item)
+
+    def _get(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, sk: str
+    ) -> IdMapping | None:
+        with translate_aws_errors("MappingStore.get"):
+            response = self._table.get_item(
+                Key=self._key(tenant_id, party_id, entity, sk), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return _mapping(item) if item else None
+
+    @staticmethod
+    def _key(tenant_id: str, party_id: str, entity: MappedEntity, sk: str) -> Key:
+        return {"pk": keys.mapping_pk(tenant_id, party_id, entity), "sk": sk}
+
+
+def _mapping(item: Item) -> IdMapping:
+    return IdMapping(
+        entity=MappedEntity(str(item["entity"])),
+        billit_id=str(item["billit_id"]),
+        outsmart_key=str(item["outsmart_key"]),
+        content_hash=str(item["content_hash"]) if "content_hash" in item else None,
+        attributes={str(k): str(v) for k, v in dict(item.get("attributes", {})).items()},
+    )

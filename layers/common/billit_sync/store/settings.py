@@ -1,0 +1,41 @@
+"""The tenant's choices on the Billit settings page, with defaults until the tenant saves."""
+
+from mypy_boto3_dynamodb.service_resource import Table
+
+from billit_sync.store import keys
+from billit_sync.store.aws_errors import translate_aws_errors
+from billit_sync.store.clock import Clock, to_iso
+from billit_sync.tenant_settings import TenantSettings
+
+
+class SettingsStore:
+    """One item per tenant; saving replaces the whole document (the page saves all of it)."""
+
+    def __init__(self, table: Table, clock: Clock) -> None:
+        self._table = table
+        self._clock = clock
+
+    def get(self, tenant_id: str) -> TenantSettings:
+        """The saved settings, or the defaults for a tenant that never saved any."""
+        with translate_aws_errors("SettingsStore.get"):
+            response = self._table.get_item(
+                Key={"pk": keys.tenant_pk(tenant_id), "sk": keys.SETTINGS_SK},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        if not item:
+            return TenantSettings()
+        return TenantSettings.model_validate(item["settings"])
+
+    def put(self, tenant_id: str, settings: TenantSettings) -> None:
+        """Save all settings (last writer wins, like any PUT of a whole form)."""
+        with translate_aws_errors("SettingsStore.put"):
+            self._table.put_item(
+                Item={
+                    "pk": keys.tenant_pk(tenant_id),
+                    "sk": keys.SETTINGS_SK,
+                    "tenant_id": tenant_id,
+                    "settings": settings.model_dump(mode="json"),
+                    "updated_at": to_iso(self._clock()),
+                }
+            )

@@ -1,0 +1,333 @@
+"""Tenant profiles and the state of each tenant's Billit connection.
+
+The connection item carries a sparse index key (``gsi1pk = CONNECTION#connected``) only while
+the tenant is connected, so schedulers list the tenants to sync with a query, never a scan.
+State changes that must happen once (e.g. connected → auth expired, which is followed by one
+log entry and one metric) are conditional writes that tell the caller whether it won.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from mypy_boto3_dynamodb.service_resource import Table
+from pydantic import BaseModel, ConfigDict, Field
+
+from billit_sync.errors import BadInputError
+from billit_sync.store import keys
+from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
+from billit_sync.store.clock import Clock, from_iso, to_iso
+from billit_sync.store.dynamo import Item, query_all
+from billit_sync.tenancy import TenantId, validate_tenant_id
+
+Language = Literal["en", "nl"]
+LANGUAGES: tuple[Language, ...] = ("en", "nl")
+
+
+class ConnectionStatus(StrEnum):
+    NEVER_CONNECTED = "never_connected"
+    CONNECTED = "connected"
+    AUTH_EXPIRED = "auth_expired"
+    DISCONNECTED = "disconnected"
+
+
+INDEXED_STATUSES = (ConnectionStatus.CONNECTED, ConnectionStatus.AUTH_EXPIRED)
+"""Statuses that get a ``gsi1`` entry: the tenants to sync, and those an operator may chase."""
+
+
+class Tenant(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: TenantId
+    language: Language
+    created_at: datetime
+    updated_at: datetime
+
+
+class BillitCompany(BaseModel):
+    """One company the Billit user may act for (account information)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    party_id: str = Field(min_length=1)
+    name: str
+    vat_number: str | None = None
+
+
+class Connection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: TenantId
+    status: ConnectionStatus = ConnectionStatus.NEVER_CONNECTED
+    company_name: str | None = None
+    party_id: str | None = None
+    companies: list[BillitCompany] = Field(default_factory=list)
+    environment: str | None = None
+    connected_at: datetime | None = None
+    disconnected_at: datetime | None = None
+    auth_expired_at: datetime | None = None
+    last_import_at: datetime | None = None
+    last_export_at: datetime | None = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status is ConnectionStatus.CONNECTED
+
+
+class UnknownCompanyError(ValueError):
+    """The chosen PartyID is not one of the companies of the connected Billit account."""
+
+
+_CONNECTION_TIMES = (
+    "connected_at",
+    "disconnected_at",
+    "auth_expired_at",
+    "last_import_at",
+    "last_export_at",
+)
+
+
+class TenantStore:
+    """Tenant profiles and Billit connection state in the integration table."""
+
+    def __init__(self, table: Table, clock: Clock) -> None:
+        self._table = table
+        self._clock = clock
+
+    # ------------------------------------------------------------------ profile
+    def register(self, tenant_id: str, language: Language) -> Tenant:
+        """Create or update the profile; repeating it is harmless (keeps ``created_at``)."""
+        if language not in LANGUAGES:
+            raise BadInputError("language must be 'en' or 'nl'")
+        now = to_iso(self._clock())
+        with translate_aws_errors("TenantStore.register"):
+            response = self._table.update_item(
+                Key={"pk": keys.tenant_pk(tenant_id), "sk": keys.PROFILE_SK},
+                UpdateExpression=(
+                    "SET tenant_id = :t, #language = :language, updated_at = :now, "
+                    "created_at = if_not_exists(created_at, :now)"
+                ),
+                ExpressionAttributeNames={"#language": "language"},
+                ExpressionAttributeValues={":t": tenant_id, ":language": language, ":now": now},
+                ReturnValues="ALL_NEW",
+            )
+        return _tenant(response["Attributes"])
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        with translate_aws_errors("TenantStore.get"):
+            response = self._table.get_item(
+                Key={"pk": keys.tenant_pk(tenant_id), "sk": keys.PROFILE_SK}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return _tenant(item) if item else None
+
+    # --------------------------------------------------------------- connection
+    def get_connection(self, tenant_id: str) -> Connection:
+        """The connection; ``never_connected`` when the tenant never connected."""
+        with translate_aws_errors("TenantStore.get_connection"):
+            response = self._table.get_item(
+                Key=self._connection_key(tenant_id), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return _connection(item) if item else Connection(tenant_id=tenant_id)
+
+    def save_connected(
+        self,
+        tenant_id: str,
+        *,
+        party_id: str,
+        company_name: str,
+        companies: list[BillitCompany],
+        environment: str,
+    ) -> Connection:
+        """Record a (re)connection. Import/export times are kept; the company may be new."""
+        now = to_iso(self._clock())
+        with translate_aws_errors("TenantStore.save_connected"):
+            response = self._table.update_item(
+                Key=self._connection_key(tenant_id),
+                UpdateExpression=(
+                    "SET tenant_id = :t, #status = :status, party_id = :party, "
+                    "company_name = :company, companies = :companies, environment = :env, "
+                    "connected_at = :now, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk "
+                    "REMOVE disconnected_at, auth_expired_at"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":t": tenant_id,
+                    ":status": ConnectionStatus.CONNECTED.value,
+                    ":party": party_id,
+                    ":company": company_name,
+                    ":companies": [company.model_dump() for company in companies],
+                    ":env": environment,
+                    ":now": now,
+                    ":gpk": keys.connection_gsi1pk(ConnectionStatus.CONNECTED),
+                    ":gsk": keys.connection_gsi1sk(tenant_id),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        return _connection(response["Attributes"])
+
+    def select_company(self, tenant_id: str, party_id: str) -> Connection:
+        """Switch to another company of the same Billit account (the tenant picked it).
+
+        Conditional on the connection read being the current one, so a reconnect in between
+        is never overwritten with a company of the previous account.
+        """
+        connection = self.get_connection(tenant_id)
+        chosen = next((c for c in connection.companies if c.party_id == party_id), None)
+        connected = connection.status is ConnectionStatus.CONNECTED
+        if chosen is None or not connected or connection.connected_at is None:
+            raise UnknownCompanyError("party id is not a company of the connected account")
+        try:
+            with translate_aws_errors("TenantStore.select_company"):
+                response = self._table.update_item(
+                    Key=self._connection_key(tenant_id),
+                    UpdateExpression=(
+                        "SET party_id = :party, company_name = :name, updated_at = :now"
+                    ),
+                    ConditionExpression="#status = :connected AND connected_at = :connected_at",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":party": chosen.party_id,
+                        ":name": chosen.name,
+                        ":now": to_iso(self._clock()),
+                        ":connected": ConnectionStatus.CONNECTED.value,
+                        ":connected_at": to_iso(connection.connected_at),
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+        except ClientError as error:
+            if is_conditional_check_failed(error):
+                raise UnknownCompanyError("the connection changed meanwhile; reload") from error
+            raise
+        return _connection(response["Attributes"])
+
+    def mark_disconnected(self, tenant_id: str) -> bool:
+        """Connected or auth expired → disconnected. True only for the call that changed it."""
+        return self._transition(
+            tenant_id,
+            to=ConnectionStatus.DISCONNECTED,
+            allowed_from=(ConnectionStatus.CONNECTED, ConnectionStatus.AUTH_EXPIRED),
+            time_attribute="disconnected_at",
+        )
+
+    def mark_auth_expired(self, tenant_id: str) -> bool:
+        """Connected → auth expired. True only for the one call that flipped it, so exactly
+        one sync-log entry and one metric follow however many workers notice the refusal."""
+        return self._transition(
+            tenant_id,
+            to=ConnectionStatus.AUTH_EXPIRED,
+            allowed_from=(ConnectionStatus.CONNECTED,),
+            time_attribute="auth_expired_at",
+        )
+
+    def record_import_finished(self, tenant_id: str, at: datetime) -> bool:
+        """Set ``last_import_at`` unless a later import already finished (False then)."""
+        return self._advance_time(tenant_id, "last_import_at", at)
+
+    def record_export_finished(self, tenant_id: str, at: datetime) -> bool:
+        """Set ``last_export_at`` unless a later export already finished (False then)."""
+        return self._advance_time(tenant_id, "last_export_at", at)
+
+    def list_connected_tenant_ids(self) -> Iterator[str]:
+        """Tenants currently connected (sparse index, paginated)."""
+        return self.list_tenant_ids(ConnectionStatus.CONNECTED)
+
+    def list_tenant_ids(self, status: ConnectionStatus) -> Iterator[str]:
+        """Tenants with a connection in ``status`` (connected or auth expired only).
+
+        The index is eventually consistent: a tenant that just connected may appear a moment
+        later; callers re-check ``get_connection`` before acting on one tenant.
+        """
+        if status not in INDEXED_STATUSES:
+            raise ValueError(f"only {[s.value for s in INDEXED_STATUSES]} are indexed")
+        items = query_all(
+            self._table,
+            "TenantStore.list_tenant_ids",
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :gpk",
+            ExpressionAttributeValues={":gpk": keys.connection_gsi1pk(status)},
+            ProjectionExpression="gsi1sk",
+        )
+        for item in items:
+            yield keys.tenant_id_from_connection_gsi1sk(str(item["gsi1sk"]))
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _connection_key(tenant_id: str) -> dict[str, str]:
+        return {"pk": keys.tenant_pk(tenant_id), "sk": keys.CONNECTION_SK}
+
+    def _transition(
+        self,
+        tenant_id: str,
+        *,
+        to: ConnectionStatus,
+        allowed_from: tuple[ConnectionStatus, ...],
+        time_attribute: str,
+    ) -> bool:
+        allowed = {f":from{i}": status.value for i, status in enumerate(allowed_from)}
+        values: dict[str, Any] = {":to": to.value, ":now": to_iso(self._clock()), **allowed}
+        update = f"SET #status = :to, {time_attribute} = :now, updated_at = :now"
+        if to in INDEXED_STATUSES:
+            values[":gpk"] = keys.connection_gsi1pk(to)
+            update += ", gsi1pk = :gpk"
+        else:
+            update += " REMOVE gsi1pk, gsi1sk"
+        try:
+            with translate_aws_errors("TenantStore.transition"):
+                self._table.update_item(
+                    Key=self._connection_key(tenant_id),
+                    UpdateExpression=update,
+                    ConditionExpression=f"#status IN ({', '.join(allowed)})",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=values,
+                )
+        except ClientError as error:
+            if is_conditional_check_failed(error):
+                return False
+            raise
+        return True
+
+    def _advance_time(self, tenant_id: str, attribute: str, at: datetime) -> bool:
+        try:
+            with translate_aws_errors("TenantStore.record_finished"):
+                self._table.update_item(
+                    Key=self._connection_key(tenant_id),
+                    UpdateExpression=f"SET {attribute} = :at",
+                    ConditionExpression=(
+                        f"attribute_exists(pk) AND "
+                        f"(attribute_not_exists({attribute}) OR {attribute} < :at)"
+                    ),
+                    ExpressionAttributeValues={":at": to_iso(at)},
+                )
+        except ClientError as error:
+            if is_conditional_check_failed(error):
+                return False
+            raise
+        return True
+
+
+def _tenant(item: Item) -> Tenant:
+    return Tenant(
+        tenant_id=validate_tenant_id(str(item["tenant_id"])),
+        language=item["language"],
+        created_at=from_iso(str(item["created_at"])),
+        updated_at=from_iso(str(item["updated_at"])),
+    )
+
+
+def _connection(item: Item) -> Connection:
+    times = {name: from_iso(str(item[name])) for name in _CONNECTION_TIMES if name in item}
+    return Connection.model_validate(
+        {
+            "tenant_id": item["tenant_id"],
+            "status": item.get("status", ConnectionStatus.NEVER_CONNECTED.value),
+            "company_name": item.get("company_name"),
+            "party_id": item.get("party_id"),
+            "companies": item.get("companies", []),
+            "environment": item.get("environment"),
+            **times,
+        }
+    )

@@ -1,0 +1,1 @@
+"""The stores against moto (DynamoDB tables as declared in template.yaml, Secrets Manager)."""

@@ -1,0 +1,218 @@
+from datetime import timedelta
+
+import pytest
+from mypy_boto3_dynamodb.service_resource import Table
+
+from billit_sync.store.ledger import (
+    ExportLedger,
+    LedgerConflictError,
+    LedgerState,
+    idempotency_key_for,
+)
+from tests.integration.store.conftest import START, FakeClock, RecordingSleep
+
+LEASE = 300
+
+
+@pytest.fixture
+def ledger(table: Table, clock: FakeClock, sleep: RecordingSleep) -> ExportLedger:
+    return ExportLedger(table, clock, sleep=sleep)
+
+
+def created(ledger: ExportLedger, row_id: str = "wo-1", owner: str = "worker-a") -> None:
+    ledger.claim("acme", row_id, "2026-0042", owner, LEASE)
+    ledger.record_created("acme", row_id, owner=owner, order_id="9001", order_number="INV-1")
+
+
+def test_claim_creates_a_pending_entry(ledger: ExportLedger) -> None:
+    entry = ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+
+    assert entry.state is LedgerState.PENDING
+    assert entry.attempt == 1
+    assert entry.idempotency_key == idempotency_key_for("acme", "wo-1", 1)
+    assert entry.workorder_no == "2026-0042"
+    assert entry.lease_owner == "worker-a"
+    assert entry.lease_expires_at == START + timedelta(seconds=LEASE)
+    assert entry.created_at == START
+    assert ledger.get("acme", "wo-1") == entry
+
+
+def test_idempotency_key_is_deterministic_and_distinct() -> None:
+    assert idempotency_key_for("acme", "wo-1", 1) == idempotency_key_for("acme", "wo-1", 1)
+    assert idempotency_key_for("acme", "wo-1", 2) != idempotency_key_for("acme", "wo-1", 1)
+    assert idempotency_key_for("other", "wo-1", 1) != idempotency_key_for("acme", "wo-1", 1)
+
+
+def test_two_claims_one_wins(ledger: ExportLedger) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+
+    with pytest.raises(LedgerConflictError) as lost:
+        ledger.claim("acme", "wo-1", "2026-0042", "worker-b", LEASE)
+
+    assert lost.value.actual is not None
+    assert lost.value.actual.lease_owner == "worker-a"
+    assert "expected" in str(lost.value)
+    assert "state pending" in str(lost.value)
+
+
+def test_same_owner_may_claim_again(ledger: ExportLedger, clock: FakeClock) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    clock.advance(10)
+    again = ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    assert again.lease_expires_at == START + timedelta(seconds=10 + LEASE)
+
+
+def test_expired_lease_can_be_taken_over_keeping_progress(
+    ledger: ExportLedger, clock: FakeClock
+) -> None:
+    created(ledger)
+    clock.advance(LEASE)  # worker-a crashed right after Billit accepted the invoice
+
+    taken = ledger.claim("acme", "wo-1", "2026-0042", "worker-b", LEASE)
+    assert taken.state is LedgerState.CREATED
+    assert taken.order_id == "9001"
+    assert taken.lease_owner == "worker-b"
+    # The old worker is fenced off.
+    with pytest.raises(LedgerConflictError):
+        ledger.record_sent("acme", "wo-1", owner="worker-a")
+
+
+def test_happy_path_to_handled(ledger: ExportLedger, clock: FakeClock) -> None:
+    created(ledger)
+    clock.advance(1)
+    sent = ledger.record_sent("acme", "wo-1", owner="worker-a")
+    handled = ledger.record_handled("acme", "wo-1", owner="worker-a")
+
+    assert sent.state is LedgerState.SENT
+    assert handled.state is LedgerState.HANDLED
+    assert handled.order_id == "9001"
+    assert handled.order_number == "INV-1"
+    assert handled.lease_owner is None
+    assert handled.updated_at == START + timedelta(seconds=1)
+    with pytest.raises(LedgerConflictError) as refused:
+        ledger.claim("acme", "wo-1", "2026-0042", "worker-b", LEASE)
+    assert refused.value.actual is not None
+    assert refused.value.actual.state is LedgerState.HANDLED
+
+
+def test_record_created_is_repeatable_with_the_same_order_only(ledger: ExportLedger) -> None:
+    created(ledger)
+    again = ledger.record_created(
+        "acme", "wo-1", owner="worker-a", order_id="9001", order_number=None
+    )
+    assert again.state is LedgerState.CREATED
+    assert again.order_number == "INV-1"
+    with pytest.raises(LedgerConflictError):
+        ledger.record_created("acme", "wo-1", owner="worker-a", order_id="9002", order_number=None)
+
+
+def test_steps_require_the_lease(ledger: ExportLedger) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    with pytest.raises(LedgerConflictError):
+        ledger.record_created("acme", "wo-1", owner="intruder", order_id="1", order_number=None)
+    with pytest.raises(LedgerConflictError) as missing:
+        ledger.record_created("acme", "wo-404", owner="worker-a", order_id="1", order_number=None)
+    assert missing.value.actual is None
+    assert "no entry" in str(missing.value)
+
+
+def test_handled_requires_an_invoice(ledger: ExportLedger) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    with pytest.raises(LedgerConflictError):
+        ledger.record_handled("acme", "wo-1", owner="worker-a")
+
+
+def test_failed_is_not_claimed_until_reset(ledger: ExportLedger) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    failed = ledger.record_failed(
+        "acme", "wo-1", owner="worker-a", kind="unknown_material", reason="K-100 has no product"
+    )
+    assert failed.state is LedgerState.FAILED
+    assert failed.failed_from is LedgerState.PENDING
+    assert failed.failure_kind == "unknown_material"
+    assert failed.lease_owner is None
+    with pytest.raises(LedgerConflictError):
+        ledger.claim("acme", "wo-1", "2026-0042", "worker-b", LEASE)
+
+    reset = ledger.reset_for_retry("acme", "wo-1")
+    assert reset.state is LedgerState.PENDING
+    assert reset.attempt == 2
+    assert reset.idempotency_key == idempotency_key_for("acme", "wo-1", 2)
+    assert reset.failure_kind is None
+    assert reset.failure_reason is None
+    assert ledger.claim("acme", "wo-1", "2026-0042", "worker-b", LEASE).attempt == 2
+    with pytest.raises(LedgerConflictError):
+        ledger.reset_for_retry("acme", "wo-1")  # not failed any more
+
+
+def test_reset_after_an_invoice_exists_never_makes_a_second_one(ledger: ExportLedger) -> None:
+    created(ledger)
+    ledger.record_sent("acme", "wo-1", owner="worker-a")
+    ledger.record_failed(
+        "acme", "wo-1", owner="worker-a", kind="outsmart_refused", reason="work order locked"
+    )
+
+    reset = ledger.reset_for_retry("acme", "wo-1")
+    assert reset.state is LedgerState.SENT
+    assert reset.attempt == 1
+    assert reset.order_id == "9001"
+    assert reset.idempotency_key == idempotency_key_for("acme", "wo-1", 1)
+
+
+def test_release_only_by_the_owner(ledger: ExportLedger) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    with pytest.raises(LedgerConflictError):
+        ledger.release("acme", "wo-1", "worker-b")
+    released = ledger.release("acme", "wo-1", "worker-a")
+    assert released.lease_owner is None
+    assert released.lease_expires_at is None
+    assert ledger.claim("acme", "wo-1", "2026-0042", "worker-b", LEASE).lease_owner == "worker-b"
+
+
+def test_find_by_order_id_and_invoice_status(ledger: ExportLedger, clock: FakeClock) -> None:
+    created(ledger)
+    found = ledger.find_by_order_id("acme", "9001")
+    assert found is not None
+    assert found.row_id == "wo-1"
+    assert ledger.find_by_order_id("acme", "9999") is None
+    assert ledger.find_by_order_id("other-co", "9001") is None
+
+    clock.advance(60)
+    updated = ledger.update_invoice_status("acme", "wo-1", "refused", "VAT number unknown")
+    assert updated.invoice_status == "refused"
+    assert updated.invoice_status_detail == "VAT number unknown"
+    assert updated.invoice_status_at == START + timedelta(seconds=60)
+    paid = ledger.update_invoice_status("acme", "wo-1", "paid")
+    assert paid.invoice_status_detail is None
+    assert paid.state is LedgerState.CREATED  # webhooks never move the export state
+
+
+def test_invoice_status_needs_an_invoice(ledger: ExportLedger) -> None:
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    with pytest.raises(LedgerConflictError):
+        ledger.update_invoice_status("acme", "wo-1", "paid")
+    with pytest.raises(LedgerConflictError):
+        ledger.update_invoice_status("acme", "wo-404", "paid")
+
+
+def test_get_many_and_list_failed(ledger: ExportLedger) -> None:
+    for n in range(150):
+        ledger.claim("acme", f"wo-{n}", f"2026-{n:04d}", "worker-a", LEASE)
+    for n in (3, 77, 149):
+        ledger.record_failed("acme", f"wo-{n}", owner="worker-a", kind="k", reason="r")
+
+    many = ledger.get_many("acme", [f"wo-{n}" for n in range(0, 200, 2)])
+    assert len(many) == 75
+    assert many["wo-148"].workorder_no == "2026-0148"
+    assert sorted(e.row_id for e in ledger.list_failed("acme")) == ["wo-149", "wo-3", "wo-77"]
+
+
+def test_tenant_isolation(ledger: ExportLedger) -> None:
+    created(ledger)
+    assert ledger.get("other-co", "wo-1") is None
+    assert ledger.get_many("other-co", ["wo-1"]) == {}
+    assert list(ledger.list_failed("other-co")) == []
+    # The same row id in another tenant is a different work order.
+    other = ledger.claim("other-co", "wo-1", "2026-0001", "worker-b", LEASE)
+    assert other.state is LedgerState.PENDING
+    assert other.idempotency_key != idempotency_key_for("acme", "wo-1", 1)
