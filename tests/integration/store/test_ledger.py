@@ -40,6 +40,7 @@ def test_claim_creates_a_pending_entry(ledger: ExportLedger) -> None:
 def test_idempotency_key_is_deterministic_and_distinct() -> None:
     assert idempotency_key_for("acme", "wo-1", 1) == idempotency_key_for("acme", "wo-1", 1)
     assert idempotency_key_for("acme", "wo-1", 2) != idempotency_key_for("acme", "wo-1", 1)
+    assert idempotency_key_for("acme", "wo-1", 1).isalnum()
     assert idempotency_key_for("other", "wo-1", 1) != idempotency_key_for("acme", "wo-1", 1)
 
 

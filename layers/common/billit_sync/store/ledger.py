@@ -50,8 +50,11 @@ IN_FLIGHT_STATES = (LedgerState.PENDING, LedgerState.CREATED, LedgerState.SENT)
 
 
 def idempotency_key_for(tenant_id: str, row_id: str, attempt: int) -> str:
-    """Deterministic per (tenant, work order row, attempt): same inputs, same Billit key."""
-    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{tenant_id}\n{row_id}\n{attempt}"))
+    """Deterministic per (tenant, work order row, attempt): same inputs, same Billit key.
+
+    Hex without dashes, because Billit documents its idempotency keys as alphanumeric.
+    """
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{tenant_id}\n{row_id}\n{attempt}").hex
 
 
 class LedgerEntry(BaseModel):
