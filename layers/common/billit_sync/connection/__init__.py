@@ -1,0 +1,1 @@
+"""The Billit connection's life: connect (OAuth), tokens, expiry, disconnect and reconnect."""
