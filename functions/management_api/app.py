@@ -1,57 +1,129 @@
 """Management API for OutSmart's Billit settings page (tenant-authenticated routes).
 
-Thin handler: routing and response shaping only; the work happens in billit_sync.
+Thin handler: check the ticket, parse the body, call billit_sync, shape the JSON answer.
 """
 
-from typing import Any
+import os
+import time
+from functools import cache
+from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from billit_sync.api.responses import not_implemented
+from billit_sync.api.auth import bearer_token, require_ticket
+from billit_sync.api.errors import register_error_handlers
+from billit_sync.api.requests import parse_body
+from billit_sync.api.responses import json_response, not_implemented
+from billit_sync.config import RuntimeConfig
+from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.store import Connection
+from billit_sync.tenancy import validate_tenant_id
+from billit_sync.tickets import TicketScope
+from billit_sync.wiring import Services
 
 app = APIGatewayHttpResolver()
+register_error_handlers(app)
+
+
+@cache
+def services() -> Services:
+    return Services(RuntimeConfig.from_environ(os.environ))
+
+
+class RegisterTenantRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outsmart_token: SecretStr = Field(min_length=1, max_length=512)
+    language: Literal["en", "nl"] = "nl"
+
+
+class SelectCompanyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: int = Field(gt=0)
+
+
+def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
+    """The tenant id of the path, once the ticket proves the caller may act for it."""
+    validate_tenant_id(tenant_id)
+    require_ticket(
+        bearer_token(app.current_event.headers),
+        services().ticket_key,
+        now=time.time(),
+        tenant_id=tenant_id,
+        scope=scope,
+    )
+    logger.append_keys(tenant_id=tenant_id)
+    return tenant_id
+
+
+def _lifecycle() -> ConnectionLifecycle:
+    domain = app.current_event.request_context.domain_name
+    return services().connection_lifecycle(services().public_base_url(domain))
+
+
+def _connection_body(connection: Connection) -> dict[str, Any]:
+    return connection.model_dump(mode="json")
 
 
 @app.put("/tenants/<tenant_id>")
 def register_tenant(tenant_id: str) -> Response[str]:
-    return not_implemented("Tenant registration")
+    """Admin only: the tenant's OutSmart API token and language, kept in its own secret."""
+    _authorize(tenant_id, TicketScope.ADMIN)
+    request = parse_body(app.current_event.body, RegisterTenantRequest)
+    tenant = _lifecycle().register_tenant(tenant_id, request.outsmart_token, request.language)
+    return json_response(200, {"tenant_id": tenant.tenant_id, "language": tenant.language})
 
 
 @app.get("/tenants/<tenant_id>/connection")
 def get_connection(tenant_id: str) -> Response[str]:
-    return not_implemented("Connection status")
+    return json_response(200, _connection_body(_lifecycle().status(_authorize(tenant_id))))
 
 
 @app.delete("/tenants/<tenant_id>/connection")
 def disconnect(tenant_id: str) -> Response[str]:
-    return not_implemented("Disconnecting")
+    return json_response(200, _connection_body(_lifecycle().disconnect(_authorize(tenant_id))))
+
+
+@app.put("/tenants/<tenant_id>/connection/company")
+def select_company(tenant_id: str) -> Response[str]:
+    _authorize(tenant_id)
+    request = parse_body(app.current_event.body, SelectCompanyRequest)
+    connection = _lifecycle().select_company(tenant_id, request.party_id)
+    return json_response(200, _connection_body(connection))
 
 
 @app.get("/tenants/<tenant_id>/settings")
 def get_settings(tenant_id: str) -> Response[str]:
+    _authorize(tenant_id)
     return not_implemented("Settings")
 
 
 @app.put("/tenants/<tenant_id>/settings")
 def put_settings(tenant_id: str) -> Response[str]:
+    _authorize(tenant_id)
     return not_implemented("Settings")
 
 
 @app.get("/tenants/<tenant_id>/sync-log")
 def get_sync_log(tenant_id: str) -> Response[str]:
+    _authorize(tenant_id)
     return not_implemented("The log panel")
 
 
 @app.post("/tenants/<tenant_id>/sync")
 def sync_now(tenant_id: str) -> Response[str]:
+    _authorize(tenant_id)
     return not_implemented("Sync now")
 
 
 @app.post("/tenants/<tenant_id>/exports/retry")
 def retry_exports(tenant_id: str) -> Response[str]:
+    _authorize(tenant_id)
     return not_implemented("Retrying exports")
 
 

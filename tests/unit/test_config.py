@@ -1,7 +1,6 @@
 import pytest
-from pydantic import ValidationError
 
-from billit_sync.config import RuntimeConfig
+from billit_sync.config import MisconfiguredFunctionError, RuntimeConfig
 from tests.support.template import load_template
 
 ENVIRONMENT = {
@@ -38,5 +37,15 @@ def test_every_global_variable_of_the_template_is_understood() -> None:
 
 
 def test_a_bad_billit_environment_is_refused() -> None:
-    with pytest.raises(ValidationError, match="BILLIT_ENVIRONMENT"):
+    with pytest.raises(MisconfiguredFunctionError, match="BILLIT_ENVIRONMENT"):
         RuntimeConfig.from_environ({**ENVIRONMENT, "BILLIT_ENVIRONMENT": "staging"})
+
+
+def test_errors_name_the_variables_but_never_echo_the_environment() -> None:
+    environ = {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-secret", "STAGE": "dev"}
+    with pytest.raises(MisconfiguredFunctionError) as caught:
+        RuntimeConfig.from_environ(environ)
+    message = str(caught.value)
+    assert "INTEGRATION_TABLE" in message
+    assert "wJalrXUtnFEMI-secret" not in message
+    assert "AWS_SECRET_ACCESS_KEY" not in message

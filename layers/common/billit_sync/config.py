@@ -6,7 +6,13 @@ The SAM template sets these variables; the local stack and tests build ``Runtime
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+
+from billit_sync.errors import IntegrationError
+
+
+class MisconfiguredFunctionError(IntegrationError):
+    """The deployment set the function's environment wrong: an operator has to act."""
 
 
 class RuntimeConfig(BaseModel):
@@ -45,4 +51,17 @@ class RuntimeConfig(BaseModel):
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "RuntimeConfig":
-        return cls.model_validate(dict(environ))
+        """Only our own variables are read: the Lambda environment also holds AWS session
+        credentials, which must never end up in a validation message."""
+        names = {field.alias or name for name, field in cls.model_fields.items()}
+        ours = {name: value for name, value in environ.items() if name in names}
+        try:
+            return cls.model_validate(ours)
+        except ValidationError as error:
+            problems = sorted(
+                f"{'.'.join(str(part) for part in detail['loc'])} ({detail['type']})"
+                for detail in error.errors(include_input=False, include_url=False)
+            )
+            raise MisconfiguredFunctionError(
+                "function environment is incomplete or invalid: " + ", ".join(problems)
+            ) from None

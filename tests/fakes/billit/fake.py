@@ -409,6 +409,11 @@ class BillitFake(OrderRoutes):
         with self._lock:
             return self._oauth.refreshes
 
+    def issued_secrets(self) -> set[str]:
+        """Every access token, refresh token and code ever issued: what must never be logged."""
+        with self._lock:
+            return self._oauth.issued_values()
+
     def orders(self, company_id: int) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(list(self._company(company_id).orders.values()))

@@ -63,6 +63,7 @@ class OAuthServer:
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
         self.refreshes = 0
+        self._issued: set[str] = set()
 
     def add_client(self, client_id: str, client_secret: str, redirect_uris: Sequence[str]) -> None:
         self.clients[client_id] = OAuthClient(client_id, client_secret, tuple(redirect_uris))
@@ -85,7 +86,11 @@ class OAuthServer:
     def issue_code(self, client_id: str, redirect_uri: str, user: str) -> str:
         code = secrets.token_urlsafe(24)
         self._codes[code] = AuthorizationCode(client_id, redirect_uri, user, self._clock())
+        self._issued.add(code)
         return code
+
+    def issued_values(self) -> set[str]:
+        return set(self._issued)
 
     # -- token endpoint --------------------------------------------------------------------
 
@@ -146,6 +151,7 @@ class OAuthServer:
             user, client_id, self._clock() + self._lifetime, refresh_token=refresh
         )
         self._refresh[refresh] = RefreshToken(user, client_id)
+        self._issued.update((access, refresh))
         return {
             "token_type": "Bearer",
             "expires_in": self._lifetime,

@@ -1,13 +1,22 @@
-"""One JSON error shape for every route: ``{"error": {"code": ..., "message": ...}}``."""
+"""One JSON shape for every route: data as is, errors as ``{"error": {"code", "message"}}``."""
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
 
+def json_response(status_code: int, body: Any) -> Response[str]:
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, default=str),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def error_response(status_code: int, code: str, message: str) -> Response[str]:
-    body = json.dumps({"error": {"code": code, "message": message}})
-    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
+    return json_response(status_code, {"error": {"code": code, "message": message}})
 
 
 def not_implemented(feature: str) -> Response[str]:

@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import secrets
@@ -83,9 +84,16 @@ class InvalidCursorError(BadInputError):
         super().__init__("invalid cursor")
 
 
+_sequence = itertools.count()
+
+
 def new_entry_id(at: datetime) -> str:
-    """``20260121T093000123456Z-<12 hex>``: sorts by time, unique."""
-    return f"{as_utc(at):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(6)}"
+    """``20260121T093000123456Z-<12 hex>``: sorts by time, unique.
+
+    The suffix starts with a per-process sequence number, so entries one worker writes within
+    the same microsecond (or under a test's frozen clock) still list in the order written.
+    """
+    return f"{as_utc(at):%Y%m%dT%H%M%S%f}Z-{next(_sequence) % 16**6:06x}{secrets.token_hex(3)}"
 
 
 class SyncLogStore:

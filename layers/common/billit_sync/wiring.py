@@ -1,0 +1,204 @@
+"""The composition root: builds AWS clients, the HTTP client, stores and services once per
+Lambda container from ``RuntimeConfig``. Handlers use it; domain code only receives what it
+builds, so tests can swap any piece.
+"""
+
+from functools import cached_property
+
+import boto3
+import httpx
+from mypy_boto3_dynamodb import DynamoDBServiceResource
+from mypy_boto3_dynamodb.service_resource import Table
+from mypy_boto3_secretsmanager import SecretsManagerClient
+from mypy_boto3_sqs import SQSClient
+
+from billit_sync.billit import (
+    BillitClient,
+    BillitCredentials,
+    BillitEndpoints,
+    BillitHttp,
+    BillitOAuth,
+)
+from billit_sync.config import RuntimeConfig
+from billit_sync.connection.auth_expiry import AuthExpiry
+from billit_sync.connection.connect_flow import ConnectFlow
+from billit_sync.connection.lifecycle import ConnectionLifecycle
+from billit_sync.connection.secret_lock import TenantSecretLock
+from billit_sync.connection.token_provider import TenantTokenProvider
+from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
+from billit_sync.store import (
+    AppSecretReader,
+    AppSecrets,
+    LeaseStore,
+    OAuthStateStore,
+    SettingsStore,
+    SyncLogStore,
+    TenantSecretStore,
+    TenantStore,
+)
+from billit_sync.store.clock import Clock, system_clock
+
+OAUTH_CALLBACK_PATH = "/oauth/callback"
+
+
+class Services:
+    """Everything a handler needs, built lazily and reused across invocations."""
+
+    def __init__(
+        self,
+        config: RuntimeConfig,
+        *,
+        session: boto3.session.Session | None = None,
+        http: httpx.Client | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.config = config
+        self._session = session or boto3.session.Session()
+        self._http = http
+        self.clock = clock
+
+    # ------------------------------------------------------------------ clients
+    @cached_property
+    def http(self) -> httpx.Client:
+        return self._http or httpx.Client(follow_redirects=False)
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBServiceResource:
+        return self._session.resource("dynamodb")
+
+    @cached_property
+    def secretsmanager(self) -> SecretsManagerClient:
+        return self._session.client("secretsmanager")
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        return self._session.client("sqs")
+
+    @cached_property
+    def integration_table(self) -> Table:
+        return self.dynamodb.Table(self.config.integration_table)
+
+    @cached_property
+    def sync_log_table(self) -> Table:
+        return self.dynamodb.Table(self.config.sync_log_table)
+
+    # ------------------------------------------------------------------- stores
+    @cached_property
+    def tenants(self) -> TenantStore:
+        return TenantStore(self.integration_table, self.clock)
+
+    @cached_property
+    def settings(self) -> SettingsStore:
+        return SettingsStore(self.integration_table, self.clock)
+
+    @cached_property
+    def oauth_states(self) -> OAuthStateStore:
+        return OAuthStateStore(self.integration_table, self.clock)
+
+    @cached_property
+    def leases(self) -> LeaseStore:
+        return LeaseStore(self.integration_table, self.clock)
+
+    @cached_property
+    def sync_log(self) -> SyncLogStore:
+        return SyncLogStore(
+            self.sync_log_table, self.clock, retention_days=self.config.sync_log_retention_days
+        )
+
+    @cached_property
+    def tenant_secrets(self) -> TenantSecretStore:
+        return TenantSecretStore(self.secretsmanager, self.config.tenant_secret_prefix)
+
+    @cached_property
+    def app_secret_reader(self) -> AppSecretReader:
+        return AppSecretReader(self.secretsmanager, self.config.app_secret_name)
+
+    @property
+    def app_secrets(self) -> AppSecrets:
+        """Read through the reader's cache (five minutes), so a rotation is picked up."""
+        return self.app_secret_reader.get()
+
+    @property
+    def ticket_key(self) -> bytes:
+        return self.app_secrets.ticket_signing_key.get_secret_value().encode()
+
+    @cached_property
+    def secret_lock(self) -> TenantSecretLock:
+        return TenantSecretLock(self.leases, self.tenant_secrets, self.clock)
+
+    @cached_property
+    def auth_expiry(self) -> AuthExpiry:
+        return AuthExpiry(self.tenants, self.sync_log)
+
+    # -------------------------------------------------------------------- Billit
+    @cached_property
+    def billit_endpoints(self) -> BillitEndpoints:
+        return BillitEndpoints(
+            api_url=str(self.config.billit_api_url), login_url=str(self.config.billit_login_url)
+        )
+
+    def public_base_url(self, request_domain: str | None = None) -> str:
+        """The configured public URL, else the API's own domain from the request."""
+        if self.config.public_base_url:
+            return self.config.public_base_url
+        if not request_domain:
+            raise ValueError("PUBLIC_BASE_URL is not set and the request has no domain")
+        return f"https://{request_domain}"
+
+    def billit_oauth(self, public_base_url: str) -> BillitOAuth:
+        secrets = self.app_secrets
+        return BillitOAuth(
+            self.http,
+            self.billit_endpoints,
+            secrets.billit_client_id,
+            secrets.billit_client_secret,
+            redirect_uri=public_base_url + OAUTH_CALLBACK_PATH,
+            clock=self.clock,
+        )
+
+    def billit_client(self, credentials: BillitCredentials) -> BillitClient:
+        return BillitClient(BillitHttp(self.http, self.billit_endpoints, credentials))
+
+    def token_provider(
+        self, tenant_id: str, party_id: int | None, public_base_url: str
+    ) -> TenantTokenProvider:
+        return TenantTokenProvider(
+            tenant_id=tenant_id,
+            party_id=party_id,
+            lock=self.secret_lock,
+            oauth=self.billit_oauth(public_base_url),
+            auth_expiry=self.auth_expiry,
+            clock=self.clock,
+        )
+
+    def webhook_subscriptions(self, public_base_url: str) -> WebhookSubscriptions:
+        return WebhookSubscriptions(public_base_url, self.secret_lock, self.sync_log)
+
+    # ------------------------------------------------------------------ services
+    def connect_flow(self, public_base_url: str) -> ConnectFlow:
+        return ConnectFlow(
+            tenants=self.tenants,
+            states=self.oauth_states,
+            oauth=self.billit_oauth(public_base_url),
+            billit=self.billit_client,
+            secret_lock=self.secret_lock,
+            sync_log=self.sync_log,
+            webhooks=self.webhook_subscriptions(public_base_url),
+            environment=self.config.billit_environment,
+            return_url_allow_list=self.config.return_url_allow_list,
+            clock=self.clock,
+        )
+
+    def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:
+        def credentials(tenant_id: str, party_id: int) -> BillitCredentials:
+            return self.token_provider(tenant_id, party_id, public_base_url)
+
+        return ConnectionLifecycle(
+            tenants=self.tenants,
+            secret_lock=self.secret_lock,
+            sync_log=self.sync_log,
+            oauth=self.billit_oauth(public_base_url),
+            billit=self.billit_client,
+            credentials=credentials,
+            webhooks=self.webhook_subscriptions(public_base_url),
+        )

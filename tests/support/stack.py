@@ -1,0 +1,161 @@
+"""The service wired as in AWS, inside one test process: moto for DynamoDB and Secrets
+Manager (tables from ``template.yaml``), the Billit fake behind respx, and the handler modules
+pointed at one ``Services`` built from a test ``RuntimeConfig``.
+"""
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+import respx
+from moto import mock_aws
+
+from billit_sync.config import RuntimeConfig
+from billit_sync.tickets import TicketScope, mint_ticket
+from billit_sync.wiring import Services
+from tests.fakes.billit import BillitFake
+from tests.support.aws import create_tables_from_template
+from tests.support.clock import FakeClock
+from tests.support.lambda_context import FakeLambdaContext
+
+REGION = "eu-west-1"
+STAGE = "test"
+PUBLIC_BASE_URL = "https://connector.test"
+REDIRECT_URI = f"{PUBLIC_BASE_URL}/oauth/callback"
+OUTSMART_UI = "https://app.outsmart.test"
+RETURN_URL = f"{OUTSMART_UI}/settings/integrations/billit"
+BILLIT_API = "https://api.billit.test"
+BILLIT_LOGIN = "https://my.billit.test/Account/Logon"
+CLIENT_ID = "outsmart-connector"
+CLIENT_SECRET = "billit-client-secret-5b1d0c"
+SOFTWARE_TOKEN = "outsmart-software-token-77e1"
+TICKET_KEY = "ticket-signing-key-0f9a8b7c6d5e4f3a2b1c"
+
+
+def runtime_config() -> RuntimeConfig:
+    return RuntimeConfig.from_environ(
+        {
+            "STAGE": STAGE,
+            "INTEGRATION_TABLE": f"{STAGE}-IntegrationTable",
+            "SYNC_LOG_TABLE": f"{STAGE}-SyncLogTable",
+            "SYNC_LOG_RETENTION_DAYS": "90",
+            "APP_SECRET_NAME": f"outsmart-billit/{STAGE}/app",
+            "TENANT_SECRET_PREFIX": f"outsmart-billit/{STAGE}/tenants/",
+            "BILLIT_ENVIRONMENT": "sandbox",
+            "BILLIT_API_URL": BILLIT_API,
+            "BILLIT_LOGIN_URL": BILLIT_LOGIN,
+            "OUTSMART_BASE_URL": "https://outsmart.test/openapi/8",
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "RETURN_URL_ALLOW_LIST": OUTSMART_UI,
+        }
+    )
+
+
+def http_event(
+    method: str,
+    path: str,
+    *,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as the real API sends it."""
+    raw_query = "&".join(f"{k}={v}" for k, v in (query or {}).items())
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": {"host": "connector.test", **(headers or {})},
+        "requestContext": {
+            "domainName": "connector.test",
+            "http": {"method": method, "path": path, "sourceIp": "203.0.113.9"},
+            "requestId": f"req-{time.monotonic_ns()}",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+@dataclass
+class Stack:
+    services: Services
+    billit: BillitFake
+    clock: FakeClock
+    router: respx.MockRouter
+
+    def ticket(self, tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
+        return mint_ticket(TICKET_KEY.encode(), tenant_id, scope, now=time.time(), ttl_seconds=600)
+
+    def invoke(self, module: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
+        return response
+
+    def call(
+        self,
+        module: ModuleType,
+        method: str,
+        path: str,
+        *,
+        tenant_id: str | None = None,
+        scope: TicketScope = TicketScope.TENANT,
+        ticket: str | None = None,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A management call with ``Authorization: Bearer <ticket>``."""
+        token = ticket if ticket is not None else self.ticket(tenant_id or "*", scope)
+        return self.invoke(
+            module,
+            http_event(
+                method, path, body=body, query=query, headers={"authorization": f"Bearer {token}"}
+            ),
+        )
+
+
+@contextmanager
+def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType) -> Iterator[Stack]:
+    clock = FakeClock()
+    with mock_aws(), respx.mock(assert_all_called=False) as router:
+        session = boto3.session.Session(region_name=REGION)
+        create_tables_from_template(session.resource("dynamodb"), name_prefix=STAGE)
+        session.client("secretsmanager").create_secret(
+            Name=f"outsmart-billit/{STAGE}/app",
+            SecretString=json.dumps(
+                {
+                    "billit_client_id": CLIENT_ID,
+                    "billit_client_secret": CLIENT_SECRET,
+                    "outsmart_software_token": SOFTWARE_TOKEN,
+                    "ticket_signing_key": TICKET_KEY,
+                }
+            ),
+        )
+        billit = BillitFake(
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            redirect_uris=(REDIRECT_URI,),
+            clock=clock.epoch,
+        )
+        router.route(host="api.billit.test").mock(side_effect=billit.handle)
+        router.route(host="my.billit.test").mock(side_effect=billit.handle)
+        services = Services(runtime_config(), session=session, clock=clock)
+        for module in handler_modules:
+            if hasattr(module, "services"):  # handlers not wired yet have none
+                monkeypatch.setattr(module, "services", lambda: services)
+        yield Stack(services=services, billit=billit, clock=clock, router=router)
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
