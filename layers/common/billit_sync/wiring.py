@@ -165,7 +165,8 @@ class Services:
         return TenantTokenProvider(
             tenant_id=tenant_id,
             party_id=party_id,
-            lock=self.secret_lock,
+            # Its own lease owner: providers used from several threads still exclude each other.
+            lock=TenantSecretLock(self.leases, self.tenant_secrets, self.clock),
             oauth=self.billit_oauth(public_base_url),
             auth_expiry=self.auth_expiry,
             clock=self.clock,

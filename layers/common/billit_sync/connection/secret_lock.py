@@ -28,7 +28,9 @@ class TenantSecretLock:
     secrets: TenantSecretStore
     clock: Clock
     sleep: Callable[[float], None] = time.sleep
-    lease_seconds: int = 30
+    # Longer than the slowest token refresh (30 s read timeout plus up to 30 s of 429 waits),
+    # so a lease never runs out while its holder still spends the single-use refresh token.
+    lease_seconds: int = 90
     wait_seconds: float = 25.0
     poll_seconds: float = 0.2
     owner: str = field(default_factory=lambda: f"worker-{uuid.uuid4().hex}")

@@ -20,6 +20,7 @@ refused and the tenant would lose its connection. So:
 Nothing here logs or raises with a token value in it.
 """
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,7 +73,17 @@ class TokenRefreshOutcomeUnknownError(OutcomeUnknownError):
 
 
 class TenantTokenProvider:
-    """``BillitCredentials`` for one tenant, backed by the tenant secret and its lease."""
+    """``BillitCredentials`` for one tenant, backed by the tenant secret and its lease.
+
+    Build one per job or invocation, each with its own ``TenantSecretLock`` (the lease is
+    re-entrant for its owner, so two workers sharing one lock object would not exclude each
+    other). Threads sharing one provider are serialised by the provider itself.
+
+    The lock's ``lease_seconds`` should outlast one refresh call (the token call's timeout
+    plus its 429 waits): if the lease runs out while Billit is still answering, another worker
+    may send the same refresh token. A refusal is therefore double-checked against the secret
+    (a pair stored meanwhile wins), but a long-enough lease is what really prevents it.
+    """
 
     def __init__(
         self,
@@ -98,6 +109,7 @@ class TenantTokenProvider:
         self._sleep = sleep
         self._tokens: BillitTokenRecord | None = None
         self._expired = False
+        self._mutex = threading.Lock()
 
     @property
     def tenant_id(self) -> str:
@@ -116,13 +128,14 @@ class TenantTokenProvider:
         ``TokenRefreshOutcomeUnknownError`` (transient: the refresh got no answer), or the
         transient errors of the lease, the secret store and the token endpoint.
         """
-        if self._expired:
-            raise self._expired_error()
-        tokens = self._tokens if self._tokens is not None else self._read()
-        if force_refresh or self._expiring(tokens):
-            tokens = self._refresh(known=tokens, force=force_refresh)
-        self._tokens = tokens
-        return tokens.access_token.get_secret_value()
+        with self._mutex:
+            if self._expired:
+                raise self._expired_error()
+            tokens = self._tokens if self._tokens is not None else self._read()
+            if force_refresh or self._expiring(tokens):
+                tokens = self._refresh(known=tokens, force=force_refresh)
+            self._tokens = tokens
+            return tokens.access_token.get_secret_value()
 
     def report_revoked(self) -> bool:
         """Call when a Billit call raised ``BillitAuthRevokedError``: the connection becomes
@@ -132,18 +145,19 @@ class TenantTokenProvider:
         tenant reconnected, or another worker refreshed), the revocation concerned an old
         token: nothing is expired, the cache is dropped and False is returned.
         """
-        used = self._tokens
-        self._tokens = None
-        if used is not None:
-            stored = self._lock.secrets.read(self._tenant_id).billit
-            if stored is not None and not _same_access_token(stored, used):
-                logger.info(
-                    "Billit revoked a token that is no longer the stored one; not expiring",
-                    extra={"tenant_id": self._tenant_id},
-                )
-                return False
-        self._expired = True
-        return self._auth_expiry.expire(self._tenant_id)
+        with self._mutex:
+            used = self._tokens
+            self._tokens = None
+            if used is not None:
+                stored = self._lock.secrets.read(self._tenant_id).billit
+                if stored is not None and not _same_access_token(stored, used):
+                    logger.info(
+                        "Billit revoked a token that is no longer the stored one; not expiring",
+                        extra={"tenant_id": self._tenant_id},
+                    )
+                    return False
+            self._expired = True
+            return self._auth_expiry.expire(self._tenant_id)
 
     @contextmanager
     def expiring_on_revocation(self) -> Iterator[None]:

@@ -1,0 +1,1 @@
+"""The connection lifecycle against moto and the Billit fake (token provider, …)."""
