@@ -1,0 +1,1 @@
+"""The domain: imports (Billit → OutSmart), exports (work orders → invoices), scheduling."""

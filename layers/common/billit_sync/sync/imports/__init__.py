@@ -1,0 +1,1 @@
+"""Billit customers, contacts, products, product groups and hour types into OutSmart."""
