@@ -1,0 +1,519 @@
+"""One tenant's import: Billit customers (+ contact data) and products (+ groups, hour types)
+into OutSmart, incrementally.
+
+- **Incremental.** Per Billit source (parties, products) a ``LastModified`` watermark, read with
+  ``ge`` (Billit filters by date, so a day's overlap is re-read) and advanced only after a batch
+  is written to OutSmart and its id mappings are stored. Re-read records whose content hash is
+  unchanged are not written again, so two runs in a row write nothing the second time.
+- **Full sync** (and the first run, and a run after the import settings changed) reads
+  everything and writes every record again, repairing drift in OutSmart.
+- **Bad records** are skipped and reported (one warning naming each); a batch OutSmart refuses
+  is retried record by record, so one bad record never stops the rest.
+- **Big accounts** stop at a checkpoint when the Lambda is about to run out of time: the
+  watermark already marks what is done, and the caller queues a continuation.
+"""
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+from billit_sync.billit import BillitClient, Party, Product
+from billit_sync.observability import logger
+from billit_sync.outsmart import OutSmartClient
+from billit_sync.outsmart.errors import OutSmartValidationError
+from billit_sync.outsmart.models import (
+    CategoryRecord,
+    ContactPersonRecord,
+    HourTypeRecord,
+    MaterialCategoryRecord,
+    MaterialRecord,
+    RelationRecord,
+    UpsertRecord,
+)
+from billit_sync.store import IdMapping, MappedEntity, MappingStore, WatermarkStore
+from billit_sync.store.clock import from_iso
+from billit_sync.sync.imports.mapping import (
+    CustomerRecords,
+    ProductRecords,
+    Skipped,
+    content_hash,
+    map_customer,
+    map_product,
+)
+from billit_sync.sync.imports.report import ImportedEntity, ImportReport
+from billit_sync.tenant_settings import ImportSettings
+
+GENERATION = "full_sync_generation"
+PARTIES = "parties"
+PRODUCTS = "products"
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_CHECKPOINT_MARGIN_SECONDS = 90.0
+
+
+def _batches[ItemT](items: Iterable[ItemT], size: int) -> Iterator[list[ItemT]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass
+class _Pending[RecordT: UpsertRecord]:
+    """Records of one kind that must be written, and the mappings to store once they are."""
+
+    records: list[RecordT] = field(default_factory=list)
+    mappings: list[IdMapping] = field(default_factory=list)
+
+    def accepted_mappings(self, refused: set[int]) -> list[IdMapping]:
+        return [mapping for i, mapping in enumerate(self.mappings) if i not in refused]
+
+
+@dataclass
+class Importer:
+    tenant_id: str
+    party_id: str
+    settings: ImportSettings
+    billit: BillitClient
+    outsmart: OutSmartClient
+    mappings: MappingStore
+    watermarks: WatermarkStore
+    time_left: Callable[[], float]
+    monotonic: Callable[[], float] = time.monotonic
+    batch_size: int = DEFAULT_BATCH_SIZE
+    checkpoint_margin: float = DEFAULT_CHECKPOINT_MARGIN_SECONDS
+
+    def run(self, *, full: bool = False, resume: bool = False) -> ImportReport:
+        """Import what the settings enable. ``resume``: continue a run that checkpointed."""
+        report = ImportReport()
+        if self.settings.customers:
+            report.finished = self._import_parties(report, full=full, resume=resume)
+        wants_products = self.settings.products or self.settings.hour_types
+        if report.finished and wants_products:
+            report.finished = self._import_products(report, full=full, resume=resume)
+        return report
+
+    # ----------------------------------------------------------------- plumbing
+    def _out_of_time(self) -> bool:
+        return self.time_left() < self.checkpoint_margin
+
+    def _start(
+        self, source: str, fingerprint: str, *, full: bool, resume: bool
+    ) -> tuple[datetime | None, str | None]:
+        """Where to read from, and the full-sync generation (None for an incremental run).
+
+        A full sync writes every record once, even unchanged ones; its generation id, kept in
+        the checkpoint and on each mapping it writes, lets a resumed full sync skip what it
+        already wrote instead of starting over.
+        """
+        mark = self.watermarks.get(self.tenant_id, self.party_id, source)
+        checkpoint = mark.checkpoint or {}
+        settings_changed = checkpoint.get("settings") != fingerprint
+        if (full and not resume) or settings_changed:
+            generation = uuid.uuid4().hex
+            self.watermarks.reset(self.tenant_id, self.party_id, source)
+            self.watermarks.save_checkpoint(
+                self.tenant_id,
+                self.party_id,
+                source,
+                {"settings": fingerprint, GENERATION: generation},
+            )
+            return None, generation
+        since = from_iso(mark.last_modified) if mark.last_modified else None
+        return since, checkpoint.get(GENERATION) or None
+
+    def _finish(self, source: str, fingerprint: str) -> None:
+        self.watermarks.save_checkpoint(
+            self.tenant_id, self.party_id, source, {"settings": fingerprint, GENERATION: ""}
+        )
+
+    def _advance(self, source: str, stamps: Sequence[datetime | None]) -> None:
+        latest = max((stamp for stamp in stamps if stamp is not None), default=None)
+        if latest is not None:
+            self.watermarks.advance(self.tenant_id, self.party_id, source, latest.isoformat())
+
+    def _existing(self, entity: MappedEntity, billit_ids: list[str]) -> dict[str, IdMapping]:
+        if not billit_ids:
+            return {}
+        return self.mappings.get_many_by_billit_ids(
+            self.tenant_id, self.party_id, entity, billit_ids
+        )
+
+    def _owners(self, entity: MappedEntity, outsmart_keys: list[str]) -> dict[str, IdMapping]:
+        if not outsmart_keys:
+            return {}
+        return self.mappings.get_many_by_outsmart_keys(
+            self.tenant_id, self.party_id, entity, outsmart_keys
+        )
+
+    def _decide[RecordT: UpsertRecord](
+        self,
+        *,
+        report: ImportReport,
+        entity: ImportedEntity,
+        mapped_entity: MappedEntity,
+        billit_id: str,
+        outsmart_key: str,
+        record: RecordT,
+        previous: IdMapping | None,
+        pending: "_Pending[RecordT]",
+        generation: str | None,
+        attributes: dict[str, str] | None = None,
+    ) -> bool:
+        """Queue ``record`` when new, changed, or not yet written by the running full sync;
+        count it. True when it is to be written."""
+        digest = content_hash(record)
+        counts = report.of(entity)
+        unchanged = (
+            previous is not None
+            and previous.content_hash == digest
+            and previous.outsmart_key == outsmart_key
+            and (generation is None or previous.attributes.get(GENERATION) == generation)
+        )
+        if unchanged:
+            counts.unchanged += 1
+            return False
+        attributes = dict(attributes or {})
+        if generation is not None:
+            attributes[GENERATION] = generation
+        if previous is None:
+            counts.created += 1
+        else:
+            counts.updated += 1
+        pending.records.append(record)
+        pending.mappings.append(
+            IdMapping(
+                entity=mapped_entity,
+                billit_id=billit_id,
+                outsmart_key=outsmart_key,
+                content_hash=digest,
+                attributes=attributes,
+            )
+        )
+        return True
+
+    def _write[RecordT: UpsertRecord](
+        self,
+        upsert: Callable[[list[RecordT]], int],
+        records: list[RecordT],
+        label_of: Callable[[RecordT], str],
+        report: ImportReport,
+        entity: ImportedEntity,
+    ) -> set[int]:
+        """Upsert a batch; if OutSmart refuses it, record by record. Returns the positions of
+        records OutSmart refused (already reported as skipped)."""
+        if not records:
+            return set()
+        try:
+            upsert(records)
+            return set()
+        except OutSmartValidationError:
+            logger.info(
+                "OutSmart refused a batch; writing it record by record",
+                extra={"tenant_id": self.tenant_id, "entity": entity.value, "size": len(records)},
+            )
+        refused: set[int] = set()
+        for position, record in enumerate(records):
+            try:
+                upsert([record])
+            except OutSmartValidationError as error:
+                refused.add(position)
+                reason = "; ".join(error.messages) or "refused by OutSmart"
+                report.skip(entity, Skipped(billit_id="", label=label_of(record), reason=reason))
+                counts = report.of(entity)
+                if counts.created:
+                    counts.created -= 1
+                elif counts.updated:
+                    counts.updated -= 1
+        return refused
+
+    def _store(self, accepted: list[IdMapping]) -> None:
+        """Store the mappings of what OutSmart accepted (never of what it refused)."""
+        if accepted:
+            self.mappings.put_many(self.tenant_id, self.party_id, accepted)
+
+    # ------------------------------------------------------------------ parties
+    def _import_parties(self, report: ImportReport, *, full: bool, resume: bool) -> bool:
+        with_contacts = self.settings.contact_persons
+        fingerprint = f"customers=1,contact_persons={int(with_contacts)}"
+        since, generation = self._start(PARTIES, fingerprint, full=full, resume=resume)
+        started = self.monotonic()
+        try:
+            parties = self.billit.parties.iter_parties(modified_since=since)
+            for batch in _batches(parties, self.batch_size):
+                self._write_customers(
+                    batch, report, generation=generation, with_contacts=with_contacts
+                )
+                self._advance(PARTIES, [party.last_modified for party in batch])
+                if self._out_of_time():
+                    return False
+            self._finish(PARTIES, fingerprint)
+            return True
+        finally:
+            report.seconds[ImportedEntity.CUSTOMERS] = self.monotonic() - started
+
+    def _write_customers(
+        self,
+        parties: list[Party],
+        report: ImportReport,
+        *,
+        generation: str | None,
+        with_contacts: bool,
+    ) -> None:
+        good: list[CustomerRecords] = []
+        for mapped in map(map_customer, parties):
+            if isinstance(mapped, Skipped):
+                report.skip(ImportedEntity.CUSTOMERS, mapped)
+            else:
+                good.append(mapped)
+        good = self._unique_keys(
+            good,
+            key=lambda c: c.relation.debtor_number,
+            billit_id_of=lambda c: c.billit_id,
+            entity=MappedEntity.CUSTOMER,
+            report=report,
+            imported=ImportedEntity.CUSTOMERS,
+            label=lambda c: c.relation.name,
+            what="customer number",
+        )
+        ids = [c.billit_id for c in good]
+        known = self._existing(MappedEntity.CUSTOMER, ids)
+        known_contacts = self._existing(MappedEntity.CONTACT_PERSON, ids) if with_contacts else {}
+        relations: _Pending[RelationRecord] = _Pending()
+        contacts: _Pending[ContactPersonRecord] = _Pending()
+        for customer in good:
+            self._decide(
+                report=report,
+                entity=ImportedEntity.CUSTOMERS,
+                mapped_entity=MappedEntity.CUSTOMER,
+                billit_id=customer.billit_id,
+                outsmart_key=customer.relation.debtor_number,
+                record=customer.relation,
+                previous=known.get(customer.billit_id),
+                pending=relations,
+                generation=generation,
+            )
+            if with_contacts and customer.contact is not None:
+                self._decide(
+                    report=report,
+                    entity=ImportedEntity.CONTACT_PERSONS,
+                    mapped_entity=MappedEntity.CONTACT_PERSON,
+                    billit_id=customer.billit_id,
+                    outsmart_key=customer.contact.cpn_code,
+                    record=customer.contact,
+                    previous=known_contacts.get(customer.billit_id),
+                    pending=contacts,
+                    generation=generation,
+                )
+        refused_relations = self._write(
+            self.outsmart.upsert_relations,
+            relations.records,
+            lambda r: r.name,
+            report,
+            ImportedEntity.CUSTOMERS,
+        )
+        # A contact of a refused relation has nothing to belong to: drop it too.
+        refused_debtors = {relations.records[i].debtor_number for i in refused_relations}
+        orphaned = {i for i, c in enumerate(contacts.records) if c.cpn_debtor_nr in refused_debtors}
+        kept = [i for i in range(len(contacts.records)) if i not in orphaned]
+        refused_kept = self._write(
+            self.outsmart.upsert_contact_persons,
+            [contacts.records[i] for i in kept],
+            lambda c: c.cpn_name,
+            report,
+            ImportedEntity.CONTACT_PERSONS,
+        )
+        refused_contacts = orphaned | {kept[i] for i in refused_kept}
+        self._store(
+            relations.accepted_mappings(refused_relations)
+            + contacts.accepted_mappings(refused_contacts)
+        )
+
+    def _unique_keys[ItemT](
+        self,
+        items: list[ItemT],
+        *,
+        key: Callable[[ItemT], str],
+        billit_id_of: Callable[[ItemT], str],
+        entity: MappedEntity,
+        report: ImportReport,
+        imported: ImportedEntity,
+        label: Callable[[ItemT], str],
+        what: str,
+    ) -> list[ItemT]:
+        """Two Billit records must never write the same OutSmart record: the second one (in
+        this batch, or against an earlier import) is skipped with the reason."""
+        owners = self._owners(entity, [key(item) for item in items])
+        seen: dict[str, str] = {}
+        unique: list[ItemT] = []
+        for item in items:
+            outsmart_key = key(item)
+            billit_id = billit_id_of(item)
+            owner = owners.get(outsmart_key)
+            taken_before = owner is not None and owner.billit_id != billit_id
+            if outsmart_key in seen or taken_before:
+                report.skip(
+                    imported,
+                    Skipped(
+                        billit_id=billit_id,
+                        label=label(item),
+                        reason=f"{what} {outsmart_key} is already used by another Billit record",
+                    ),
+                )
+                continue
+            seen[outsmart_key] = billit_id
+            unique.append(item)
+        return unique
+
+    # ----------------------------------------------------------------- products
+    def _import_products(self, report: ImportReport, *, full: bool, resume: bool) -> bool:
+        s = self.settings
+        fingerprint = (
+            f"products={int(s.products)},product_groups={int(s.product_groups)},"
+            f"hour_types={int(s.hour_types)}"
+        )
+        since, generation = self._start(PRODUCTS, fingerprint, full=full, resume=resume)
+        started = self.monotonic()
+        try:
+            products = self.billit.products.iter_products(modified_since=since)
+            for batch in _batches(products, self.batch_size):
+                self._write_products(batch, report, generation=generation)
+                self._advance(PRODUCTS, [product.last_modified for product in batch])
+                if self._out_of_time():
+                    return False
+            self._finish(PRODUCTS, fingerprint)
+            return True
+        finally:
+            report.seconds[ImportedEntity.PRODUCTS] = self.monotonic() - started
+
+    def _write_products(
+        self, products: list[Product], report: ImportReport, *, generation: str | None
+    ) -> None:
+        s = self.settings
+        mapped: list[tuple[Product, ProductRecords]] = []
+        for product in products:
+            result = map_product(product)
+            if isinstance(result, Skipped):
+                report.skip(ImportedEntity.PRODUCTS, result)
+            else:
+                mapped.append((product, result))
+        materials = [(p, r) for p, r in mapped if r.material is not None and s.products]
+        materials = self._unique_keys(
+            materials,
+            key=lambda pair: _material(pair[1]).code,
+            billit_id_of=lambda pair: pair[1].billit_id,
+            entity=MappedEntity.PRODUCT,
+            report=report,
+            imported=ImportedEntity.PRODUCTS,
+            label=lambda pair: _material(pair[1]).code,
+            what="material code",
+        )
+        hours = [(p, r) for p, r in mapped if r.hour_type is not None and s.hour_types]
+        ids = [r.billit_id for _, r in materials]
+        known_materials = self._existing(MappedEntity.PRODUCT, ids)
+        known_hours = self._existing(MappedEntity.HOUR_TYPE, [r.billit_id for _, r in hours])
+
+        categories: _Pending[CategoryRecord] = _Pending()
+        if s.product_groups:
+            groups = {
+                str(p.group_id): r.category
+                for p, r in materials
+                if r.category is not None and p.group_id is not None
+            }
+            known_groups = self._existing(MappedEntity.PRODUCT_GROUP, list(groups))
+            for group_id, category in groups.items():
+                self._decide(
+                    report=report,
+                    entity=ImportedEntity.PRODUCT_GROUPS,
+                    mapped_entity=MappedEntity.PRODUCT_GROUP,
+                    billit_id=group_id,
+                    outsmart_key=category.cat_code,
+                    record=category,
+                    previous=known_groups.get(group_id),
+                    pending=categories,
+                    generation=generation,
+                )
+
+        material_pending: _Pending[MaterialRecord] = _Pending()
+        links: list[MaterialCategoryRecord] = []
+        for _, records in materials:
+            material = _material(records)
+            attributes = {"unit": material.unit}
+            if records.vat_rate is not None:
+                attributes["vat_rate"] = str(records.vat_rate)
+            written = self._decide(
+                report=report,
+                entity=ImportedEntity.PRODUCTS,
+                mapped_entity=MappedEntity.PRODUCT,
+                billit_id=records.billit_id,
+                outsmart_key=material.code,
+                record=material,
+                previous=known_materials.get(records.billit_id),
+                pending=material_pending,
+                generation=generation,
+                attributes=attributes,
+            )
+            if written and s.product_groups and records.link is not None:
+                links.append(records.link)
+
+        hour_pending: _Pending[HourTypeRecord] = _Pending()
+        for _, records in hours:
+            hour_type = records.hour_type
+            if hour_type is None:  # filtered above
+                continue
+            self._decide(
+                report=report,
+                entity=ImportedEntity.HOUR_TYPES,
+                mapped_entity=MappedEntity.HOUR_TYPE,
+                billit_id=records.billit_id,
+                outsmart_key=hour_type.code,
+                record=hour_type,
+                previous=known_hours.get(records.billit_id),
+                pending=hour_pending,
+                generation=generation,
+                attributes={"sale_price": str(hour_type.sale_price)},
+            )
+
+        refused_categories = self._write(
+            self.outsmart.upsert_categories,
+            categories.records,
+            lambda c: c.cat_name,
+            report,
+            ImportedEntity.PRODUCT_GROUPS,
+        )
+        refused_materials = self._write(
+            self.outsmart.upsert_materials,
+            material_pending.records,
+            lambda m: m.code,
+            report,
+            ImportedEntity.PRODUCTS,
+        )
+        refused_codes = {material_pending.records[i].code for i in refused_materials}
+        self._write(
+            self.outsmart.upsert_material_categories,
+            [link for link in links if link.mct_mat_code not in refused_codes],
+            lambda link: link.mct_mat_code,
+            report,
+            ImportedEntity.PRODUCT_GROUPS,
+        )
+        refused_hours = self._write(
+            self.outsmart.upsert_hour_types,
+            hour_pending.records,
+            lambda h: h.code,
+            report,
+            ImportedEntity.HOUR_TYPES,
+        )
+        self._store(
+            categories.accepted_mappings(refused_categories)
+            + material_pending.accepted_mappings(refused_materials)
+            + hour_pending.accepted_mappings(refused_hours)
+        )
+
+
+def _material(records: ProductRecords) -> MaterialRecord:
+    """The material of a product already known to have one (hour products have none)."""
+    material = records.material
+    if material is None:
+        raise ValueError("product has no material")
+    return material
