@@ -17,11 +17,12 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo test lint typecheck unit sam-validate sam-build deploy-dev clean
+.PHONY: help bench demo test lint typecheck unit sam-validate sam-build deploy-dev clean
 
 help:
 	@echo "make test     lint, type-check, unit + integration tests, sam validate --lint, sam build"
 	@echo "make demo     the whole service on this machine (see README)"
+	@echo "make bench    benchmarks, written to docs/benchmarks.md"
 	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
 
 $(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
@@ -59,6 +60,9 @@ test: lint typecheck unit sam-validate sam-build
 
 deploy-dev: sam-build
 	$(SAM) deploy --config-env dev
+
+bench: $(VENV)/.installed
+	PYTHONPATH=layers/common:. $(PY) -m bench
 
 demo:
 	@echo "make demo lands with the local-demo issue; until then 'make test' exercises the fakes."

@@ -358,6 +358,9 @@ class RelationRecord(UpsertRecord):
     remark: str | None = None
     latitude: str | None = None  # kept as text: a float would round it
     longitude: str | None = None
+    # ⚠ Not in OpenAPI 8's prose nor in spec.json's example: issue 4 asks to send the Billit
+    # PartyID as ``external_id``. Sent only when set (``to_api`` leaves out ``None``).
+    external_id: str | None = None
 
 
 class ContactPersonRecord(UpsertRecord):

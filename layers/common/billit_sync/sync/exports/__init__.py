@@ -1,0 +1,1 @@
+"""Completed OutSmart work orders into Billit invoices: discovery, the export worker."""

@@ -1,0 +1,225 @@
+"""The schedules' fan-out, and "sync now" for one tenant.
+
+A scheduled invocation only decides *who* is due and queues one small job message per tenant;
+the work (Billit and OutSmart calls) happens in the workers, one tenant per message. So a
+slow or failing tenant never delays the others, and no invocation walks any tenant's data.
+Per tenant it reads two items (the connection, the settings); a tenant whose items cannot be
+read or whose job cannot be queued is logged with its id and counted, and the rest go on.
+
+- ``import``: connected tenants with at least one import switched on whose last finished
+  import is older than their interval (or who never imported) get an ``ImportJob``;
+- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from billit_sync import messages
+from billit_sync.connection.connect_flow import UnknownTenantError
+from billit_sync.connection.lifecycle import ConnectionRequiredError
+from billit_sync.jobs_queue import MAX_BATCH_SIZE, JobQueue
+from billit_sync.observability import logger, metrics
+from billit_sync.store import Connection, ConnectionStatus, SettingsStore, TenantStore
+from billit_sync.store.clock import Clock
+from billit_sync.sync.exports.jobs import DiscoveryJob
+from billit_sync.sync.imports.jobs import ImportJob
+
+DEFAULT_DUE_TOLERANCE = timedelta(minutes=5)
+"""An import counts as due this much before its interval has fully passed. ``last_import_at``
+is when the previous run *finished*, and schedules tick at a fixed rate; without the slack
+a 60-minute interval with a 15-minute schedule would run every 75 minutes."""
+
+
+class ScheduledJobKind(StrEnum):
+    IMPORT = "import"
+    DISCOVERY = "discovery"
+
+
+class SkipReason(StrEnum):
+    NOT_CONNECTED = "not_connected"  # the index lags behind a disconnect / auth expiry
+    IMPORTS_OFF = "imports_off"
+    NOT_DUE = "not_due"
+    EXPORTS_OFF = "exports_off"
+
+
+@dataclass(frozen=True)
+class FanOutReport:
+    job: ScheduledJobKind
+    tenants_queued: int = 0
+    tenants_skipped: int = 0
+    failures: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job.value,
+            "tenants_queued": self.tenants_queued,
+            "tenants_skipped": self.tenants_skipped,
+            "failures": self.failures,
+        }
+
+
+def import_due(
+    last_import_at: datetime | None,
+    interval_minutes: int,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_DUE_TOLERANCE,
+) -> bool:
+    """Never imported, or the interval (less the tolerance) has passed since the last run."""
+    if last_import_at is None:
+        return True
+    return now - last_import_at >= timedelta(minutes=interval_minutes) - tolerance
+
+
+class Scheduler:
+    """Fans a schedule out into one job message per due tenant."""
+
+    def __init__(
+        self,
+        *,
+        tenants: TenantStore,
+        settings: SettingsStore,
+        import_jobs: JobQueue[ImportJob],
+        discovery_jobs: JobQueue[DiscoveryJob],
+        clock: Clock,
+        due_tolerance: timedelta = DEFAULT_DUE_TOLERANCE,
+    ) -> None:
+        self._tenants = tenants
+        self._settings = settings
+        self._import_jobs = import_jobs
+        self._discovery_jobs = discovery_jobs
+        self._clock = clock
+        self._due_tolerance = due_tolerance
+
+    def fan_out(self, kind: ScheduledJobKind) -> FanOutReport:
+        if kind is ScheduledJobKind.IMPORT:
+            now = self._clock()
+            return self._fan_out(kind, self._import_jobs, lambda t: self._import_job(t, now))
+        return self._fan_out(kind, self._discovery_jobs, self._discovery_job)
+
+    # ---------------------------------------------------------------- decisions
+    def _connected(self, tenant_id: str) -> Connection | None:
+        connection = self._tenants.get_connection(tenant_id)
+        return connection if connection.is_connected else None
+
+    def _import_job(self, tenant_id: str, now: datetime) -> ImportJob | SkipReason:
+        imports = self._settings.get(tenant_id).imports
+        if not imports.anything_enabled:
+            return SkipReason.IMPORTS_OFF
+        connection = self._connected(tenant_id)
+        if connection is None:
+            return SkipReason.NOT_CONNECTED
+        if not import_due(
+            connection.last_import_at, imports.interval_minutes, now, self._due_tolerance
+        ):
+            return SkipReason.NOT_DUE
+        return ImportJob(tenant_id=tenant_id, full=False, trigger="schedule")
+
+    def _discovery_job(self, tenant_id: str) -> DiscoveryJob | SkipReason:
+        if not self._settings.get(tenant_id).exports.enabled:
+            return SkipReason.EXPORTS_OFF
+        if self._connected(tenant_id) is None:
+            return SkipReason.NOT_CONNECTED
+        return DiscoveryJob(tenant_id=tenant_id, trigger="schedule")
+
+    # ------------------------------------------------------------------ fan-out
+    def _fan_out[JobT: BaseModel](
+        self,
+        kind: ScheduledJobKind,
+        queue: JobQueue[JobT],
+        decide: Callable[[str], JobT | SkipReason],
+    ) -> FanOutReport:
+        skipped: Counter[str] = Counter()
+        queued = failures = 0
+        batch: list[tuple[str, JobT]] = []
+
+        def flush() -> None:
+            nonlocal queued, failures
+            if not batch:
+                return
+            # The result holds the very job objects sent, so identity finds their tenant.
+            tenant_of = {id(job): tenant_id for tenant_id, job in batch}
+            result = queue.send_all(job for _, job in batch)
+            queued += len(result.sent)
+            failures += len(result.failed)
+            for failure in result.failed:
+                logger.error(
+                    "could not queue the tenant's job",
+                    extra={
+                        "tenant_id": tenant_of[id(failure.job)],
+                        "job": kind.value,
+                        "reason": failure.reason,
+                    },
+                )
+            batch.clear()
+
+        for tenant_id in self._tenants.list_connected_tenant_ids():
+            try:
+                decision = decide(tenant_id)
+            except Exception as error:  # one tenant's bad item never stops the others
+                failures += 1
+                logger.exception(
+                    "could not decide whether the tenant is due; skipped this time",
+                    extra={
+                        "tenant_id": tenant_id,
+                        "job": kind.value,
+                        "error": type(error).__name__,
+                    },
+                )
+                continue
+            if isinstance(decision, SkipReason):
+                skipped[decision.value] += 1
+                continue
+            batch.append((tenant_id, decision))
+            if len(batch) == MAX_BATCH_SIZE:
+                flush()
+        flush()
+
+        report = FanOutReport(
+            job=kind,
+            tenants_queued=queued,
+            tenants_skipped=sum(skipped.values()),
+            failures=failures,
+        )
+        metric = "Import" if kind is ScheduledJobKind.IMPORT else "Discovery"
+        metrics.add_metric(name=f"{metric}JobsQueued", unit=MetricUnit.Count, value=queued)
+        metrics.add_metric(name=f"{metric}FanOutFailures", unit=MetricUnit.Count, value=failures)
+        logger.info("scheduled fan-out done", extra={**report.as_dict(), "skipped": skipped})
+        return report
+
+
+@dataclass
+class ManualSync:
+    """The "sync now" button: one import job for one tenant, now (the interval is ignored)."""
+
+    tenants: TenantStore
+    settings: SettingsStore
+    import_jobs: JobQueue[ImportJob]
+
+    def request_import(self, tenant_id: str, *, full: bool = False) -> ImportJob | None:
+        """Queue the tenant's import; ``None`` when no import is switched on (nothing queued).
+
+        Raises ``UnknownTenantError`` (not registered), ``ConnectionRequiredError`` (not
+        connected or authentication expired) and ``JobQueueError`` (SQS refused it).
+        """
+        tenant = self.tenants.get(tenant_id)
+        if tenant is None:
+            raise UnknownTenantError("this tenant is not registered with the integration")
+        connection = self.tenants.get_connection(tenant_id)
+        if connection.status is ConnectionStatus.AUTH_EXPIRED:
+            text = messages.render(messages.AUTH_EXPIRED, {}, tenant.language)
+            raise ConnectionRequiredError(text)
+        if not connection.is_connected:
+            raise ConnectionRequiredError("connect to Billit first")
+        if not self.settings.get(tenant_id).imports.anything_enabled:
+            return None
+        job = ImportJob(tenant_id=tenant_id, full=full, trigger="manual")
+        self.import_jobs.send(job)
+        logger.info("import requested", extra={"tenant_id": tenant_id, "full": full})
+        return job
