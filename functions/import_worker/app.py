@@ -1,9 +1,11 @@
-"""SQS import worker: one tenant's Billit master data into OutSmart.
+"""SQS import worker: one message = one tenant's import (batch size 1).
 
-Thin handler: SQS partial-batch processing; the work happens in billit_sync.
+Thin handler: parse the job, run the import service, let transient errors fail the record so
+SQS retries it (and finally parks it in the DLQ).
 """
 
-from typing import Any
+import os
+from functools import cache
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -13,22 +15,43 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
+from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.sync.imports.jobs import ImportJob
+from billit_sync.wiring import Services
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+@cache
+def services() -> Services:
+    return Services(RuntimeConfig.from_environ(os.environ))
+
+
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
-    # Not built yet (issue 4): failing the record keeps the message (redrive from the DLQ later).
-    raise NotImplementedError("import is not implemented yet")
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    """Powertools passes ``lambda_context`` so the import can checkpoint before the timeout."""
+    try:
+        job = ImportJob.model_validate_json(record.body)
+    except ValidationError:
+        # A malformed message would fail forever: log it (not its body) and drop it.
+        logger.error("dropping malformed import job", extra={"message_id": record.message_id})
+        return
+    logger.append_keys(tenant_id=job.tenant_id, message_id=record.message_id)
+
+    def time_left() -> float:
+        return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 900.0
+
+    outcome = services().import_service(time_left).run(job)
+    logger.info("import job handled", extra={"outcome": outcome.value})
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

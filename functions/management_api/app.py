@@ -22,6 +22,7 @@ from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.observability import logger, metrics, tracer
 from billit_sync.store import Connection
 from billit_sync.tenancy import validate_tenant_id
+from billit_sync.tenant_settings import TenantSettings
 from billit_sync.tickets import TicketScope
 from billit_sync.wiring import Services
 
@@ -45,6 +46,12 @@ class SelectCompanyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     party_id: int = Field(gt=0)
+
+
+class SyncNowRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full: bool = Field(False, description="Read everything from Billit, not only changes")
 
 
 def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
@@ -99,14 +106,16 @@ def select_company(tenant_id: str) -> Response[str]:
 
 @app.get("/tenants/<tenant_id>/settings")
 def get_settings(tenant_id: str) -> Response[str]:
-    _authorize(tenant_id)
-    return not_implemented("Settings")
+    """The settings (defaults until saved) and notes, e.g. that Billit has no employees."""
+    return json_response(200, services().settings_page.read(_authorize(tenant_id)).as_json())
 
 
 @app.put("/tenants/<tenant_id>/settings")
 def put_settings(tenant_id: str) -> Response[str]:
+    """Replace all settings; an invalid body is a 422 that names each wrong field."""
     _authorize(tenant_id)
-    return not_implemented("Settings")
+    settings = parse_body(app.current_event.body, TenantSettings)
+    return json_response(200, services().settings_page.save(tenant_id, settings).as_json())
 
 
 @app.get("/tenants/<tenant_id>/sync-log")
@@ -117,8 +126,19 @@ def get_sync_log(tenant_id: str) -> Response[str]:
 
 @app.post("/tenants/<tenant_id>/sync")
 def sync_now(tenant_id: str) -> Response[str]:
+    """Queue an import for this tenant now (``full``: read everything, not only changes)."""
     _authorize(tenant_id)
-    return not_implemented("Sync now")
+    request = parse_body(app.current_event.body, SyncNowRequest)
+    job = services().manual_sync.request_import(tenant_id, full=request.full)
+    if job is None:
+        body = {
+            "queued": False,
+            "full": request.full,
+            "reason": "imports_off",
+            "message": "No import is switched on in the settings, so there is nothing to sync.",
+        }
+        return json_response(200, body)
+    return json_response(202, {"queued": True, "full": job.full})
 
 
 @app.post("/tenants/<tenant_id>/exports/retry")

@@ -1,18 +1,30 @@
-"""EventBridge schedules: fan out one import or discovery job per connected tenant.
+"""EventBridge schedules: fan out one import or discovery job per connected tenant that is due.
 
-Thin handler: parse the schedule's input, call billit_sync, report counts.
+Thin handler: parse the schedule's input, call the fan-out, report its counts. A tenant that
+could not be queued is logged and counted (``failures``), not retried here: the next tick
+of the schedule picks it up again.
 """
 
-from typing import Any, Literal
+import os
+from functools import cache
+from typing import Any
 
 from aws_lambda_powertools.utilities.parser import BaseModel, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.sync.scheduler import ScheduledJobKind
+from billit_sync.wiring import Services
+
+
+@cache
+def services() -> Services:
+    return Services(RuntimeConfig.from_environ(os.environ))
 
 
 class ScheduledJob(BaseModel):
-    job: Literal["import", "discovery"]
+    job: ScheduledJobKind
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -20,6 +32,5 @@ class ScheduledJob(BaseModel):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = parse(event=event, model=ScheduledJob)
-    # The fan-out lands with the Imports and Export issues; until then nothing is queued.
-    logger.warning("scheduled fan-out not implemented yet", extra={"job": job.job})
-    return {"job": job.job, "tenants_queued": 0}
+    logger.append_keys(job=job.job.value)
+    return services().scheduler.fan_out(job.job).as_dict()

@@ -1,6 +1,6 @@
-"""The service wired as in AWS, inside one test process: moto for DynamoDB and Secrets
-Manager (tables from ``template.yaml``), the Billit fake behind respx, and the handler modules
-pointed at one ``Services`` built from a test ``RuntimeConfig``.
+"""The service wired as in AWS, inside one test process: moto for DynamoDB, SQS and Secrets
+Manager (tables and queues from ``template.yaml``), the Billit fake behind respx, and the
+handler modules pointed at one ``Services`` built from a test ``RuntimeConfig``.
 """
 
 import json
@@ -21,7 +21,12 @@ from billit_sync.config import RuntimeConfig
 from billit_sync.tickets import TicketScope, mint_ticket
 from billit_sync.wiring import Services
 from tests.fakes.billit import BillitFake
-from tests.support.aws import create_tables_from_template
+from tests.support.aws import (
+    create_queues_from_template,
+    create_tables_from_template,
+    drain_queue,
+    queue_url,
+)
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import FakeLambdaContext
 
@@ -54,6 +59,10 @@ def runtime_config() -> RuntimeConfig:
             "OUTSMART_BASE_URL": "https://outsmart.test/openapi/8",
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "RETURN_URL_ALLOW_LIST": OUTSMART_UI,
+            "EXPORT_QUEUE_URL": queue_url("ExportQueue", REGION, STAGE),
+            "IMPORT_JOBS_QUEUE_URL": queue_url("ImportJobsQueue", REGION, STAGE),
+            "DISCOVERY_JOBS_QUEUE_URL": queue_url("DiscoveryJobsQueue", REGION, STAGE),
+            "WEBHOOK_EVENTS_QUEUE_URL": queue_url("WebhookEventsQueue", REGION, STAGE),
         }
     )
 
@@ -103,6 +112,10 @@ class Stack:
         response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
         return response
 
+    def drain(self, queue_logical_id: str) -> list[str]:
+        """Bodies of the messages now in one of the template's queues (they are removed)."""
+        return drain_queue(self.services.sqs, queue_url(queue_logical_id, REGION, STAGE))
+
     def call(
         self,
         module: ModuleType,
@@ -131,6 +144,9 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType)
     with mock_aws(), respx.mock(assert_all_called=False) as router:
         session = boto3.session.Session(region_name=REGION)
         create_tables_from_template(session.resource("dynamodb"), name_prefix=STAGE)
+        queues = create_queues_from_template(session.client("sqs"), stage=STAGE)
+        config = runtime_config()
+        assert queues["ImportJobsQueue"] == config.import_jobs_queue_url
         session.client("secretsmanager").create_secret(
             Name=f"outsmart-billit/{STAGE}/app",
             SecretString=json.dumps(
@@ -150,7 +166,7 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType)
         )
         router.route(host="api.billit.test").mock(side_effect=billit.handle)
         router.route(host="my.billit.test").mock(side_effect=billit.handle)
-        services = Services(runtime_config(), session=session, clock=clock)
+        services = Services(config, session=session, clock=clock)
         for module in handler_modules:
             if hasattr(module, "services"):  # handlers not wired yet have none
                 monkeypatch.setattr(module, "services", lambda: services)

@@ -1,12 +1,38 @@
-"""What a tenant chose on the Billit settings page in OutSmart, with defaults for new tenants."""
+"""What a tenant chose on the Billit settings page in OutSmart, with defaults for new tenants.
 
+The models are the API's contract too: ``PUT /tenants/{id}/settings`` validates a body with
+``TenantSettings`` (unknown keys are refused, so a typo never silently does nothing), and the
+field descriptions are what ``TenantSettings.model_json_schema()`` shows a settings page.
+"""
+
+import math
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VAT_RATES = (Decimal("0"), Decimal("6"), Decimal("12"), Decimal("21"))
+
+NO_EMPLOYEES_NOTE: Final = (
+    "Billit has no employees, so employees are not imported: keep managing employees in OutSmart."
+)
+SETTINGS_NOTES: Final[tuple[str, ...]] = (
+    NO_EMPLOYEES_NOTE,
+    "Contact persons are imported together with customers, and product groups (as "
+    "categories) together with products: switch those on as well.",
+    "Products whose unit is an hour become hour types (with their sale price), not materials.",
+    "Hours on an invoice are rounded up to the chosen step (5, 15 or 30 minutes); "
+    "'none' keeps the exact time.",
+)
+"""Shown beside the settings (English); they explain what the switches cannot."""
+
+
+def _int_as_text(value: object) -> object:
+    """JSON numbers for choices whose wire form is text (``15`` → ``"15"``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 class InvoiceDelivery(StrEnum):
@@ -16,23 +42,53 @@ class InvoiceDelivery(StrEnum):
 
 
 class HourRounding(StrEnum):
+    """Step that hours on an invoice are rounded *up* to."""
+
     NONE = "none"
     FIVE_MINUTES = "5"
     FIFTEEN_MINUTES = "15"
     THIRTY_MINUTES = "30"
 
+    @property
+    def minutes(self) -> int | None:
+        return None if self is HourRounding.NONE else int(self.value)
+
+    def round_up(self, minutes: Decimal) -> Decimal:
+        """``minutes`` rounded up to the step (unchanged for ``none``): 61 by 15 → 75."""
+        step = self.minutes
+        if step is None or minutes <= 0:
+            return minutes
+        return Decimal(math.ceil(minutes / step) * step)
+
 
 class ImportSettings(BaseModel):
-    """Billit → OutSmart. Billit has no employees, so employees cannot be imported."""
+    """Billit → OutSmart master data. Billit has no employees, so employees are not imported."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"x-notes": [NO_EMPLOYEES_NOTE]})
 
-    customers: bool = True
-    contact_persons: bool = True
-    products: bool = True
-    product_groups: bool = Field(True, description="Billit product groups become categories")
-    hour_types: bool = Field(True, description="Billit products whose unit is an hour")
-    interval_minutes: Annotated[int, Field(ge=15, le=1440)] = 60
+    customers: bool = Field(
+        True, description="Billit customers (party type Customer) become OutSmart relations"
+    )
+    contact_persons: bool = Field(
+        True, description="The customers' contact data become contact persons (needs customers)"
+    )
+    products: bool = Field(True, description="Billit products become OutSmart materials")
+    product_groups: bool = Field(
+        True,
+        description="Billit product groups become categories, with material links (needs products)",
+    )
+    hour_types: bool = Field(
+        True, description="Billit products whose unit is an hour become hour types"
+    )
+    interval_minutes: Annotated[int, Field(ge=15, le=1440)] = Field(
+        60, description="Minutes between scheduled imports (15 to 1440)"
+    )
+
+    @property
+    def anything_enabled(self) -> bool:
+        """Whether a run imports anything: contact persons come with customers and product
+        groups with products, so on their own they import nothing."""
+        return self.customers or self.products or self.hour_types
 
 
 class ExportSettings(BaseModel):
@@ -40,22 +96,61 @@ class ExportSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    delivery: InvoiceDelivery = InvoiceDelivery.DRAFT
-    payment_term_days: Annotated[int, Field(ge=0, le=365)] = 30
-    include_hours: bool = True
-    hour_rounding: HourRounding = HourRounding.NONE
-    include_materials: bool = True
-    work_description_line: bool = True
-    attach_workorder_pdf: bool = False
-    create_missing_customers: bool = False
-    default_vat_rate: Literal["0", "6", "12", "21"] = "21"
-    only_completed_after_connection: bool = True
-    workstatus_after_export: Annotated[str, Field(max_length=32)] | None = None
+    enabled: bool = Field(True, description="Export completed work orders as Billit invoices")
+    delivery: InvoiceDelivery = Field(
+        InvoiceDelivery.DRAFT,
+        description="Leave the invoice as a draft in Billit, or send it by Peppol or e-mail",
+    )
+    payment_term_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        30, description="Days from the invoice date to its due date"
+    )
+    include_hours: bool = Field(True, description="Put the work order's hours on the invoice")
+    hour_rounding: HourRounding = Field(
+        HourRounding.NONE,
+        description="Round hours up to 5, 15 or 30 minutes, or not at all ('none')",
+    )
+    include_materials: bool = Field(
+        True, description="Put the work order's materials on the invoice"
+    )
+    work_description_line: bool = Field(True, description="Add the work description as a text line")
+    attach_workorder_pdf: bool = Field(
+        False, description="Attach the work order's PDF to the invoice"
+    )
+    create_missing_customers: bool = Field(
+        False,
+        description="Create the Billit customer from the work order when none matches "
+        "(otherwise the export stops with an error that says what to fix)",
+    )
+    default_vat_rate: Literal["0", "6", "12", "21"] = Field(
+        "21", description="VAT rate (%) for lines whose material or hour type has none"
+    )
+    only_completed_after_connection: bool = Field(
+        True, description="Export only work orders completed after the connection was made"
+    )
+    workstatus_after_export: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        None,
+        description="OutSmart work status to set after the export (besides Handled); "
+        "empty keeps the status",
+    )
+
+    @field_validator("hour_rounding", "default_vat_rate", mode="before")
+    @classmethod
+    def _accept_numbers(cls, value: object) -> object:
+        return _int_as_text(value)
+
+    @field_validator("workstatus_after_export", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
 
 class TenantSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The Billit settings page of one tenant. Billit has no employees, so there is no
+    employee import to switch on."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"x-notes": list(SETTINGS_NOTES)})
 
     imports: ImportSettings = Field(default_factory=ImportSettings)
     exports: ExportSettings = Field(default_factory=ExportSettings)

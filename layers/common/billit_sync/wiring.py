@@ -3,6 +3,7 @@ Lambda container from ``RuntimeConfig``. Handlers use it; domain code only recei
 builds, so tests can swap any piece.
 """
 
+from collections.abc import Callable
 from functools import cached_property
 
 import boto3
@@ -19,24 +20,36 @@ from billit_sync.billit import (
     BillitHttp,
     BillitOAuth,
 )
-from billit_sync.config import RuntimeConfig
+from billit_sync.config import MisconfiguredFunctionError, RuntimeConfig
 from billit_sync.connection.auth_expiry import AuthExpiry
 from billit_sync.connection.connect_flow import ConnectFlow
 from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.token_provider import TenantTokenProvider
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
+from billit_sync.errors import UserFixableError
+from billit_sync.jobs_queue import JobQueue
+from billit_sync.outsmart import OutSmartClient
+from billit_sync.settings_page import SettingsPage
 from billit_sync.store import (
     AppSecretReader,
     AppSecrets,
     LeaseStore,
+    MappingStore,
     OAuthStateStore,
     SettingsStore,
     SyncLogStore,
     TenantSecretStore,
     TenantStore,
+    WatermarkStore,
 )
 from billit_sync.store.clock import Clock, system_clock
+from billit_sync.sync.exports.jobs import DiscoveryJob
+from billit_sync.sync.imports.importer import Importer
+from billit_sync.sync.imports.jobs import ImportJob
+from billit_sync.sync.imports.service import ImportService
+from billit_sync.sync.scheduler import ManualSync, Scheduler
+from billit_sync.tenant_settings import ImportSettings
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
 
@@ -145,29 +158,29 @@ class Services:
             raise ValueError("PUBLIC_BASE_URL is not set and the request has no domain")
         return f"https://{request_domain}"
 
-    def billit_oauth(self, public_base_url: str) -> BillitOAuth:
+    def billit_oauth(self, public_base_url: str | None = None) -> BillitOAuth:
+        """Login and code exchange need the public URL (the redirect URI); refreshing a token
+        does not, so workers call this without one."""
         secrets = self.app_secrets
         return BillitOAuth(
             self.http,
             self.billit_endpoints,
             secrets.billit_client_id,
             secrets.billit_client_secret,
-            redirect_uri=public_base_url + OAUTH_CALLBACK_PATH,
+            redirect_uri=public_base_url + OAUTH_CALLBACK_PATH if public_base_url else None,
             clock=self.clock,
         )
 
     def billit_client(self, credentials: BillitCredentials) -> BillitClient:
         return BillitClient(BillitHttp(self.http, self.billit_endpoints, credentials))
 
-    def token_provider(
-        self, tenant_id: str, party_id: int | None, public_base_url: str
-    ) -> TenantTokenProvider:
+    def token_provider(self, tenant_id: str, party_id: int | None) -> TenantTokenProvider:
         return TenantTokenProvider(
             tenant_id=tenant_id,
             party_id=party_id,
             # Its own lease owner: providers used from several threads still exclude each other.
             lock=TenantSecretLock(self.leases, self.tenant_secrets, self.clock),
-            oauth=self.billit_oauth(public_base_url),
+            oauth=self.billit_oauth(),
             auth_expiry=self.auth_expiry,
             clock=self.clock,
         )
@@ -191,15 +204,95 @@ class Services:
         )
 
     def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:
-        def credentials(tenant_id: str, party_id: int) -> BillitCredentials:
-            return self.token_provider(tenant_id, party_id, public_base_url)
-
         return ConnectionLifecycle(
             tenants=self.tenants,
             secret_lock=self.secret_lock,
             sync_log=self.sync_log,
             oauth=self.billit_oauth(public_base_url),
             billit=self.billit_client,
-            credentials=credentials,
+            credentials=self.token_provider,
             webhooks=self.webhook_subscriptions(public_base_url),
         )
+
+    # ------------------------------------------------------------ job queues
+    @cached_property
+    def import_jobs(self) -> JobQueue[ImportJob]:
+        """``import_jobs.send`` queues one import (a ``Callable[[ImportJob], None]``)."""
+        url = _required(self.config.import_jobs_queue_url, "IMPORT_JOBS_QUEUE_URL")
+        return JobQueue(self.sqs, url)
+
+    @cached_property
+    def discovery_jobs(self) -> JobQueue[DiscoveryJob]:
+        url = _required(self.config.discovery_jobs_queue_url, "DISCOVERY_JOBS_QUEUE_URL")
+        return JobQueue(self.sqs, url)
+
+    # -------------------------------------------------------- settings, schedule
+    @cached_property
+    def settings_page(self) -> SettingsPage:
+        return SettingsPage(tenants=self.tenants, settings=self.settings)
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        return Scheduler(
+            tenants=self.tenants,
+            settings=self.settings,
+            import_jobs=self.import_jobs,
+            discovery_jobs=self.discovery_jobs,
+            clock=self.clock,
+        )
+
+    def outsmart_client(self, tenant_id: str) -> OutSmartClient:
+        return _outsmart_client(self, tenant_id)
+
+    def import_service(self, time_left: Callable[[], float]) -> ImportService:
+        def importer(
+            tenant_id: str, party_id: str, settings: ImportSettings, credentials: BillitCredentials
+        ) -> Importer:
+            return Importer(
+                tenant_id=tenant_id,
+                party_id=party_id,
+                settings=settings,
+                billit=self.billit_client(credentials),
+                outsmart=self.outsmart_client(tenant_id),
+                mappings=MappingStore(self.integration_table, self.clock),
+                watermarks=WatermarkStore(self.integration_table, self.clock),
+                time_left=time_left,
+            )
+
+        return ImportService(
+            tenants=self.tenants,
+            settings=self.settings,
+            leases=self.leases,
+            sync_log=self.sync_log,
+            credentials=self.token_provider,
+            importer=importer,
+            send_job=self.import_jobs.send,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def manual_sync(self) -> ManualSync:
+        return ManualSync(
+            tenants=self.tenants, settings=self.settings, import_jobs=self.import_jobs
+        )
+
+
+# The import: one tenant per job.
+def _outsmart_client(services: "Services", tenant_id: str) -> OutSmartClient:
+    token = services.tenant_secrets.read(tenant_id).outsmart_token
+    if token is None:
+        raise UserFixableError(
+            "the OutSmart API token of this tenant is missing; register the tenant again"
+        )
+    return OutSmartClient(
+        services.http,
+        str(services.config.outsmart_base_url),
+        token,
+        services.app_secrets.outsmart_software_token,
+    )
+
+
+def _required(value: str | None, variable: str) -> str:
+    if not value:
+        raise MisconfiguredFunctionError(f"function environment lacks {variable}")
+    return value

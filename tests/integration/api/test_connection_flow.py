@@ -228,7 +228,7 @@ def test_an_hour_later_the_token_is_refreshed_with_rotation(stack: Stack) -> Non
     assert first is not None
 
     stack.clock.advance(3600 - 60)
-    provider = stack.services.token_provider(TENANT, 512340, "https://connector.test")
+    provider = stack.services.token_provider(TENANT, 512340)
     fresh = provider.access_token()
     second = stack.services.tenant_secrets.read(TENANT).billit
     assert second is not None
@@ -237,7 +237,7 @@ def test_an_hour_later_the_token_is_refreshed_with_rotation(stack: Stack) -> Non
     assert stack.billit.refresh_count() == 1
     # the rotated-out refresh token is dead at Billit
     with pytest.raises(AuthExpiredError):
-        stack.services.billit_oauth("https://connector.test").refresh(first.refresh_token)
+        stack.services.billit_oauth().refresh(first.refresh_token)
 
 
 def test_refusal_expires_the_connection_once_and_reconnect_restores_it(stack: Stack) -> None:
@@ -246,14 +246,14 @@ def test_refusal_expires_the_connection_once_and_reconnect_restores_it(stack: St
     stack.billit.revoke_user_tokens(USER)
     stack.clock.advance(3600)
     for _ in range(3):  # three workers notice; one log entry
-        provider = stack.services.token_provider(TENANT, 512340, "https://connector.test")
+        provider = stack.services.token_provider(TENANT, 512340)
         with pytest.raises(AuthExpiredError):
             provider.access_token()
     assert connection(stack)["status"] == "auth_expired"
     assert log_keys(stack).count("connection.auth_expired") == 1
     calls_before = len(stack.billit.calls)
     with pytest.raises(AuthExpiredError):
-        stack.services.token_provider(TENANT, 512340, "https://connector.test").access_token()
+        stack.services.token_provider(TENANT, 512340).access_token()
     assert len(stack.billit.calls) == calls_before  # no Billit call while auth expired
 
     assert connect(stack)["headers"]["Location"].endswith("billit_connection=connected")
@@ -394,14 +394,14 @@ def test_no_secret_reaches_a_log_line_or_a_response(stack: Stack) -> None:
         responses.append(callback(stack, billit_redirect))
         responses.append(callback(stack, billit_redirect))  # replay
         stack.clock.advance(3600)
-        stack.services.token_provider(TENANT, 512340, "https://connector.test").access_token()
+        stack.services.token_provider(TENANT, 512340).access_token()
         responses.append(
             stack.call(management_api, "GET", f"/tenants/{TENANT}/connection", tenant_id=TENANT)
         )
         stack.billit.revoke_user_tokens(USER)
         stack.clock.advance(3600)
         with pytest.raises(AuthExpiredError) as expired:
-            stack.services.token_provider(TENANT, 512340, "https://connector.test").access_token()
+            stack.services.token_provider(TENANT, 512340).access_token()
         responses.append(
             stack.call(management_api, "DELETE", f"/tenants/{TENANT}/connection", tenant_id=TENANT)
         )

@@ -70,7 +70,7 @@ class BillitOAuth:
         endpoints: BillitEndpoints,
         client_id: str,
         client_secret: SecretStr,
-        redirect_uri: str,
+        redirect_uri: str | None,
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -80,7 +80,7 @@ class BillitOAuth:
     ) -> None:
         if not client_id:
             raise ValueError("client_id is required")
-        if httpx.URL(redirect_uri).query:
+        if redirect_uri is not None and httpx.URL(redirect_uri).query:
             raise ValueError("Billit does not allow own query parameters on the redirect URI")
         self._client = client
         self._endpoints = endpoints
@@ -98,10 +98,11 @@ class BillitOAuth:
 
     def authorize_url(self, state: str) -> str:
         """Billit's Logon URL with client_id, redirect_uri and state (no scope is documented)."""
+        redirect_uri = self._require_redirect_uri()
         if not _STATE.match(state):
             raise ValueError("state must be 1-512 URL-safe characters (no '&')")
         query = urlencode(
-            {"client_id": self._client_id, "redirect_uri": self._redirect_uri, "state": state}
+            {"client_id": self._client_id, "redirect_uri": redirect_uri, "state": state}
         )
         return f"{self._endpoints.login_url}?{query}"
 
@@ -115,10 +116,17 @@ class BillitOAuth:
                 "code": code,
                 "client_id": self._client_id,
                 "client_secret": self._client_secret.get_secret_value(),
-                "redirect_uri": self._redirect_uri,
+                "redirect_uri": self._require_redirect_uri(),
             },
             previous_refresh_token=None,
         )
+
+    def _require_redirect_uri(self) -> str:
+        """Login and code exchange need the registered redirect URI; refresh and revoke do not,
+        so workers without a public URL can still keep tokens fresh."""
+        if self._redirect_uri is None:
+            raise ValueError("this BillitOAuth has no redirect URI; it can only refresh/revoke")
+        return self._redirect_uri
 
     def refresh(self, refresh_token: str | SecretStr) -> TokenSet:
         """Trade a (single-use) refresh token for a new pair; store the result atomically."""

@@ -159,27 +159,29 @@ class Scheduler:
                 )
             batch.clear()
 
-        for tenant_id in self._tenants.list_connected_tenant_ids():
-            try:
-                decision = decide(tenant_id)
-            except Exception as error:  # one tenant's bad item never stops the others
-                failures += 1
-                logger.exception(
-                    "could not decide whether the tenant is due; skipped this time",
-                    extra={
-                        "tenant_id": tenant_id,
-                        "job": kind.value,
-                        "error": type(error).__name__,
-                    },
-                )
-                continue
-            if isinstance(decision, SkipReason):
-                skipped[decision.value] += 1
-                continue
-            batch.append((tenant_id, decision))
-            if len(batch) == MAX_BATCH_SIZE:
-                flush()
-        flush()
+        try:  # whatever was decided goes out, even if listing tenants fails half-way
+            for tenant_id in self._tenants.list_connected_tenant_ids():
+                try:
+                    decision = decide(tenant_id)
+                except Exception as error:  # one tenant's bad item never stops the others
+                    failures += 1
+                    logger.exception(
+                        "could not decide whether the tenant is due; skipped this time",
+                        extra={
+                            "tenant_id": tenant_id,
+                            "job": kind.value,
+                            "error": type(error).__name__,
+                        },
+                    )
+                    continue
+                if isinstance(decision, SkipReason):
+                    skipped[decision.value] += 1
+                    continue
+                batch.append((tenant_id, decision))
+                if len(batch) == MAX_BATCH_SIZE:
+                    flush()
+        finally:
+            flush()
 
         report = FanOutReport(
             job=kind,

@@ -1,0 +1,280 @@
+"""The settings page and "sync now" through the real management handler: defaults, saving,
+422s that name the field, tenant isolation, the employees note, and the import job queued."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from billit_sync.store import keys
+from billit_sync.sync.imports.jobs import ImportJob
+from billit_sync.tenant_settings import NO_EMPLOYEES_NOTE, TenantSettings
+from billit_sync.tickets import TicketScope
+from functions.management_api import app as management_api
+from tests.support.stack import Stack, running_stack
+
+TENANT = "acme"
+OTHER_TENANT = "globex"
+
+SAVED = {
+    "imports": {
+        "customers": True,
+        "contact_persons": False,
+        "products": True,
+        "product_groups": False,
+        "hour_types": True,
+        "interval_minutes": 120,
+    },
+    "exports": {
+        "enabled": True,
+        "delivery": "peppol",
+        "payment_term_days": 14,
+        "include_hours": True,
+        "hour_rounding": "15",
+        "include_materials": False,
+        "work_description_line": False,
+        "attach_workorder_pdf": True,
+        "create_missing_customers": True,
+        "default_vat_rate": "6",
+        "only_completed_after_connection": False,
+        "workstatus_after_export": "Gefactureerd",
+    },
+}
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with running_stack(monkeypatch, management_api) as running:
+        for tenant_id in (TENANT, OTHER_TENANT):
+            running.call(
+                management_api,
+                "PUT",
+                f"/tenants/{tenant_id}",
+                scope=TicketScope.ADMIN,
+                body={"outsmart_token": f"token-{tenant_id}", "language": "nl"},
+            )
+        yield running
+
+
+def connect(stack: Stack, tenant_id: str = TENANT) -> None:
+    stack.services.tenants.save_connected(
+        tenant_id, party_id="512340", company_name="Claes BV", companies=[], environment="sandbox"
+    )
+
+
+def call(
+    stack: Stack, method: str, path: str, *, as_tenant: str = TENANT, body: Any = None
+) -> tuple[int, dict[str, Any]]:
+    response = stack.call(management_api, method, path, tenant_id=as_tenant, body=body)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def get_settings(stack: Stack, tenant_id: str = TENANT) -> tuple[int, dict[str, Any]]:
+    return call(stack, "GET", f"/tenants/{tenant_id}/settings", as_tenant=tenant_id)
+
+
+def put_settings(stack: Stack, body: Any, tenant_id: str = TENANT) -> tuple[int, dict[str, Any]]:
+    return call(stack, "PUT", f"/tenants/{tenant_id}/settings", as_tenant=tenant_id, body=body)
+
+
+def sync(stack: Stack, body: Any = None, tenant_id: str = TENANT) -> tuple[int, dict[str, Any]]:
+    return call(stack, "POST", f"/tenants/{tenant_id}/sync", as_tenant=tenant_id, body=body)
+
+
+def failed_fields(body: dict[str, Any]) -> list[str]:
+    assert body["error"]["code"] == "invalid_body"
+    return [field["field"] for field in body["error"]["fields"]]
+
+
+# ------------------------------------------------------------------ settings
+def test_defaults_until_saved_with_the_notes(stack: Stack) -> None:
+    status, body = get_settings(stack)
+    assert status == 200
+    assert body["settings"] == TenantSettings().model_dump(mode="json")
+    assert body["settings"]["exports"]["delivery"] == "draft"
+    assert NO_EMPLOYEES_NOTE in body["notes"]
+    assert any("employees are not imported" in note for note in body["notes"])
+
+
+def test_saved_settings_come_back_exactly(stack: Stack) -> None:
+    status, body = put_settings(stack, SAVED)
+    assert status == 200
+    assert body["settings"] == SAVED
+    assert NO_EMPLOYEES_NOTE in body["notes"]
+
+    assert get_settings(stack) == (200, {"settings": SAVED, "notes": body["notes"]})
+    assert stack.services.settings.get(TENANT) == TenantSettings.model_validate(SAVED)
+    assert get_settings(stack, OTHER_TENANT)[1]["settings"] == TenantSettings().model_dump(
+        mode="json"
+    )
+
+
+def test_missing_parts_get_defaults_and_numbers_are_understood(stack: Stack) -> None:
+    status, body = put_settings(
+        stack, {"exports": {"hour_rounding": 30, "default_vat_rate": 12, "payment_term_days": 0}}
+    )
+    assert status == 200
+    assert body["settings"]["imports"] == TenantSettings().imports.model_dump(mode="json")
+    exports = body["settings"]["exports"]
+    assert (exports["hour_rounding"], exports["default_vat_rate"]) == ("30", "12")
+    assert exports["payment_term_days"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"exports": {"hour_rounding": "10"}}, "exports.hour_rounding"),
+        ({"exports": {"payment_term_days": -5}}, "exports.payment_term_days"),
+        ({"imports": {"employees": True}}, "imports.employees"),
+        ({"exports": {"delivery": "post"}}, "exports.delivery"),
+        ({"imports": {"interval_minutes": 1}}, "imports.interval_minutes"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_invalid_settings_are_a_422_naming_the_field_and_nothing_is_saved(
+    stack: Stack, body: dict[str, Any], field: str
+) -> None:
+    put_settings(stack, SAVED)
+    status, answer = put_settings(stack, body)
+    assert status == 422
+    assert failed_fields(answer) == [field]
+    assert field in answer["error"]["message"]
+    assert get_settings(stack)[1]["settings"] == SAVED
+
+
+def test_a_body_that_is_not_json_is_a_400(stack: Stack) -> None:
+    status, answer = put_settings(stack, "{not json")
+    assert status == 400
+    assert answer["error"]["code"] == "malformed_body"
+
+
+def test_another_tenants_ticket_can_neither_read_nor_write(stack: Stack) -> None:
+    put_settings(stack, SAVED)
+    path = f"/tenants/{TENANT}/settings"
+
+    read_status, read_body = call(stack, "GET", path, as_tenant=OTHER_TENANT)
+    write_status, _ = call(
+        stack, "PUT", path, as_tenant=OTHER_TENANT, body=TenantSettings().model_dump(mode="json")
+    )
+
+    assert read_status == 403
+    assert "settings" not in read_body
+    assert write_status == 403
+    assert get_settings(stack)[1]["settings"] == SAVED
+
+
+def test_no_ticket_is_a_401(stack: Stack) -> None:
+    response = stack.call(management_api, "GET", f"/tenants/{TENANT}/settings", ticket="")
+    assert response["statusCode"] == 401
+
+
+def test_an_unregistered_tenant_is_a_404(stack: Stack) -> None:
+    assert get_settings(stack, "initech")[0] == 404
+    assert put_settings(stack, SAVED, "initech")[0] == 404
+    assert stack.services.settings.get("initech") == TenantSettings()  # nothing stored
+    assert sync(stack, tenant_id="initech")[0] == 404
+
+
+def test_an_unreadable_saved_item_shows_defaults_and_a_save_repairs_it(stack: Stack) -> None:
+    stack.services.integration_table.put_item(
+        Item={
+            "pk": keys.tenant_pk(TENANT),
+            "sk": keys.SETTINGS_SK,
+            "tenant_id": TENANT,
+            "settings": {"exports": {"hour_rounding": "7"}},
+        }
+    )
+    status, body = get_settings(stack)
+    assert status == 200
+    assert body["settings"] == TenantSettings().model_dump(mode="json")
+    assert any("could not be read" in note for note in body["notes"])
+
+    assert put_settings(stack, SAVED)[0] == 200
+    assert get_settings(stack)[1]["settings"] == SAVED
+
+
+# ------------------------------------------------------------------ sync now
+def test_sync_now_queues_a_manual_import(stack: Stack) -> None:
+    connect(stack)
+    assert sync(stack) == (202, {"queued": True, "full": False})
+
+    jobs = [ImportJob.model_validate_json(body) for body in stack.drain("ImportJobsQueue")]
+    assert jobs == [ImportJob(tenant_id=TENANT, full=False, trigger="manual")]
+    assert stack.router.calls.call_count == 0  # the route only queues
+
+
+def test_sync_now_carries_the_full_flag(stack: Stack) -> None:
+    connect(stack)
+    assert sync(stack, {"full": True}) == (202, {"queued": True, "full": True})
+    jobs = [ImportJob.model_validate_json(body) for body in stack.drain("ImportJobsQueue")]
+    assert jobs == [ImportJob(tenant_id=TENANT, full=True, trigger="manual")]
+
+
+def test_sync_now_ignores_the_interval(stack: Stack) -> None:
+    connect(stack)
+    stack.services.tenants.record_import_finished(TENANT, stack.clock.now)
+    assert sync(stack, {})[0] == 202
+    assert len(stack.drain("ImportJobsQueue")) == 1
+
+
+def test_sync_now_needs_a_connection(stack: Stack) -> None:
+    status, body = sync(stack)
+    assert status == 409
+    assert body["error"]["code"] == "not_connected"
+    assert stack.drain("ImportJobsQueue") == []
+
+
+def test_sync_now_after_auth_expired_says_to_reconnect(stack: Stack) -> None:
+    connect(stack)
+    stack.services.tenants.mark_auth_expired(TENANT)
+    status, body = sync(stack)
+    assert status == 409
+    assert body["error"]["message"].startswith("Authenticatie verlopen.")  # tenant speaks nl
+    assert stack.drain("ImportJobsQueue") == []
+
+
+def test_sync_now_with_every_import_off_queues_nothing_and_says_why(stack: Stack) -> None:
+    connect(stack)
+    off = {"imports": {"customers": False, "products": False, "hour_types": False}}
+    put_settings(stack, off)
+    status, body = sync(stack)
+    assert status == 200
+    assert body["queued"] is False and body["reason"] == "imports_off"
+    assert stack.drain("ImportJobsQueue") == []
+
+
+def test_sync_now_refuses_a_bad_body(stack: Stack) -> None:
+    connect(stack)
+    status, body = sync(stack, {"full": "sometimes"})
+    assert status == 422
+    assert failed_fields(body) == ["full"]
+    status, body = sync(stack, {"fulll": True})
+    assert status == 422
+    assert failed_fields(body) == ["fulll"]
+
+
+def test_sync_now_for_another_tenant_is_forbidden(stack: Stack) -> None:
+    connect(stack, OTHER_TENANT)
+    status, _ = call(stack, "POST", f"/tenants/{OTHER_TENANT}/sync", as_tenant=TENANT)
+    assert status == 403
+    assert stack.drain("ImportJobsQueue") == []
+
+
+def test_sync_now_answers_503_when_the_queue_refuses(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(stack)
+    monkeypatch.setattr(stack.services.import_jobs, "_sleep", lambda seconds: None)
+
+    def refuse(**kwargs: Any) -> Any:
+        failed = [
+            {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"}
+            for e in kwargs["Entries"]
+        ]
+        return {"Successful": [], "Failed": failed}
+
+    monkeypatch.setattr(stack.services.sqs, "send_message_batch", refuse)
+    status, body = sync(stack)
+    assert status == 503
+    assert body["error"]["code"] == "unavailable"

@@ -1,0 +1,143 @@
+"""The settings model: defaults, what it accepts and refuses (by field), and what it explains."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from billit_sync.tenant_settings import (
+    NO_EMPLOYEES_NOTE,
+    SETTINGS_NOTES,
+    ExportSettings,
+    HourRounding,
+    ImportSettings,
+    InvoiceDelivery,
+    TenantSettings,
+)
+
+
+def error_fields(data: dict[str, Any]) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        TenantSettings.model_validate(data)
+    return {".".join(str(p) for p in e["loc"]) for e in caught.value.errors()}
+
+
+def test_defaults_import_everything_hourly_and_export_drafts_safely() -> None:
+    settings = TenantSettings()
+    imports, exports = settings.imports, settings.exports
+    assert imports.customers and imports.contact_persons and imports.products
+    assert imports.product_groups and imports.hour_types
+    assert imports.interval_minutes == 60
+    assert imports.anything_enabled
+    assert exports.enabled
+    assert exports.delivery is InvoiceDelivery.DRAFT  # nothing leaves Billit unasked
+    assert exports.payment_term_days == 30
+    assert exports.include_hours and exports.include_materials and exports.work_description_line
+    assert exports.hour_rounding is HourRounding.NONE
+    assert not exports.attach_workorder_pdf
+    assert not exports.create_missing_customers
+    assert exports.default_vat_rate == "21"
+    assert exports.only_completed_after_connection
+    assert exports.workstatus_after_export is None
+
+
+def test_every_issue_setting_has_a_field() -> None:
+    assert set(ImportSettings.model_fields) == {
+        "customers",
+        "contact_persons",
+        "products",
+        "product_groups",
+        "hour_types",
+        "interval_minutes",
+    }
+    assert set(ExportSettings.model_fields) == {
+        "enabled",
+        "delivery",
+        "payment_term_days",
+        "include_hours",
+        "hour_rounding",
+        "include_materials",
+        "work_description_line",
+        "attach_workorder_pdf",
+        "create_missing_customers",
+        "default_vat_rate",
+        "only_completed_after_connection",
+        "workstatus_after_export",
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"exports": {"hour_rounding": "10"}}, "exports.hour_rounding"),
+        ({"exports": {"hour_rounding": 10}}, "exports.hour_rounding"),
+        ({"exports": {"payment_term_days": -1}}, "exports.payment_term_days"),
+        ({"exports": {"payment_term_days": 366}}, "exports.payment_term_days"),
+        ({"exports": {"delivery": "fax"}}, "exports.delivery"),
+        ({"exports": {"default_vat_rate": "19"}}, "exports.default_vat_rate"),
+        ({"exports": {"workstatus_after_export": "x" * 33}}, "exports.workstatus_after_export"),
+        ({"imports": {"interval_minutes": 5}}, "imports.interval_minutes"),
+        ({"imports": {"employees": True}}, "imports.employees"),
+        ({"imports": {"customers": "maybe"}}, "imports.customers"),
+        ({"invoices": {}}, "invoices"),
+    ],
+)
+def test_invalid_values_name_their_field(data: dict[str, Any], field: str) -> None:
+    assert error_fields(data) == {field}
+
+
+def test_numbers_are_accepted_for_rounding_and_vat_rate() -> None:
+    exports = ExportSettings.model_validate({"hour_rounding": 15, "default_vat_rate": 6})
+    assert exports.hour_rounding is HourRounding.FIFTEEN_MINUTES
+    assert exports.default_vat_rate == "6"
+
+
+def test_a_blank_work_status_means_keep_the_status() -> None:
+    assert ExportSettings(workstatus_after_export="  ").workstatus_after_export is None
+    assert ExportSettings(workstatus_after_export="Gefactureerd").workstatus_after_export == (
+        "Gefactureerd"
+    )
+
+
+def test_json_round_trip() -> None:
+    settings = TenantSettings(
+        imports=ImportSettings(customers=False, interval_minutes=240),
+        exports=ExportSettings(delivery=InvoiceDelivery.EMAIL, hour_rounding=HourRounding("30")),
+    )
+    assert TenantSettings.model_validate(settings.model_dump(mode="json")) == settings
+
+
+@pytest.mark.parametrize(
+    ("rounding", "minutes", "expected"),
+    [
+        ("none", "61", "61"),
+        ("5", "61", "65"),
+        ("15", "61", "75"),
+        ("15", "60", "60"),
+        ("30", "1", "30"),
+        ("30", "0", "0"),
+        ("15", "7.5", "15"),
+    ],
+)
+def test_hour_rounding_rounds_up(rounding: str, minutes: str, expected: str) -> None:
+    assert HourRounding(rounding).round_up(Decimal(minutes)) == Decimal(expected)
+
+
+def test_contact_persons_or_groups_alone_import_nothing() -> None:
+    only_contacts = ImportSettings(customers=False, products=False, hour_types=False)
+    assert only_contacts.contact_persons and only_contacts.product_groups
+    assert not only_contacts.anything_enabled
+    assert ImportSettings(customers=False, products=False).anything_enabled  # hour types
+
+
+def test_billit_has_no_employees_is_explained_not_switched() -> None:
+    assert "employee" not in " ".join(ImportSettings.model_fields)
+    assert "no employees" in NO_EMPLOYEES_NOTE
+    assert NO_EMPLOYEES_NOTE in SETTINGS_NOTES
+    schema = TenantSettings.model_json_schema()
+    assert "no employees" in schema["description"]
+    assert NO_EMPLOYEES_NOTE in schema["x-notes"]
+    imports_schema = schema["$defs"]["ImportSettings"]
+    assert "no employees" in imports_schema["description"]
+    assert imports_schema["properties"]["hour_types"]["description"]
