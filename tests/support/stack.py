@@ -9,18 +9,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
 import respx
 from moto import mock_aws
+from pydantic import SecretStr
 
 from billit_sync.config import RuntimeConfig
 from billit_sync.tickets import TicketScope, mint_ticket
 from billit_sync.wiring import Services
 from tests.fakes.billit import BillitFake
+from tests.fakes.outsmart import OutSmartFake
 from tests.support.aws import (
     create_queues_from_template,
     create_tables_from_template,
@@ -102,6 +104,7 @@ def http_event(
 class Stack:
     services: Services
     billit: BillitFake
+    outsmart: OutSmartFake
     clock: FakeClock
     router: respx.MockRouter
 
@@ -115,6 +118,27 @@ class Stack:
     def drain(self, queue_logical_id: str) -> list[str]:
         """Bodies of the messages now in one of the template's queues (they are removed)."""
         return drain_queue(self.services.sqs, queue_url(queue_logical_id, REGION, STAGE))
+
+    def connect_tenant(
+        self,
+        tenant_id: str,
+        *,
+        user: str,
+        outsmart_token: str,
+        language: Literal["en", "nl"] = "nl",
+    ) -> None:
+        """Register the tenant and connect it to Billit as ``user`` (who must exist in the
+        Billit fake), through the same services the handlers use."""
+        lifecycle = self.services.connection_lifecycle(PUBLIC_BASE_URL)
+        lifecycle.register_tenant(tenant_id, SecretStr(outsmart_token), language)
+        if outsmart_token not in self.outsmart.tenants:
+            self.outsmart.add_tenant(outsmart_token, name=tenant_id)
+        flow = self.services.connect_flow(PUBLIC_BASE_URL)
+        login = flow.start(tenant_id, RETURN_URL).location
+        state = query_of(login)["state"]
+        answer = query_of(self.billit.authorize(user, REDIRECT_URI, state))
+        done = flow.complete(state=answer["state"], code=answer["code"], error=None)
+        assert done.location.endswith("billit_connection=connected"), done.location
 
     def call(
         self,
@@ -166,11 +190,13 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType)
         )
         router.route(host="api.billit.test").mock(side_effect=billit.handle)
         router.route(host="my.billit.test").mock(side_effect=billit.handle)
+        outsmart = OutSmartFake(software_token=SOFTWARE_TOKEN)
+        router.route(host="outsmart.test").mock(side_effect=outsmart.handle)
         services = Services(config, session=session, clock=clock)
         for module in handler_modules:
             if hasattr(module, "services"):  # handlers not wired yet have none
                 monkeypatch.setattr(module, "services", lambda: services)
-        yield Stack(services=services, billit=billit, clock=clock, router=router)
+        yield Stack(services=services, billit=billit, outsmart=outsmart, clock=clock, router=router)
 
 
 def query_of(location: str) -> dict[str, str]:

@@ -10,8 +10,8 @@ from billit_sync.errors import BadInputError
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
-class InvalidTenantIdError(BadInputError):
-    pass
+class InvalidTenantIdError(BadInputError, ValueError):
+    """Also a ValueError, so pydantic models using ``TenantId`` report it as a validation error."""
 
 
 def validate_tenant_id(value: str) -> str:
