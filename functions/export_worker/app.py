@@ -1,9 +1,11 @@
-"""SQS export worker: one completed work order -> exactly one Billit invoice -> Handled.
+"""SQS export worker: one message = one completed work order → one Billit invoice → Handled.
 
-Thin handler: SQS partial-batch processing; the work happens in billit_sync.
+Thin handler: parse the job, run the export service per record (Powertools partial batch
+responses), let transient errors fail only their own record so SQS retries it.
 """
 
-from typing import Any
+import os
+from functools import cache
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -13,22 +15,48 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
+from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.sync.exports.jobs import ExportJob
+from billit_sync.wiring import Services
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any partial failure (no exception):
+# SQS retries exactly the failed records either way.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@cache
+def services() -> Services:
+    return Services(RuntimeConfig.from_environ(os.environ))
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    # Not built yet (issue 5): failing the record keeps the message (redrive from the DLQ later).
-    raise NotImplementedError("export is not implemented yet")
+    try:
+        job = ExportJob.model_validate_json(record.body)
+    except ValidationError:
+        # A malformed message would fail forever: log it (not its body) and drop it.
+        logger.error("dropping malformed export job", extra={"message_id": record.message_id})
+        return
+    logger.append_keys(
+        tenant_id=job.tenant_id,
+        row_id=job.row_id,
+        workorder_no=job.workorder_no,
+        message_id=record.message_id,
+    )
+    redelivered = int(record.attributes.approximate_receive_count or "1") > 1
+    outcome = services().export_service.export(
+        job, owner=record.message_id, redelivered=redelivered
+    )
+    logger.info("export job handled", extra={"outcome": outcome.value})
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -22,7 +22,9 @@ from billit_sync.observability import logger, metrics, tracer
 from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.wiring import Services
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any partial failure (no exception):
+# SQS retries exactly the failed records either way.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache

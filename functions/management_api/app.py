@@ -16,11 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from billit_sync.api.auth import bearer_token, require_ticket
 from billit_sync.api.errors import register_error_handlers
 from billit_sync.api.requests import parse_body
-from billit_sync.api.responses import json_response, not_implemented
+from billit_sync.api.responses import error_response, json_response, not_implemented
 from billit_sync.config import RuntimeConfig
 from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.observability import logger, metrics, tracer
 from billit_sync.store import Connection
+from billit_sync.sync.exports.triggers import (
+    ROW_ID_PATTERN,
+    ExportNotFailedError,
+    ExportNotFoundError,
+    outsmart_webhook_url,
+)
 from billit_sync.tenancy import validate_tenant_id
 from billit_sync.tenant_settings import TenantSettings
 from billit_sync.tickets import TicketScope
@@ -40,12 +46,27 @@ class RegisterTenantRequest(BaseModel):
 
     outsmart_token: SecretStr = Field(min_length=1, max_length=512)
     language: Literal["en", "nl"] = "nl"
+    rotate_outsmart_webhook_secret: bool = Field(
+        False, description="Replace the OutSmart webhook secret (the old one stops working)"
+    )
 
 
 class SelectCompanyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     party_id: int = Field(gt=0)
+
+
+class RetryExportsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    row_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=ROW_ID_PATTERN,
+        description="The OutSmart work order (row id) to retry; leave out to retry all failed",
+    )
 
 
 class SyncNowRequest(BaseModel):
@@ -82,8 +103,27 @@ def register_tenant(tenant_id: str) -> Response[str]:
     """Admin only: the tenant's OutSmart API token and language, kept in its own secret."""
     _authorize(tenant_id, TicketScope.ADMIN)
     request = parse_body(app.current_event.body, RegisterTenantRequest)
-    tenant = _lifecycle().register_tenant(tenant_id, request.outsmart_token, request.language)
-    return json_response(200, {"tenant_id": tenant.tenant_id, "language": tenant.language})
+    registration = _lifecycle().register(
+        tenant_id,
+        request.outsmart_token,
+        request.language,
+        rotate_outsmart_webhook_secret=request.rotate_outsmart_webhook_secret,
+    )
+    tenant = registration.tenant
+    domain = app.current_event.request_context.domain_name
+    body: dict[str, Any] = {
+        "tenant_id": tenant.tenant_id,
+        "language": tenant.language,
+        "outsmart_webhook_url": outsmart_webhook_url(
+            services().public_base_url(domain), tenant.tenant_id
+        ),
+    }
+    if registration.new_outsmart_webhook_secret is not None:
+        # Shown this once (the answer is not cached); afterwards only a rotation shows one.
+        body["outsmart_webhook_secret"] = (
+            registration.new_outsmart_webhook_secret.get_secret_value()
+        )
+    return json_response(200, body)
 
 
 @app.get("/tenants/<tenant_id>/connection")
@@ -143,12 +183,31 @@ def sync_now(tenant_id: str) -> Response[str]:
 
 @app.post("/tenants/<tenant_id>/exports/retry")
 def retry_exports(tenant_id: str) -> Response[str]:
+    """The log panel's Sync button: export one failed work order (``row_id``) or all failed
+    ones (``{}``) again, after the user fixed what the log said."""
     _authorize(tenant_id)
-    return not_implemented("Retrying exports")
+    request = parse_body(app.current_event.body, RetryExportsRequest)
+    try:
+        result = services().export_retry.retry(tenant_id, request.row_id)
+    except ExportNotFoundError as unknown:
+        return error_response(404, "unknown_export", str(unknown))
+    except ExportNotFailedError as not_failed:
+        return error_response(409, "not_failed", str(not_failed))
+    if not result.reset:
+        body = {"queued": 0, "message": "There are no failed exports to retry."}
+        return json_response(200, body)
+    body = {"queued": len(result.queued), "row_ids": result.queued}
+    if result.deferred:
+        body["deferred"] = len(result.deferred)
+        body["message"] = (
+            "Some work orders could not be queued now; the next scheduled run exports them."
+        )
+    return json_response(202, body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+# No response in the trace: the registration answer carries the OutSmart webhook secret once.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -3,16 +3,27 @@
 Thin handler: routing and response shaping only; the work happens in billit_sync.
 """
 
+import os
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billit_sync.api.responses import not_implemented
+from billit_sync.api.responses import error_response, json_response, not_implemented
+from billit_sync.config import RuntimeConfig
+from billit_sync.errors import IntegrationError
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.sync.exports.triggers import WebhookBadRequestError, WebhookUnauthorizedError
+from billit_sync.wiring import Services
 
 app = APIGatewayHttpResolver()
+
+
+@cache
+def services() -> Services:
+    return Services(RuntimeConfig.from_environ(os.environ))
 
 
 @app.post("/webhooks/billit/<tenant_id>")
@@ -22,7 +33,24 @@ def billit_webhook(tenant_id: str) -> Response[str]:
 
 @app.post("/webhooks/outsmart/<tenant_id>")
 def outsmart_webhook(tenant_id: str) -> Response[str]:
-    return not_implemented("OutSmart webhooks")
+    """One completed work order from the tenant's OutSmart automation: queued for export
+    (contract in ``billit_sync.sync.exports.triggers``). Answers before anything is exported."""
+    event = app.current_event
+    try:
+        job = services().outsmart_webhook.receive(
+            tenant_id, event.headers, event.body, base64_encoded=bool(event.is_base64_encoded)
+        )
+    except WebhookUnauthorizedError as refused:
+        # One answer for a missing or wrong secret and an unknown tenant: nothing to probe.
+        response = error_response(401, "unauthorized", str(refused))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="outsmart-webhook"'
+        return response
+    except WebhookBadRequestError as bad:
+        return error_response(400, "bad_request", str(bad))
+    except IntegrationError as error:
+        logger.warning("OutSmart webhook not queued", extra={"error": type(error).__name__})
+        return error_response(503, "unavailable", "the work order could not be queued; retry")
+    return json_response(202, {"queued": True, "row_id": job.row_id})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -16,7 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billit_sync.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any partial failure (no exception):
+# SQS retries exactly the failed records either way.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -208,6 +208,7 @@ class OutSmartTenant:
     token: str
     name: str
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    pdf_host: str = PDF_HOST
     workorders: dict[str, dict[str, Any]] = field(default_factory=dict)
     relations: dict[str, dict[str, Any]] = field(default_factory=dict)
     contact_persons: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -258,9 +259,9 @@ class OutSmartTenant:
                 "EmployeeNr": next(iter(self.employees), ""),
                 "Archived": "0",
                 "Signature": f"{sheet_id[:14]}.png",
-                "SignatureUrl": f"{PDF_HOST}/uploads/handtekeningen/{sheet_id[:14]}.png",
-                "PdfUrl": f"{PDF_HOST}/mailpdf.php?action=display&sheet_id={sheet_id}",
-                "WordUrl": f"{PDF_HOST}/mailpdf.php?action=word&sheet_id={sheet_id}",
+                "SignatureUrl": f"{self.pdf_host}/uploads/handtekeningen/{sheet_id[:14]}.png",
+                "PdfUrl": f"{self.pdf_host}/mailpdf.php?action=display&sheet_id={sheet_id}",
+                "WordUrl": f"{self.pdf_host}/mailpdf.php?action=word&sheet_id={sheet_id}",
                 "WorksheetCode": sheet_id,
                 "status": "Compleet",
                 "WorkFinished": "1",
@@ -428,9 +429,14 @@ class OutSmartFake:
     """The fake API: ``handle`` answers one request from the tenants' state."""
 
     def __init__(
-        self, *, software_token: str = DEFAULT_SOFTWARE_TOKEN, faults: FaultPlan | None = None
+        self,
+        *,
+        software_token: str = DEFAULT_SOFTWARE_TOKEN,
+        faults: FaultPlan | None = None,
+        pdf_host: str = PDF_HOST,
     ) -> None:
         self.software_token = software_token
+        self.pdf_host = pdf_host
         self.faults = faults if faults is not None else FaultPlan()
         self.calls: list[RecordedCall] = []
         self.tenants: dict[str, OutSmartTenant] = {}
@@ -453,7 +459,10 @@ class OutSmartFake:
     def add_tenant(self, token: str, name: str | None = None) -> OutSmartTenant:
         with self._lock:
             tenant = OutSmartTenant(
-                token=token, name=name or f"tenant-{len(self.tenants) + 1}", _lock=self._lock
+                token=token,
+                name=name or f"tenant-{len(self.tenants) + 1}",
+                _lock=self._lock,
+                pdf_host=self.pdf_host,
             )
             self.tenants[token] = tenant
             return tenant
@@ -521,6 +530,8 @@ class OutSmartFake:
         return apply_faults(self.faults, request, lambda r: self._process(r, call))
 
     def _process(self, request: httpx.Request, call: RecordedCall) -> httpx.Response:
+        if request.url.path.endswith("/mailpdf.php"):
+            return self._work_order_pdf(request)
         with self._lock:
             try:
                 injected = self._take_injected(call.endpoint)
@@ -537,6 +548,20 @@ class OutSmartFake:
                 json={"code": code, "messages": messages, "response": response},
                 headers={"Content-Type": "application/json; charset=utf-8"},
             )
+
+    def _work_order_pdf(self, request: httpx.Request) -> httpx.Response:
+        """The work order's PDF as OutSmart links it (``PdfUrl``): public by sheet id."""
+        sheet_id = request.url.params.get("sheet_id", "")
+        with self._lock:
+            known = any(
+                order.get("WorksheetCode") == sheet_id
+                for tenant in self.tenants.values()
+                for order in tenant.workorders.values()
+            )
+        if not known:
+            return httpx.Response(404, text="Not found")
+        body = b"%PDF-1.4\n% werkbon " + sheet_id.encode() + b"\n%%EOF\n"
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/pdf"})
 
     def _resolve(self, request: httpx.Request, call: RecordedCall) -> tuple[OutSmartTenant, Route]:
         if not call.endpoint or call.endpoint.isdigit():  # "/openapi/8/": only the version

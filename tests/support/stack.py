@@ -190,7 +190,7 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType)
         )
         router.route(host="api.billit.test").mock(side_effect=billit.handle)
         router.route(host="my.billit.test").mock(side_effect=billit.handle)
-        outsmart = OutSmartFake(software_token=SOFTWARE_TOKEN)
+        outsmart = OutSmartFake(software_token=SOFTWARE_TOKEN, pdf_host="https://outsmart.test")
         router.route(host="outsmart.test").mock(side_effect=outsmart.handle)
         services = Services(config, session=session, clock=clock)
         for module in handler_modules:

@@ -17,6 +17,25 @@ IMPORT_FINISHED: Final = "import.finished"
 IMPORT_PAUSED: Final = "import.paused"
 IMPORT_RECORDS_SKIPPED: Final = "import.records_skipped"
 IMPORT_FAILED: Final = "import.failed"
+DISCOVERY_FAILED: Final = "discovery.failed"
+DISCOVERY_UNREADABLE_WORKORDERS: Final = "discovery.unreadable_workorders"
+# Export (issue 5): one key per problem the office has to fix, and the outcomes.
+EXPORT_UNKNOWN_MATERIAL: Final = "export.unknown_material"
+EXPORT_UNKNOWN_MATERIALS: Final = "export.unknown_materials"
+EXPORT_UNKNOWN_HOUR_TYPE: Final = "export.unknown_hour_type"
+EXPORT_MISSING_HOUR_TYPE: Final = "export.missing_hour_type"
+EXPORT_CUSTOMER_NOT_FOUND: Final = "export.customer_not_found"
+EXPORT_CUSTOMER_INCOMPLETE: Final = "export.customer_incomplete"
+EXPORT_INVALID_VAT_NUMBER: Final = "export.invalid_vat_number"
+EXPORT_NOTHING_TO_INVOICE: Final = "export.nothing_to_invoice"
+EXPORT_BILLIT_REFUSED: Final = "export.billit_refused"
+EXPORT_BILLIT_REFUSED_VAT_RATE: Final = "export.billit_refused.vat_rate"
+EXPORT_BILLIT_REFUSED_PEPPOL: Final = "export.billit_refused.peppol"
+EXPORT_OUTSMART_TOKEN_REFUSED: Final = "export.outsmart_token_refused"  # noqa: S105
+EXPORT_INVALID_WORKORDER: Final = "export.invalid_workorder"
+EXPORT_INVOICE_CREATED: Final = "export.invoice_created"
+EXPORT_INVOICE_SENT: Final = "export.invoice_sent"
+EXPORT_ALREADY_EXPORTED: Final = "export.already_exported"
 
 CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     AUTH_EXPIRED: {
@@ -60,6 +79,128 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     IMPORT_FAILED: {
         "en": "Import failed: {reason}",
         "nl": "Import mislukt: {reason}",
+    },
+    DISCOVERY_FAILED: {
+        "en": "Completed work orders could not be read from OutSmart, so none are exported "
+        "until this is fixed: {reason}",
+        "nl": "Afgeronde werkbonnen konden niet uit OutSmart gelezen worden; er wordt niets "
+        "geëxporteerd tot dit opgelost is: {reason}",
+    },
+    DISCOVERY_UNREADABLE_WORKORDERS: {
+        "en": "{count} completed work order(s) could not be read and are not exported. Fix "
+        "them in OutSmart and they are exported on the next run: {workorders}",
+        "nl": "{count} afgeronde werkbon(nen) konden niet gelezen worden en worden niet "
+        "geëxporteerd. Verbeter ze in OutSmart, dan worden ze bij de volgende ronde "
+        "geëxporteerd: {workorders}",
+    },
+    EXPORT_UNKNOWN_MATERIAL: {
+        "en": "Material '{material_code}' on work order {workorder_no} has no Billit product. "
+        "Import products or create it in Billit.",
+        "nl": "Materiaal '{material_code}' op werkbon {workorder_no} heeft geen Billit-product. "
+        "Importeer de producten of maak het aan in Billit.",
+    },
+    EXPORT_UNKNOWN_MATERIALS: {
+        "en": "Materials {material_codes} on work order {workorder_no} have no Billit product. "
+        "Import products or create them in Billit.",
+        "nl": "Materialen {material_codes} op werkbon {workorder_no} hebben geen Billit-product. "
+        "Importeer de producten of maak ze aan in Billit.",
+    },
+    EXPORT_UNKNOWN_HOUR_TYPE: {
+        "en": "Hour type '{hour_type}' on work order {workorder_no} has no price. Import hour "
+        "types from Billit or give the hour type a sale price in OutSmart.",
+        "nl": "Uursoort '{hour_type}' op werkbon {workorder_no} heeft geen prijs. Importeer de "
+        "uursoorten uit Billit of geef de uursoort een verkoopprijs in OutSmart.",
+    },
+    EXPORT_MISSING_HOUR_TYPE: {
+        "en": "Work order {workorder_no} has {hours} hours without an hour type. Choose an hour "
+        "type for them in OutSmart.",
+        "nl": "Werkbon {workorder_no} heeft {hours} uur zonder uursoort. Kies er een uursoort "
+        "voor in OutSmart.",
+    },
+    EXPORT_CUSTOMER_NOT_FOUND: {
+        "en": "Work order {workorder_no}: no Billit customer with number {debtor_number} "
+        "({customer_name}). Import customers, create it in Billit, or switch on 'create missing "
+        "Billit customers'.",
+        "nl": "Werkbon {workorder_no}: geen Billit-klant met nummer {debtor_number} "
+        "({customer_name}). Importeer de klanten, maak de klant aan in Billit of zet "
+        "'ontbrekende Billit-klanten aanmaken' aan.",
+    },
+    EXPORT_CUSTOMER_INCOMPLETE: {
+        "en": "Work order {workorder_no}: the Billit customer cannot be created from the invoice "
+        "address, which lacks {missing}. Complete the customer in OutSmart or create it in "
+        "Billit.",
+        "nl": "Werkbon {workorder_no}: de Billit-klant kan niet aangemaakt worden uit het "
+        "factuuradres, want {missing} ontbreekt. Vul de klant aan in OutSmart of maak hem aan "
+        "in Billit.",
+    },
+    EXPORT_INVALID_VAT_NUMBER: {
+        "en": "Work order {workorder_no}: the VAT number '{vat_number}' of customer "
+        "{customer_name} is not valid. Correct it in OutSmart or Billit.",
+        "nl": "Werkbon {workorder_no}: het btw-nummer '{vat_number}' van klant {customer_name} "
+        "is ongeldig. Verbeter het in OutSmart of Billit.",
+    },
+    EXPORT_NOTHING_TO_INVOICE: {
+        "en": "Work order {workorder_no} has nothing to invoice: no hours, materials or work "
+        "description, or the export settings leave them off. Complete the work order in "
+        "OutSmart or change the export settings.",
+        "nl": "Werkbon {workorder_no} bevat niets om te factureren: geen uren, materialen of "
+        "werkomschrijving, of de exportinstellingen laten ze weg. Vul de werkbon aan in "
+        "OutSmart of pas de exportinstellingen aan.",
+    },
+    EXPORT_BILLIT_REFUSED: {
+        "en": "Billit refused the invoice for work order {workorder_no} ({detail}). Correct the "
+        "data in OutSmart or Billit and retry.",
+        "nl": "Billit weigerde de factuur voor werkbon {workorder_no} ({detail}). Verbeter de "
+        "gegevens in OutSmart of Billit en probeer opnieuw.",
+    },
+    EXPORT_BILLIT_REFUSED_VAT_RATE: {
+        "en": "Billit refused the invoice for work order {workorder_no}: a VAT rate is not valid "
+        "for your company's country ({codes}). Check the VAT rate of the products in Billit and "
+        "the default VAT rate in the export settings, then retry.",
+        "nl": "Billit weigerde de factuur voor werkbon {workorder_no}: een btw-tarief is niet "
+        "geldig voor het land van uw bedrijf ({codes}). Controleer het btw-tarief van de "
+        "producten in Billit en het standaard btw-tarief in de exportinstellingen en probeer "
+        "opnieuw.",
+    },
+    EXPORT_BILLIT_REFUSED_PEPPOL: {
+        "en": "Billit cannot send the invoice for work order {workorder_no} over Peppol: the "
+        "customer is not on Peppol, or your company's VAT or enterprise number in Billit is "
+        "wrong ({codes}). Check both VAT numbers in Billit or choose e-mail delivery, then "
+        "retry.",
+        "nl": "Billit kan de factuur voor werkbon {workorder_no} niet via Peppol versturen: de "
+        "klant is niet bereikbaar via Peppol, of het btw- of ondernemingsnummer van uw bedrijf "
+        "in Billit klopt niet ({codes}). Controleer beide btw-nummers in Billit of kies "
+        "verzending per e-mail en probeer opnieuw.",
+    },
+    EXPORT_OUTSMART_TOKEN_REFUSED: {
+        "en": "OutSmart refused the API token of this integration. Check in OutSmart that the "
+        "token is valid and the Billit integration is active, then connect it again.",
+        "nl": "OutSmart weigerde de API-token van deze integratie. Controleer in OutSmart of de "
+        "token geldig is en de Billit-integratie actief is, en verbind ze opnieuw.",
+    },
+    EXPORT_INVALID_WORKORDER: {
+        "en": "Work order {workorder_no} contains a value that cannot be read: {detail}. "
+        "Correct it in OutSmart and retry.",
+        "nl": "Werkbon {workorder_no} bevat een waarde die niet gelezen kan worden: {detail}. "
+        "Verbeter ze in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_INVOICE_CREATED: {
+        "en": "Work order {workorder_no} exported to Billit as invoice {invoice_number} "
+        "(not sent).",
+        "nl": "Werkbon {workorder_no} geëxporteerd naar Billit als factuur {invoice_number} "
+        "(niet verstuurd).",
+    },
+    EXPORT_INVOICE_SENT: {
+        "en": "Work order {workorder_no} exported to Billit as invoice {invoice_number} and sent "
+        "by {transport}.",
+        "nl": "Werkbon {workorder_no} geëxporteerd naar Billit als factuur {invoice_number} en "
+        "verstuurd via {transport}.",
+    },
+    EXPORT_ALREADY_EXPORTED: {
+        "en": "Work order {workorder_no} was already in Billit as invoice {invoice_number}; no "
+        "second invoice was made.",
+        "nl": "Werkbon {workorder_no} stond al in Billit als factuur {invoice_number}; er werd "
+        "geen tweede factuur gemaakt.",
     },
 }
 

@@ -34,6 +34,7 @@ from billit_sync.settings_page import SettingsPage
 from billit_sync.store import (
     AppSecretReader,
     AppSecrets,
+    ExportLedger,
     LeaseStore,
     MappingStore,
     OAuthStateStore,
@@ -44,7 +45,10 @@ from billit_sync.store import (
     WatermarkStore,
 )
 from billit_sync.store.clock import Clock, system_clock
-from billit_sync.sync.exports.jobs import DiscoveryJob
+from billit_sync.sync.exports.discovery import DiscoveryService
+from billit_sync.sync.exports.exporter import ExportService
+from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
+from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
 from billit_sync.sync.imports.importer import Importer
 from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.sync.imports.service import ImportService
@@ -274,6 +278,55 @@ class Services:
     def manual_sync(self) -> ManualSync:
         return ManualSync(
             tenants=self.tenants, settings=self.settings, import_jobs=self.import_jobs
+        )
+
+    # ------------------------------------------- exports: discovery, webhook, retry
+    @cached_property
+    def export_jobs(self) -> JobQueue[ExportJob]:
+        """The export queue: discovery, OutSmart's webhook and the retry route send here."""
+        url = _required(self.config.export_queue_url, "EXPORT_QUEUE_URL")
+        return JobQueue(self.sqs, url)
+
+    @cached_property
+    def export_ledger(self) -> ExportLedger:
+        return ExportLedger(self.integration_table, self.clock)
+
+    @cached_property
+    def discovery_service(self) -> DiscoveryService:
+        return DiscoveryService(
+            tenants=self.tenants,
+            settings=self.settings,
+            ledger=self.export_ledger,
+            leases=self.leases,
+            sync_log=self.sync_log,
+            outsmart=self.outsmart_client,
+            export_jobs=self.export_jobs,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def outsmart_webhook(self) -> OutSmartWebhook:
+        return OutSmartWebhook(secrets=self.tenant_secrets, export_jobs=self.export_jobs)
+
+    @cached_property
+    def export_retry(self) -> ExportRetry:
+        return ExportRetry(
+            tenants=self.tenants, ledger=self.export_ledger, export_jobs=self.export_jobs
+        )
+
+    # ------------------------------------------------------- exports: the worker
+    @cached_property
+    def export_service(self) -> ExportService:
+        return ExportService(
+            tenants=self.tenants,
+            settings=self.settings,
+            ledger=self.export_ledger,
+            mappings=MappingStore(self.integration_table, self.clock),
+            sync_log=self.sync_log,
+            credentials=self.token_provider,
+            billit=self.billit_client,
+            outsmart=self.outsmart_client,
+            clock=self.clock,
         )
 
 

@@ -1,5 +1,6 @@
 """Registering a tenant, reading its connection, picking another company, disconnecting."""
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -28,8 +29,25 @@ CredentialsFactory = Callable[[str, int], BillitCredentials]
 """(tenant id, party id) → the tenant's token provider."""
 
 
+OUTSMART_WEBHOOK_SECRET_BYTES = 32
+"""256 bits of randomness in each tenant's OutSmart webhook secret."""
+
+
 class ConnectionRequiredError(BadInputError):
     """The operation needs a connected Billit account (answered with 409)."""
+
+
+def new_outsmart_webhook_secret() -> SecretStr:
+    """A fresh secret for ``POST /webhooks/outsmart/{tenant}`` (URL-safe text, 43 chars)."""
+    return SecretStr(secrets.token_urlsafe(OUTSMART_WEBHOOK_SECRET_BYTES))
+
+
+@dataclass(frozen=True)
+class TenantRegistration:
+    tenant: Tenant
+    new_outsmart_webhook_secret: SecretStr | None = None
+    """Set only by the registration that generated it: shown to the admin once, never again
+    (it lives only in the tenant's secret)."""
 
 
 @dataclass
@@ -46,14 +64,41 @@ class ConnectionLifecycle:
         self, tenant_id: str, outsmart_token: SecretStr, language: Literal["en", "nl"]
     ) -> Tenant:
         """Store the tenant's OutSmart API token (in its own secret) and its language."""
+        return self.register(tenant_id, outsmart_token, language).tenant
+
+    def register(
+        self,
+        tenant_id: str,
+        outsmart_token: SecretStr,
+        language: Literal["en", "nl"],
+        *,
+        rotate_outsmart_webhook_secret: bool = False,
+    ) -> TenantRegistration:
+        """``register_tenant``, and the tenant's OutSmart webhook secret: generated (under the
+        secret lock, in the same write as the token) when the tenant has none yet or when
+        ``rotate_outsmart_webhook_secret``; returned only then. Repeating a registration
+        keeps the existing secret and does not reveal it."""
+        generated: SecretStr | None = None
 
         def store_token(secret: TenantSecret) -> TenantSecret:
-            return secret.model_copy(update={"outsmart_token": outsmart_token})
+            nonlocal generated
+            update: dict[str, object] = {"outsmart_token": outsmart_token}
+            if secret.outsmart_webhook_secret is None or rotate_outsmart_webhook_secret:
+                generated = new_outsmart_webhook_secret()
+                update["outsmart_webhook_secret"] = generated
+            return secret.model_copy(update=update)
 
         self.secret_lock.update(tenant_id, store_token)
         tenant = self.tenants.register(tenant_id, language)
-        logger.info("tenant registered", extra={"tenant_id": tenant_id, "language": language})
-        return tenant
+        logger.info(
+            "tenant registered",
+            extra={
+                "tenant_id": tenant_id,
+                "language": language,
+                "outsmart_webhook_secret_generated": generated is not None,
+            },
+        )
+        return TenantRegistration(tenant=tenant, new_outsmart_webhook_secret=generated)
 
     def status(self, tenant_id: str) -> Connection:
         if self.tenants.get(tenant_id) is None:

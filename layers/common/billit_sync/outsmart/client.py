@@ -29,6 +29,8 @@ from billit_sync.http.retry import (
 from billit_sync.observability import logger
 from billit_sync.outsmart.assumptions import (
     CONNECT_TIMEOUT_SECONDS,
+    DOCUMENT_HOSTS,
+    MAX_PDF_BYTES,
     READ_TIMEOUT_SECONDS,
     RETRYABLE_ENVELOPE_CODES,
 )
@@ -106,6 +108,15 @@ def _validation_messages(exc: ValidationError) -> list[str]:
         f"{'.'.join(str(part) for part in error['loc']) or 'record'}: {error['msg']}"
         for error in exc.errors(include_url=False, include_input=False, include_context=False)
     ]
+
+
+def _is_document_url(url: httpx.URL, base: httpx.URL) -> bool:
+    host = url.host.lower()
+    secure = url.scheme == "https" or (url.scheme == "http" and host in {"127.0.0.1", "localhost"})
+    own = host == base.host.lower() or any(
+        host == allowed or host.endswith("." + allowed) for allowed in DOCUMENT_HOSTS
+    )
+    return secure and own and not url.userinfo
 
 
 def _flag(value: bool) -> str:
@@ -215,6 +226,28 @@ class OutSmartClient:
         not parsed, so an odd value in it cannot turn a done mark into an error."""
         self._call("GET", "GetWorkorder", [("row_id", str(row_id)), ("update_status", "true")])
         logger.info("marked OutSmart work order handled", extra={"row_id": str(row_id)})
+
+    def download_workorder_pdf(self, pdf_url: str) -> bytes:
+        """The work order's PDF (``PdfUrl``), for attaching it to the invoice.
+
+        Only from OutSmart's own hosts (⚠ ``assumptions.DOCUMENT_HOSTS``) over https, so a
+        changed URL can never make the service fetch from elsewhere; at most ``MAX_PDF_BYTES``.
+        """
+        url = httpx.URL(pdf_url)
+        if not _is_document_url(url, httpx.URL(self._base_url)):
+            raise OutSmartDataError("PdfUrl", ["the work order's PDF link is not an OutSmart URL"])
+        try:
+            response = self._sender.send(
+                lambda: self._http.build_request("GET", url, timeout=self._timeout)
+            )
+        except RequestFailedError as exc:
+            raise OutSmartUnavailableError(0, [str(exc)], endpoint="PdfUrl") from None
+        content = response.content
+        if response.status_code != 200 or not content.startswith(b"%PDF"):
+            raise OutSmartDataError("PdfUrl", ["OutSmart did not return the work order's PDF"])
+        if len(content) > MAX_PDF_BYTES:
+            raise OutSmartDataError("PdfUrl", ["the work order's PDF is too large to attach"])
+        return content
 
     def set_workorder_status(self, row_id: str, sta_code: str) -> bool:
         """Set the custom ``WorkStatus`` (a ``sta_code``). True when it changed; False when it

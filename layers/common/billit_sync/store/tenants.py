@@ -66,6 +66,10 @@ class Connection(BaseModel):
     companies: list[BillitCompany] = Field(default_factory=list)
     environment: str | None = None
     connected_at: datetime | None = None
+    # The first connection ever: the cut-off for "only work orders completed after the
+    # connection". A reconnect after an expiry must not turn the work done meanwhile into
+    # "before the connection".
+    first_connected_at: datetime | None = None
     disconnected_at: datetime | None = None
     auth_expired_at: datetime | None = None
     last_import_at: datetime | None = None
@@ -82,6 +86,7 @@ class UnknownCompanyError(ValueError):
 
 _CONNECTION_TIMES = (
     "connected_at",
+    "first_connected_at",
     "disconnected_at",
     "auth_expired_at",
     "last_import_at",
@@ -150,7 +155,8 @@ class TenantStore:
                 UpdateExpression=(
                     "SET tenant_id = :t, #status = :status, party_id = :party, "
                     "company_name = :company, companies = :companies, environment = :env, "
-                    "connected_at = :now, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk "
+                    "connected_at = :now, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk, "
+                    "first_connected_at = if_not_exists(first_connected_at, :now) "
                     "REMOVE disconnected_at, auth_expired_at"
                 ),
                 ExpressionAttributeNames={"#status": "status"},

@@ -472,7 +472,11 @@ class Importer:
                 previous=known_hours.get(records.billit_id),
                 pending=hour_pending,
                 generation=generation,
-                attributes={"sale_price": str(hour_type.sale_price)},
+                attributes={
+                    "sale_price": str(hour_type.sale_price),
+                    "name": hour_type.name,
+                    **({"vat_rate": str(records.vat_rate)} if records.vat_rate is not None else {}),
+                },
             )
 
         refused_categories = self._write(

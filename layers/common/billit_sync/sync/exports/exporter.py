@@ -1,0 +1,461 @@
+"""One completed work order → exactly one Billit invoice → Handled in OutSmart.
+
+The export ledger makes it exactly once, whatever crashes, redeliveries or duplicate triggers:
+
+1. **claim** the work order in the ledger (a lease); handled or failed entries are final, and
+   a live lease of another worker means someone is on it already;
+2. **create** (only from ``pending``): with a deterministic idempotency key per (tenant, work
+   order, attempt). A redelivered message first looks the invoice up by its external
+   reference; a 409 replay or an unknown outcome (timeout after sending, 5xx) is resolved by
+   that look-up before anything is sent again;
+3. record the Billit order id **before** anything else happens to it;
+4. **send** it (when the tenant chose Peppol / e-mail), then **mark the work order Handled**
+   in OutSmart (and set the chosen work status) — each step recorded, so a crash resumes at the
+   step that did not finish and never creates a second invoice.
+
+User-fixable problems end the work order as ``failed`` with a log-panel entry that says what
+to fix; the Sync button resets it. Transient problems release the lease and fail the SQS
+record, so SQS retries it with backoff and finally parks it in the DLQ.
+"""
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from billit_sync.billit import (
+    BillitClient,
+    BillitConflictError,
+    BillitCredentials,
+    BillitValidationError,
+)
+from billit_sync.billit.orders import Attachment, OrderCustomer, TransportType
+from billit_sync.connection.token_provider import (
+    NotConnectedError,
+    TenantTokenProvider,
+    ensure_connected,
+)
+from billit_sync.errors import AuthExpiredError, OutcomeUnknownError, TransientError
+from billit_sync.observability import logger, metrics
+from billit_sync.outsmart import OutSmartClient
+from billit_sync.outsmart.errors import OutSmartAuthError
+from billit_sync.outsmart.models import WorkOrder
+from billit_sync.store import (
+    Connection,
+    ExportLedger,
+    LedgerConflictError,
+    LedgerEntry,
+    LedgerState,
+    MappedEntity,
+    MappingStore,
+    SettingsStore,
+    SyncLogCategory,
+    SyncLogLevel,
+    SyncLogStore,
+    TenantStore,
+)
+from billit_sync.store.clock import Clock
+from billit_sync.sync.exports import problems
+from billit_sync.sync.exports.discovery import completed_after, export_cutoff
+from billit_sync.sync.exports.invoice_builder import (
+    HourTypeInfo,
+    PlannedInvoice,
+    ProductInfo,
+    build_invoice,
+)
+from billit_sync.sync.exports.jobs import ExportJob, external_reference
+from billit_sync.tenant_settings import ExportSettings, InvoiceDelivery
+
+LEASE_SECONDS = 300  # below the export queue's 360 s visibility timeout
+SHOWN_TRANSPORT = {InvoiceDelivery.PEPPOL: "Peppol", InvoiceDelivery.EMAIL: "e-mail"}
+TRANSPORTS = {
+    InvoiceDelivery.PEPPOL: TransportType.PEPPOL,
+    InvoiceDelivery.EMAIL: TransportType.SMTP,
+}
+
+CredentialsFactory = Callable[[str, int], TenantTokenProvider]
+BillitFactory = Callable[[BillitCredentials], BillitClient]
+OutSmartFactory = Callable[[str], OutSmartClient]
+
+
+class ExportOutcome(StrEnum):
+    EXPORTED = "exported"
+    ALREADY_DONE = "already_done"  # handled before (a duplicate trigger)
+    FAILED_BEFORE = "failed_before"  # waits for the user's retry
+    IN_PROGRESS = "in_progress"  # another worker holds the work order
+    FAILED = "failed"  # user-fixable problem, logged
+    NOT_CONNECTED = "not_connected"  # exported after the tenant reconnects (discovery)
+    DISABLED = "disabled"
+    NOT_EXPORTABLE = "not_exportable"  # no longer complete, or completed before connecting
+
+
+class CreateNotVisibleYetError(TransientError):
+    """Billit says the invoice exists (idempotency replay) but the look-up does not show it
+    yet; retried later, never created again."""
+
+
+@dataclass
+class _Run:
+    """What one export of one work order works with."""
+
+    job: ExportJob
+    connection: Connection
+    settings: ExportSettings
+    billit: BillitClient
+    outsmart: OutSmartClient
+    owner: str
+
+
+@dataclass
+class ExportService:
+    tenants: TenantStore
+    settings: SettingsStore
+    ledger: ExportLedger
+    mappings: MappingStore
+    sync_log: SyncLogStore
+    credentials: CredentialsFactory
+    billit: BillitFactory
+    outsmart: OutSmartFactory
+    clock: Clock
+
+    def export(self, job: ExportJob, *, owner: str, redelivered: bool = False) -> ExportOutcome:
+        tenant_id = job.tenant_id
+        try:
+            connection = ensure_connected(self.tenants, tenant_id)
+        except NotConnectedError:
+            # Nothing is lost: the work order stays Compleet and is rediscovered later.
+            return ExportOutcome.NOT_CONNECTED
+        settings = self.settings.get(tenant_id).exports
+        if not settings.enabled:
+            return ExportOutcome.DISABLED
+        try:
+            entry = self.ledger.claim(
+                tenant_id, job.row_id, job.workorder_no or job.row_id, owner, LEASE_SECONDS
+            )
+        except LedgerConflictError as conflict:
+            return _conflict_outcome(conflict)
+        credentials = self.credentials(tenant_id, int(str(connection.party_id)))
+        run = _Run(
+            job=job,
+            connection=connection,
+            settings=settings,
+            billit=self.billit(credentials),
+            outsmart=self.outsmart(tenant_id),
+            owner=owner,
+        )
+        maybe_created_before = redelivered or entry.created_at != entry.updated_at
+        return self._run_claimed(run, entry, credentials, maybe_created_before)
+
+    def _run_claimed(
+        self,
+        run: _Run,
+        entry: LedgerEntry,
+        credentials: TenantTokenProvider,
+        maybe_created_before: bool,
+    ) -> ExportOutcome:
+        """The claimed work order's remaining steps, and what each kind of failure means."""
+        tenant_id, row_id = run.job.tenant_id, run.job.row_id
+        try:
+            with credentials.expiring_on_revocation():
+                return self._advance(run, entry, maybe_created_before=maybe_created_before)
+        except problems.ExportProblem as problem:
+            self._fail(run, problem.message_key, problem.params, str(problem))
+        except OutSmartAuthError:
+            refused = problems.outsmart_token_refused()
+            self._fail(run, refused.message_key, refused.params, str(refused))
+        except AuthExpiredError:
+            self.ledger.release(tenant_id, row_id, run.owner)
+            return ExportOutcome.NOT_CONNECTED
+        except Exception:
+            # Transient (or unexpected): give the work order back; SQS redelivers the message.
+            self.ledger.release(tenant_id, row_id, run.owner)
+            metrics.add_metric(name="ExportRetries", unit=MetricUnit.Count, value=1)
+            raise
+        return ExportOutcome.FAILED
+
+    # ------------------------------------------------------------------- steps
+    def _advance(
+        self, run: _Run, entry: LedgerEntry, *, maybe_created_before: bool
+    ) -> ExportOutcome:
+        job = run.job
+        workorder: WorkOrder | None = None
+        if entry.state is LedgerState.PENDING:
+            workorder = run.outsmart.get_workorder(job.row_id)
+            if not self._exportable(run, workorder):
+                self.ledger.release(job.tenant_id, job.row_id, run.owner)
+                return ExportOutcome.NOT_EXPORTABLE
+            order_id = None
+            if maybe_created_before:
+                order_id = self._look_up(run)
+            if order_id is None:
+                order_id = self._create(run, entry, workorder)
+            entry = self.ledger.record_created(
+                job.tenant_id,
+                job.row_id,
+                owner=run.owner,
+                order_id=str(order_id),
+                order_number=None,
+            )
+            metrics.add_metric(name="InvoicesCreated", unit=MetricUnit.Count, value=1)
+        order_id = int(str(entry.order_id))
+        transport = TRANSPORTS.get(run.settings.delivery)
+        if entry.state is LedgerState.CREATED and transport is not None:
+            self._send(run, entry, order_id, transport)
+            entry = self.ledger.record_sent(job.tenant_id, job.row_id, owner=run.owner)
+        run.outsmart.mark_workorder_handled(job.row_id)
+        if run.settings.workstatus_after_export:
+            run.outsmart.set_workorder_status(job.row_id, run.settings.workstatus_after_export)
+        self.ledger.record_handled(job.tenant_id, job.row_id, owner=run.owner)
+        self.tenants.record_export_finished(job.tenant_id, self.clock())
+        workorder_no = job.workorder_no or (workorder.workorder_no if workorder else None)
+        message_key, params = problems.exported_message(
+            workorder_no or job.row_id,
+            entry.order_number or "",
+            order_id,
+            sent_by=SHOWN_TRANSPORT.get(run.settings.delivery) if transport else None,
+        )
+        self.sync_log.record(
+            job.tenant_id,
+            category=SyncLogCategory.EXPORT,
+            level=SyncLogLevel.INFO,
+            message_key=message_key,
+            params=params,
+            workorder_no=workorder_no,
+            invoice_number=entry.order_number or str(order_id),
+        )
+        logger.info(
+            "work order exported",
+            extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "order_id": order_id},
+        )
+        return ExportOutcome.EXPORTED
+
+    def _exportable(self, run: _Run, workorder: WorkOrder) -> bool:
+        if not workorder.is_complete:
+            logger.info("work order no longer complete", extra={"row_id": run.job.row_id})
+            return False
+        cutoff = export_cutoff(run.connection)
+        if (
+            run.settings.only_completed_after_connection
+            and cutoff is not None
+            and completed_after(workorder, cutoff) is False
+        ):
+            logger.info(
+                "work order completed before the connection", extra={"row_id": run.job.row_id}
+            )
+            return False
+        return True
+
+    def _look_up(self, run: _Run) -> int | None:
+        """The invoice of this work order, if Billit already has it."""
+        found = run.billit.orders.find_orders_by_external_reference(
+            external_reference(run.job.tenant_id, run.job.row_id)
+        )
+        return found[0].order_id if found else None
+
+    def _create(self, run: _Run, entry: LedgerEntry, workorder: WorkOrder) -> int:
+        planned = self._plan(run, workorder)
+        try:
+            return run.billit.orders.create_order(planned.order, entry.idempotency_key)
+        except BillitConflictError as conflict:
+            if not conflict.is_idempotency_replay:
+                raise
+            order_id = self._look_up(run)
+            if order_id is None:
+                raise CreateNotVisibleYetError(
+                    "Billit replayed the create; look-up pending"
+                ) from None
+            return order_id
+        except OutcomeUnknownError:
+            order_id = self._look_up(run)
+            if order_id is None:
+                raise  # not created: retried later with the same idempotency key
+            return order_id
+        except BillitValidationError as refused:
+            raise problems.billit_refused_from(
+                workorder.workorder_no or run.job.row_id, refused
+            ) from None
+
+    def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
+        tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
+        customer_party, new_customer = self._customer(run, workorder)
+        codes = [m.code for m in workorder.materials if m.code]
+        mapped_products = (
+            self.mappings.get_many_by_outsmart_keys(
+                tenant_id, party_id, MappedEntity.PRODUCT, codes
+            )
+            if codes
+            else {}
+        )
+        products = {
+            code: ProductInfo(
+                billit_product_id=int(m.billit_id) if m.billit_id.isdigit() else None,
+                vat_rate=_decimal(m.attributes.get("vat_rate")),
+                unit=m.attributes.get("unit"),
+            )
+            for code, m in mapped_products.items()
+        }
+        hour_types = self._hour_types(run, workorder)
+        attachment = None
+        if run.settings.attach_workorder_pdf and workorder.pdf_url:
+            content = run.outsmart.download_workorder_pdf(workorder.pdf_url)
+            attachment = Attachment(
+                file_name=f"werkbon-{workorder.workorder_no or workorder.id}.pdf",
+                mime_type="application/pdf",
+                file_content=base64.b64encode(content).decode("ascii"),
+            )
+        planned = build_invoice(
+            workorder,
+            tenant_id=tenant_id,
+            customer_party_id=customer_party or 0,
+            settings=run.settings,
+            products=products,
+            hour_types=hour_types,
+            attachment=attachment,
+        )
+        if new_customer is not None:
+            order = planned.order.model_copy(update={"customer": new_customer})
+            planned = PlannedInvoice(
+                order=order, expected=planned.expected, invoice_date=planned.invoice_date
+            )
+        return planned
+
+    def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
+        """Hour types of the work order: imported from Billit (mapping) or, for those made in
+        OutSmart, from OutSmart's own list (one call, only when needed)."""
+        codes = sorted({p.hour_type for p in workorder.workperiods if p.hour_type})
+        if not codes or not run.settings.include_hours:
+            return {}
+        mapped = self.mappings.get_many_by_outsmart_keys(
+            run.job.tenant_id, str(run.connection.party_id), MappedEntity.HOUR_TYPE, codes
+        )
+        found: dict[str, HourTypeInfo] = {}
+        for code, mapping in mapped.items():
+            price = _decimal(mapping.attributes.get("sale_price"))
+            if price is not None:
+                found[code] = HourTypeInfo(
+                    name=mapping.attributes.get("name", code),
+                    sale_price=price,
+                    vat_rate=_decimal(mapping.attributes.get("vat_rate")),
+                    billit_product_id=int(mapping.billit_id)
+                    if mapping.billit_id.isdigit()
+                    else None,
+                )
+        missing = [code for code in codes if code not in found]
+        if missing:
+            for hour_type in run.outsmart.list_hour_types():
+                if hour_type.code in missing and hour_type.sale_price is not None:
+                    found[hour_type.code] = HourTypeInfo(
+                        name=hour_type.name or hour_type.code,
+                        sale_price=hour_type.sale_price,
+                        vat_rate=None,
+                    )
+        return found
+
+    def _customer(self, run: _Run, workorder: WorkOrder) -> tuple[int | None, OrderCustomer | None]:
+        """The Billit customer: the invoice debtor if present, else the work customer; through
+        the id mapping, else Billit's own number, else a new one from the invoice address."""
+        workorder_no = workorder.workorder_no or run.job.row_id
+        debtor = workorder.invoice_debtor_number
+        if debtor:
+            mapping = self.mappings.get_by_outsmart_key(
+                run.job.tenant_id, str(run.connection.party_id), MappedEntity.CUSTOMER, debtor
+            )
+            if mapping is not None and mapping.billit_id.isdigit():
+                return int(mapping.billit_id), None
+            found = run.billit.parties.find_customers(nr=debtor)
+            if found:
+                return found[0].party_id, None
+        name = workorder.invoice_customer_name
+        if not run.settings.create_missing_customers:
+            raise problems.customer_not_found(workorder_no, debtor or "", name or "")
+        return None, _new_customer(workorder, workorder_no, debtor)
+
+    def _send(self, run: _Run, entry: LedgerEntry, order_id: int, transport: TransportType) -> None:
+        try:
+            run.billit.orders.send_orders(
+                [order_id], transport, idempotency_key=f"send{entry.idempotency_key}"
+            )
+        except BillitConflictError as conflict:
+            if not conflict.is_idempotency_replay:
+                raise
+        except OutcomeUnknownError:
+            if not run.billit.orders.get_order(order_id).is_sent:
+                raise
+        except BillitValidationError as refused:
+            raise problems.billit_refused_from(
+                run.job.workorder_no or run.job.row_id, refused
+            ) from None
+
+    def _fail(self, run: _Run, message_key: str, params: dict[str, str], reason: str) -> None:
+        job = run.job
+        self.ledger.record_failed(
+            job.tenant_id, job.row_id, owner=run.owner, kind="user_fixable", reason=reason
+        )
+        self.sync_log.record(
+            job.tenant_id,
+            category=SyncLogCategory.EXPORT,
+            level=SyncLogLevel.ERROR,
+            message_key=message_key,
+            params=params,
+            workorder_no=job.workorder_no or params.get("workorder"),
+            retryable=True,
+        )
+        metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "work order not exported: needs a fix",
+            extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "problem": message_key},
+        )
+
+
+def _conflict_outcome(conflict: LedgerConflictError) -> ExportOutcome:
+    actual = conflict.actual
+    if actual is not None and actual.state is LedgerState.HANDLED:
+        return ExportOutcome.ALREADY_DONE
+    if actual is not None and actual.state is LedgerState.FAILED:
+        return ExportOutcome.FAILED_BEFORE
+    return ExportOutcome.IN_PROGRESS
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return None
+
+
+def _new_customer(workorder: WorkOrder, workorder_no: str, debtor: str | None) -> OrderCustomer:
+    """A Billit customer from the work order's invoice address (Billit matches or creates it)."""
+    invoice = workorder.has_invoice_customer
+    name = workorder.invoice_customer_name
+    street = workorder.customer_street_invoice if invoice else workorder.customer_street
+    number = workorder.customer_street_no_invoice if invoice else workorder.customer_street_no
+    zipcode = workorder.customer_zip_invoice if invoice else workorder.customer_zip
+    city = workorder.customer_city_invoice if invoice else workorder.customer_city
+    email = workorder.customer_email_invoice if invoice else workorder.customer_email
+    missing = [
+        label
+        for label, value in (
+            ("name", name),
+            ("street", street),
+            ("postal code", zipcode),
+            ("city", city),
+        )
+        if not value
+    ]
+    if missing:
+        raise problems.customer_incomplete(workorder_no, ", ".join(missing))
+    return OrderCustomer(
+        name=name,
+        nr=debtor or None,
+        email=email or None,
+        street=street,
+        street_number=number or None,
+        zipcode=zipcode,
+        city=city,
+        party_type="Customer",
+    )

@@ -1,0 +1,191 @@
+"""What the office has to fix before a work order can become a Billit invoice.
+
+Each problem is an ``ExportProblem``: a ``UserFixableError`` (ledger failed, no retry loop)
+that carries the log panel's message key and parameters, so the panel shows it in the
+tenant's language (``messages.render``). ``str(problem)`` is the English text.
+
+Parameters are plain strings taken from OutSmart or Billit (numbers, codes, names); the words
+around them live in the catalogue, never here.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+
+from billit_sync import messages
+from billit_sync.billit.errors import BillitApiError
+from billit_sync.errors import UserFixableError
+
+# Parameter values are shown in the log panel: keep each one short.
+MAX_PARAM_LENGTH = 200
+NONE_SHOWN = "-"
+
+# Billit 400 codes with a fix of their own (reference §7), compared case-insensitively.
+KNOWN_BILLIT_CODES: Mapping[str, str] = {
+    "invalidvatpercentagefortaxcountry_0_": messages.EXPORT_BILLIT_REFUSED_VAT_RATE,
+    "thecustomerdoesnotsupportpeppolfortype_0": messages.EXPORT_BILLIT_REFUSED_PEPPOL,
+}
+_CODE_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def _shown(value: str) -> str:
+    text = " ".join(value.split())
+    if len(text) > MAX_PARAM_LENGTH:
+        text = text[: MAX_PARAM_LENGTH - 1] + "…"
+    return text
+
+
+class ExportProblem(UserFixableError):
+    """A problem the office has to fix; carries the log-panel message key and params."""
+
+    def __init__(self, message_key: str, params: dict[str, str]) -> None:
+        self.message_key = message_key
+        self.params = dict(params)
+        super().__init__(messages.render(message_key, self.params, "en"))
+
+    def render(self, language: messages.Language) -> str:
+        return messages.render(self.message_key, self.params, language)
+
+    def __reduce__(self) -> tuple[type["ExportProblem"], tuple[str, dict[str, str]]]:
+        return (type(self), (self.message_key, self.params))
+
+
+def _problem(message_key: str, **params: str) -> ExportProblem:
+    return ExportProblem(message_key, {name: _shown(value) for name, value in params.items()})
+
+
+def unknown_material(workorder_no: str, material_code: str, material_name: str) -> ExportProblem:
+    """The material code is not mapped to a Billit product (no product with that Reference)."""
+    return _problem(
+        messages.EXPORT_UNKNOWN_MATERIAL,
+        workorder_no=workorder_no,
+        material_code=material_code,
+        material_name=material_name,
+    )
+
+
+def unknown_materials(workorder_no: str, materials: Iterable[tuple[str, str]]) -> ExportProblem:
+    """Several unmapped materials (code, name) in one problem; one of them → ``unknown_material``.
+
+    ``material_codes`` is ``'K-100', 'K-200'``; the names go into ``material_names``.
+    """
+    rows = list(materials)
+    if not rows:
+        raise ValueError("no materials given")
+    if len(rows) == 1:
+        return unknown_material(workorder_no, *rows[0])
+    return _problem(
+        messages.EXPORT_UNKNOWN_MATERIALS,
+        workorder_no=workorder_no,
+        material_codes=", ".join(f"'{code}'" for code, _ in rows),
+        material_names=", ".join(name for _, name in rows),
+    )
+
+
+def unknown_hour_type(workorder_no: str, hour_type: str) -> ExportProblem:
+    """An hour type without a price anywhere (neither mapped from Billit nor in OutSmart)."""
+    return _problem(
+        messages.EXPORT_UNKNOWN_HOUR_TYPE, workorder_no=workorder_no, hour_type=hour_type
+    )
+
+
+def missing_hour_type(workorder_no: str, hours: str) -> ExportProblem:
+    """Work periods with time but an empty ``HourType``; ``hours`` as ``H:MM`` (e.g. ``2:30``)."""
+    return _problem(messages.EXPORT_MISSING_HOUR_TYPE, workorder_no=workorder_no, hours=hours)
+
+
+def customer_not_found(workorder_no: str, debtor_number: str, customer_name: str) -> ExportProblem:
+    return _problem(
+        messages.EXPORT_CUSTOMER_NOT_FOUND,
+        workorder_no=workorder_no,
+        debtor_number=debtor_number.strip() or NONE_SHOWN,
+        customer_name=customer_name.strip() or NONE_SHOWN,
+    )
+
+
+def customer_incomplete(workorder_no: str, missing: str) -> ExportProblem:
+    """Creating the customer from the invoice address needs what ``missing`` names.
+
+    Pass OutSmart's field names (``CustomerNameInvoice, CustomerStreetInvoice``): they read the
+    same in every language.
+    """
+    return _problem(messages.EXPORT_CUSTOMER_INCOMPLETE, workorder_no=workorder_no, missing=missing)
+
+
+def invalid_vat_number(workorder_no: str, vat_number: str, customer_name: str) -> ExportProblem:
+    return _problem(
+        messages.EXPORT_INVALID_VAT_NUMBER,
+        workorder_no=workorder_no,
+        vat_number=vat_number,
+        customer_name=customer_name.strip() or NONE_SHOWN,
+    )
+
+
+def nothing_to_invoice(workorder_no: str) -> ExportProblem:
+    """Every line switched off by the settings, or the work order has none."""
+    return _problem(messages.EXPORT_NOTHING_TO_INVOICE, workorder_no=workorder_no)
+
+
+def billit_refused(workorder_no: str, codes: str, description: str) -> ExportProblem:
+    """Billit answered 400 with ``codes`` (comma separated) and a description.
+
+    The first code with a fix of its own (``KNOWN_BILLIT_CODES``) picks the message; otherwise
+    the generic one shows the codes and Billit's description.
+    """
+    names = [code for code in _CODE_SEPARATORS.split(codes.strip()) if code]
+    shown_codes = ", ".join(names) or NONE_SHOWN
+    description = description.strip()
+    detail = f"{shown_codes}: {description}" if description else shown_codes
+    key = next(
+        (KNOWN_BILLIT_CODES[n.lower()] for n in names if n.lower() in KNOWN_BILLIT_CODES),
+        messages.EXPORT_BILLIT_REFUSED,
+    )
+    return _problem(
+        key, workorder_no=workorder_no, codes=shown_codes, description=description, detail=detail
+    )
+
+
+def billit_refused_from(workorder_no: str, error: BillitApiError) -> ExportProblem:
+    """``billit_refused`` from a Billit error (e.g. ``BillitValidationError``) and its codes."""
+    names = ", ".join(code.code for code in error.codes)
+    descriptions = "; ".join(code.description for code in error.codes if code.description)
+    return billit_refused(workorder_no, names, descriptions)
+
+
+def outsmart_token_refused() -> ExportProblem:
+    return _problem(messages.EXPORT_OUTSMART_TOKEN_REFUSED)
+
+
+def invalid_workorder(workorder_no: str, detail: str) -> ExportProblem:
+    """A value OutSmart sent that cannot be read; ``detail`` names the field and the value
+    (e.g. ``MaterialNr '1,2,3' (K-100)``)."""
+    return _problem(messages.EXPORT_INVALID_WORKORDER, workorder_no=workorder_no, detail=detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Successes (for the sync log; not problems)
+# ---------------------------------------------------------------------------------------------
+
+
+def exported_message(
+    workorder_no: str,
+    invoice_number: str,
+    order_id: int,
+    *,
+    sent_by: str | None = None,
+    already_there: bool = False,
+) -> tuple[str, dict[str, str]]:
+    """The log panel's key and params for an exported work order.
+
+    ``sent_by`` is the transport shown to the user (``Peppol``, ``e-mail``) when the invoice was
+    sent; ``already_there`` when the invoice was found in Billit instead of created.
+    """
+    params = {
+        "workorder_no": _shown(workorder_no),
+        "invoice_number": _shown(invoice_number) or str(order_id),
+        "order_id": str(order_id),
+    }
+    if already_there:
+        return messages.EXPORT_ALREADY_EXPORTED, params
+    if sent_by:
+        return messages.EXPORT_INVOICE_SENT, {**params, "transport": _shown(sent_by)}
+    return messages.EXPORT_INVOICE_CREATED, params

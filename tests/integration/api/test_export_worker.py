@@ -1,0 +1,353 @@
+"""The export worker on SQS events, against the Billit and OutSmart fakes and moto: every
+completed work order becomes exactly one invoice, is marked Handled, and every problem is
+explained in the log panel."""
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from billit_sync import messages
+from billit_sync.store import LedgerState
+from billit_sync.sync.exports.jobs import ExportJob, external_reference
+from billit_sync.sync.imports.jobs import ImportJob
+from billit_sync.tenant_settings import ExportSettings, TenantSettings
+from functions.export_worker import app as export_worker
+from tests.fakes.faults import FaultKind
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.stack import Stack, running_stack
+
+TENANT = "acme"
+USER = "an@claes.example"
+COMPANY = 512340
+OUTSMART_TOKEN = "os-token-acme"
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with running_stack(monkeypatch, export_worker) as running:
+        billit = running.billit
+        billit.add_user(USER)
+        billit.add_company(USER, "Claes BV", "BE0765432198", party_id=COMPANY)
+        address = {
+            "Street": "Kerkstraat",
+            "StreetNumber": "12",
+            "Zipcode": "2000",
+            "City": "Antwerpen",
+            "CountryCode": "BE",
+            "PartyType": "Customer",
+        }
+        billit.add_party(
+            COMPANY, Name="Peeters BV", Nr="C-1001", VATNumber="BE0411905847", **address
+        )
+        billit.add_party(COMPANY, Name="Peeters Holding", Nr="C-1002", **address)
+        billit.add_product(
+            COMPANY,
+            Reference="MAT-00001",
+            Description="Koppelstuk 15 mm",
+            AmountExcl=Decimal("4.55"),
+            VAT=21,
+            Unit="C62",
+        )
+        billit.add_product(
+            COMPANY,
+            Reference="MAT-00002",
+            Description="Isolatie",
+            AmountExcl=Decimal("12.40"),
+            VAT=6,
+            Unit="MTR",
+        )
+        billit.add_product(
+            COMPANY,
+            Reference="HT-001",
+            Description="Arbeid monteur",
+            AmountExcl=Decimal("55.00"),
+            VAT=21,
+            Unit="HUR",
+        )
+        running.connect_tenant(TENANT, user=USER, outsmart_token=OUTSMART_TOKEN)
+        outcome = running.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT))
+        assert outcome.value == "finished"
+        yield running
+
+
+def office(stack: Stack) -> Any:
+    return stack.outsmart.tenant(OUTSMART_TOKEN)
+
+
+def settings(stack: Stack, **exports: Any) -> None:
+    current = stack.services.settings.get(TENANT)
+    updated = ExportSettings.model_validate(current.exports.model_dump() | exports)
+    stack.services.settings.put(TENANT, TenantSettings(imports=current.imports, exports=updated))
+
+
+def work_order(stack: Stack, **fields: Any) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "CustomerDebtorNr": "C-1001",
+        "Workperiods": [{"BeginTime": "08:00", "EndTime": "10:30", "HourType": "HT-001"}],
+        "Materials": [{"MaterialCode": "MAT-00001", "MaterialNr": "3", "MaterialPrice": "4,55"}],
+    }
+    order: dict[str, Any] = office(stack).add_workorder(**(defaults | fields))
+    return order
+
+
+def sqs_event(*jobs: ExportJob, receive_count: int = 1) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{n}-{job.row_id}-{receive_count}",
+                "receiptHandle": f"r-{n}",
+                "body": job.model_dump_json(),
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:export",
+                "awsRegion": "eu-west-1",
+            }
+            for n, job in enumerate(jobs)
+        ]
+    }
+
+
+def export(stack: Stack, *row_ids: str, receive_count: int = 1) -> list[str]:
+    """Run the worker on one batch; the ids of the records SQS would redeliver."""
+    jobs = [ExportJob(tenant_id=TENANT, row_id=row_id) for row_id in row_ids]
+    result = export_worker.lambda_handler(
+        sqs_event(*jobs, receive_count=receive_count), FakeLambdaContext()
+    )
+    return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+
+
+def invoices(stack: Stack, row_id: str) -> list[dict[str, Any]]:
+    reference = external_reference(TENANT, row_id)
+    return [o for o in stack.billit.orders(COMPANY) if o.get("ExternalProviderID") == reference]
+
+
+def panel(stack: Stack) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (e.message_key, e.params) for e in stack.services.sync_log.page(TENANT, limit=50).entries
+    ]
+
+
+def test_a_completed_work_order_becomes_one_invoice_with_exact_totals(stack: Stack) -> None:
+    order = work_order(stack, WorkDescription="Onderhoud cv-ketel en vervanging koppelstuk")
+    assert export(stack, order["id"]) == []
+
+    (invoice,) = invoices(stack, order["id"])
+    peeters = next(p for p in stack.billit.parties(COMPANY) if p.get("Nr") == "C-1001")
+    assert invoice["CounterParty"]["PartyID"] == peeters["PartyID"]
+    lines = invoice["OrderLines"]
+    assert [line["Description"] for line in lines] == [
+        "Arbeid monteur",
+        "Koppelstuk 15 mm",
+        "Onderhoud cv-ketel en vervanging koppelstuk",
+    ]
+    assert Decimal(str(invoice["TotalExcl"])) == Decimal("151.15")  # 2.5 h at 55.00 + 3 at 4.55
+    assert Decimal(str(invoice["TotalVAT"])) == Decimal("31.75")  # 28.88 + 2.87 (per line)
+    assert Decimal(str(invoice["TotalIncl"])) == Decimal("182.90")
+    assert invoice["Reference"] == order["WorkorderNo"]
+    assert "OrderNumber" not in invoice or invoice["OrderNumber"]  # Billit numbers it
+
+    assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
+    entry = stack.services.export_ledger.get(TENANT, order["id"])
+    assert entry is not None and entry.state is LedgerState.HANDLED
+    assert entry.order_id == str(invoice["OrderID"])
+    key, params = panel(stack)[0]
+    assert key == messages.EXPORT_INVOICE_CREATED
+    assert params["order_id"] == str(invoice["OrderID"])
+
+
+def test_the_expected_totals_equal_what_billit_computes(stack: Stack) -> None:
+    order = work_order(
+        stack,
+        Workperiods=[
+            {"BeginTime": "07:55", "EndTime": "09:16", "HourType": "HT-001"},
+            {"BeginTime": "13:00", "EndTime": "13:20", "HourType": "HT-001"},
+        ],
+        Materials=[
+            {"MaterialCode": "MAT-00001", "MaterialNr": "2,5", "MaterialPrice": "4,55"},
+            {"MaterialCode": "MAT-00002", "MaterialNr": "1.234,5", "MaterialPrice": "0,33"},
+        ],
+    )
+    settings(stack, hour_rounding="15")
+    assert export(stack, order["id"]) == []
+    (invoice,) = invoices(stack, order["id"])
+    quantities = [Decimal(str(line["Quantity"])) for line in invoice["OrderLines"][:3]]
+    # 1:21 + 0:20 of the same hour type = 1:41, rounded up to the quarter: 1:45 = 1.75 h
+    assert quantities == [Decimal("1.75"), Decimal("2.5"), Decimal("1234.5")]
+    assert invoice["OrderLines"][2]["VATPercentage"] in (6, "6", 6.0, Decimal("6"))
+    assert Decimal(str(invoice["TotalExcl"])) > 0
+
+
+def test_the_invoice_debtor_wins_over_the_work_customer(stack: Stack) -> None:
+    order = work_order(
+        stack, CustomerDebtorNrInvoice="C-1002", CustomerNameInvoice="Peeters Holding"
+    )
+    export(stack, order["id"])
+    (invoice,) = invoices(stack, order["id"])
+    holding = next(p for p in stack.billit.parties(COMPANY) if p.get("Nr") == "C-1002")
+    assert invoice["CounterParty"]["PartyID"] == holding["PartyID"]
+
+
+def test_sending_by_peppol_and_setting_a_work_status(stack: Stack) -> None:
+    office(stack).add_workstatus("050", "Gefactureerd")
+    settings(stack, delivery="peppol", workstatus_after_export="050")
+    order = work_order(stack)
+    assert export(stack, order["id"]) == []
+    (invoice,) = invoices(stack, order["id"])
+    assert stack.billit.order(COMPANY, invoice["OrderID"])["IsSent"] is True
+    assert office(stack).workorders[order["id"]]["WorkStatus"] == "050"
+    assert panel(stack)[0][0] == messages.EXPORT_INVOICE_SENT
+
+
+def test_switched_off_lines_stay_off_and_the_pdf_is_attached(stack: Stack) -> None:
+    settings(stack, include_hours=False, work_description_line=False, attach_workorder_pdf=True)
+    order = work_order(stack)
+    export(stack, order["id"])
+    (invoice,) = invoices(stack, order["id"])
+    full = stack.billit.order(COMPANY, invoice["OrderID"])
+    assert [line["Description"] for line in full["OrderLines"]] == ["Koppelstuk 15 mm"]
+    (attachment,) = full["Attachments"]
+    assert attachment["MimeType"] == "application/pdf"
+
+
+def test_redelivery_after_a_crash_right_after_billit_accepted_makes_no_second_invoice(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = work_order(stack)
+    ledger = stack.services.export_ledger
+    real = ledger.record_created
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(ledger, "record_created", real)
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(ledger, "record_created", crash)
+    assert export(stack, order["id"]) != []  # the record failed: SQS will redeliver it
+    assert len(invoices(stack, order["id"])) == 1
+    stack.clock.advance(400)  # the lease (and the visibility timeout) ran out
+    assert export(stack, order["id"], receive_count=2) == []
+    assert len(invoices(stack, order["id"])) == 1
+    assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
+
+
+def test_schedule_and_webhook_for_the_same_work_order_give_one_invoice(stack: Stack) -> None:
+    order = work_order(stack)
+    both = [
+        ExportJob(tenant_id=TENANT, row_id=order["id"], trigger=t) for t in ("discovery", "webhook")
+    ]
+    export_worker.lambda_handler(sqs_event(*both), FakeLambdaContext())
+    threads = [threading.Thread(target=export, args=(stack, order["id"])) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(invoices(stack, order["id"])) == 1
+
+
+def test_a_429_storm_and_a_timeout_after_send_export_all_none_twice(stack: Stack) -> None:
+    orders = [work_order(stack) for _ in range(3)]
+    stack.billit.faults.add(
+        FaultKind.RATE_LIMIT, method="POST", path="^/v1/orders$", times=2, retry_after="0"
+    )
+    stack.billit.faults.add(FaultKind.TIMEOUT_AFTER_SEND, method="POST", path="^/v1/orders$")
+    stack.outsmart.faults.add(FaultKind.RATE_LIMIT, times=2, retry_after="0")
+    pending = [o["id"] for o in orders]
+    for attempt in range(1, 6):
+        failed = export(stack, *pending, receive_count=attempt)
+        pending = [row for row in pending if any(row in f for f in failed)]
+        stack.clock.advance(400)
+        if not pending:
+            break
+    assert pending == []
+    for order in orders:
+        assert len(invoices(stack, order["id"])) == 1
+        assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
+
+
+def test_unknown_material_is_a_clear_error_then_fixed_and_retried(stack: Stack) -> None:
+    order = work_order(
+        stack,
+        Materials=[
+            {
+                "MaterialCode": "K-100",
+                "MaterialNr": "1",
+                "MaterialPrice": "9,99",
+                "MaterialName": "Kraan",
+            }
+        ],
+    )
+    assert export(stack, order["id"]) == []
+    assert invoices(stack, order["id"]) == []
+    key, params = panel(stack)[0]
+    text = messages.render(key, params, "en")
+    assert "K-100" in text and order["WorkorderNo"] in text and "Billit" in text
+    entry = stack.services.export_ledger.get(TENANT, order["id"])
+    assert entry is not None and entry.state is LedgerState.FAILED
+    assert office(stack).workorders[order["id"]]["status"] == "Compleet"
+    assert export(stack, order["id"]) == []  # not retried by itself
+    assert invoices(stack, order["id"]) == []
+
+    stack.billit.add_product(
+        COMPANY,
+        Reference="K-100",
+        Description="Kraan",
+        AmountExcl=Decimal("9.99"),
+        VAT=21,
+        Unit="C62",
+    )
+    stack.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT))
+    stack.services.export_ledger.reset_for_retry(TENANT, order["id"])
+    assert export(stack, order["id"]) == []
+    assert len(invoices(stack, order["id"])) == 1
+
+
+def test_an_auth_expired_tenant_exports_nothing_and_loses_nothing(stack: Stack) -> None:
+    order = work_order(stack)
+    stack.services.auth_expiry.expire(TENANT)
+    calls = len(stack.billit.calls)
+    assert export(stack, order["id"]) == []
+    assert len(stack.billit.calls) == calls
+    assert office(stack).workorders[order["id"]]["status"] == "Compleet"
+
+    stack.connect_tenant(TENANT, user=USER, outsmart_token=OUTSMART_TOKEN)
+    assert export(stack, order["id"]) == []
+    assert len(invoices(stack, order["id"])) == 1
+
+
+def test_work_orders_completed_before_the_connection_are_not_exported(stack: Stack) -> None:
+    old = work_order(stack, WorkDate="01-12-2025")
+    assert export(stack, old["id"]) == []
+    assert invoices(stack, old["id"]) == []
+    assert office(stack).workorders[old["id"]]["status"] == "Compleet"
+
+
+def test_a_customer_without_a_match_is_explained_or_created(stack: Stack) -> None:
+    order = work_order(
+        stack,
+        CustomerDebtorNr="C-9999",
+        CustomerName="Nieuw BV",
+        CustomerStreet="Dorpsstraat",
+        CustomerStreetNo="3",
+        CustomerZIP="9000",
+        CustomerCity="Gent",
+    )
+    export(stack, order["id"])
+    assert invoices(stack, order["id"]) == []
+    assert "C-9999" in messages.render(*panel(stack)[0], "en")
+
+    settings(stack, create_missing_customers=True)
+    stack.services.export_ledger.reset_for_retry(TENANT, order["id"])
+    assert export(stack, order["id"]) == []
+    (invoice,) = invoices(stack, order["id"])
+    created = next(p for p in stack.billit.parties(COMPANY) if p["Name"] == "Nieuw BV")
+    assert invoice["CounterParty"]["PartyID"] == created["PartyID"]
+
+
+def test_malformed_messages_are_dropped(stack: Stack) -> None:
+    event = sqs_event(ExportJob(tenant_id=TENANT, row_id="1"))
+    event["Records"][0]["body"] = "{not json"
+    assert export_worker.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
