@@ -232,3 +232,18 @@ def test_samconfig_has_dev_and_prod_deployments() -> None:
         'BillitEnvironment="production"'
         in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
     )
+
+
+def test_the_export_dead_letter_queue_has_an_alarm() -> None:
+    alarms = resources_of_type("AWS::CloudWatch::Alarm")
+    watching = [
+        alarm["Properties"]
+        for alarm in alarms.values()
+        if {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ExportDeadLetterQueue", "QueueName"]}}
+        in alarm["Properties"].get("Dimensions", [])
+    ]
+    (alarm,) = watching
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
