@@ -5,13 +5,16 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import imports
+from bench import exports, imports
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def main() -> int:
-    sections = [imports.run().markdown()]
+    sections = [
+        imports.run().markdown(),
+        exports.markdown([exports.run("draft"), exports.run("peppol")]),
+    ]
     header = f"""# Benchmarks
 
 Reproduce with `make bench` (writes this file). Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC

@@ -44,3 +44,20 @@ def test_http_sample_events_reach_a_route(
             response = stack.invoke(module, event)
             # 404 = no route; 500 = an unhandled exception. (501 = route not built yet.)
             assert response["statusCode"] not in {404, 500}, event["routeKey"]
+
+
+@pytest.mark.parametrize(
+    ("code_dir", "model"),
+    [
+        ("export_worker", "billit_sync.sync.exports.jobs:ExportJob"),
+        ("import_worker", "billit_sync.sync.imports.jobs:ImportJob"),
+        ("discovery_worker", "billit_sync.sync.exports.jobs:DiscoveryJob"),
+    ],
+)
+def test_worker_sample_messages_are_valid_jobs(code_dir: str, model: str) -> None:
+    module_name, _, class_name = model.partition(":")
+    job_model = getattr(importlib.import_module(module_name), class_name)
+    folder = ROOT / "events" / code_dir
+    for path in folder.glob("*.json"):
+        for record in json.loads(path.read_text(encoding="utf-8"))["Records"]:
+            job_model.model_validate_json(record["body"])
