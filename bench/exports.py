@@ -18,7 +18,7 @@ from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, running_stack, sqs_event
 
 TENANT = "acme"
 USER = "an@claes.example"
@@ -95,23 +95,10 @@ def _work_orders(stack: Stack, count: int) -> list[str]:
     ]
 
 
-def _event(row_ids: list[str]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"bench-{row_id}",
-                "receiptHandle": "r",
-                "body": ExportJob(tenant_id=TENANT, row_id=row_id).model_dump_json(),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:export",
-                "awsRegion": "eu-west-1",
-            }
-            for row_id in row_ids
-        ]
-    }
+def _jobs(row_ids: list[str]) -> dict[str, Any]:
+    return sqs_event(
+        *(ExportJob(tenant_id=TENANT, row_id=row).model_dump_json() for row in row_ids)
+    )
 
 
 def run(
@@ -126,7 +113,7 @@ def run(
         stack.services.settings.put(
             TENANT, TenantSettings(imports=current.imports, exports=exports)
         )
-        export_worker.lambda_handler(_event(_work_orders(stack, 1)), FakeLambdaContext())  # warm
+        export_worker.lambda_handler(_jobs(_work_orders(stack, 1)), FakeLambdaContext())  # warm
 
         aws: Counter[str] = Counter()
         for service in ("dynamodb", "secretsmanager"):
@@ -141,7 +128,7 @@ def run(
         started = time.perf_counter()
         for start in range(0, len(rows), 10):
             result = export_worker.lambda_handler(
-                _event(rows[start : start + 10]), FakeLambdaContext()
+                _jobs(rows[start : start + 10]), FakeLambdaContext()
             )
             assert result == {"batchItemFailures": []}
         seconds = time.perf_counter() - started

@@ -100,6 +100,26 @@ def http_event(
     return event
 
 
+def sqs_event(*bodies: str, receive_count: int = 1, queue: str = "queue") -> dict[str, Any]:
+    """An SQS event as Lambda's event source mapping delivers it (one record per body)."""
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{n}-{receive_count}-{time.monotonic_ns()}",
+                "receiptHandle": f"receipt-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:{queue}",
+                "awsRegion": REGION,
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
 @dataclass
 class Stack:
     services: Services

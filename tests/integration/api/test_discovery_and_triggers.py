@@ -19,7 +19,7 @@ from functions.management_api import app as management_api
 from functions.webhook_ingestion import app as webhook_ingestion
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.log_capture import captured_service_logs
-from tests.support.stack import PUBLIC_BASE_URL, Stack, http_event, running_stack
+from tests.support.stack import PUBLIC_BASE_URL, Stack, http_event, running_stack, sqs_event
 
 TENANT = "acme"
 OTHER = "globex"
@@ -46,31 +46,17 @@ def export_jobs(stack: Stack) -> list[ExportJob]:
     return [ExportJob.model_validate_json(body) for body in stack.drain("ExportQueue")]
 
 
-def sqs_event(*bodies: str) -> dict[str, Any]:
+def discover(stack: Stack, *tenants: str) -> dict[str, Any]:
+    """The handler's answer, with each failed record named by its tenant."""
+    bodies = [DiscoveryJob(tenant_id=tenant).model_dump_json() for tenant in tenants]
+    event = sqs_event(*bodies)
+    tenant_of = {r["messageId"]: t for r, t in zip(event["Records"], tenants, strict=True)}
+    result: dict[str, Any] = discovery_worker.lambda_handler(event, FakeLambdaContext())
     return {
-        "Records": [
-            {
-                "messageId": f"m-{n}",
-                "receiptHandle": f"r-{n}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:discovery-jobs",
-                "awsRegion": "eu-west-1",
-            }
-            for n, body in enumerate(bodies)
+        "batchItemFailures": [
+            {"itemIdentifier": tenant_of[f["itemIdentifier"]]} for f in result["batchItemFailures"]
         ]
     }
-
-
-def discover(stack: Stack, *tenants: str) -> dict[str, Any]:
-    bodies = [DiscoveryJob(tenant_id=tenant).model_dump_json() for tenant in tenants]
-    result: dict[str, Any] = discovery_worker.lambda_handler(
-        sqs_event(*bodies), FakeLambdaContext()
-    )
-    return result
 
 
 def log_keys(stack: Stack, tenant_id: str) -> list[str]:
@@ -110,7 +96,7 @@ def test_a_transient_failure_fails_that_record_only(
 
     result = discover(stack, TENANT, OTHER)
 
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert result == {"batchItemFailures": [{"itemIdentifier": TENANT}]}
     assert [job.row_id for job in export_jobs(stack)] == ["4242"]
 
 

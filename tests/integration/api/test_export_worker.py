@@ -17,7 +17,7 @@ from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
 from tests.fakes.faults import FaultKind
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, running_stack, sqs_event
 
 TENANT = "acme"
 USER = "an@claes.example"
@@ -93,28 +93,9 @@ def work_order(stack: Stack, **fields: Any) -> dict[str, Any]:
     return order
 
 
-def sqs_event(*jobs: ExportJob, receive_count: int = 1) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"msg-{n}-{job.row_id}-{receive_count}",
-                "receiptHandle": f"r-{n}",
-                "body": job.model_dump_json(),
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:export",
-                "awsRegion": "eu-west-1",
-            }
-            for n, job in enumerate(jobs)
-        ]
-    }
-
-
 def export(stack: Stack, *row_ids: str, receive_count: int = 1) -> list[str]:
     """Run the worker on one batch; the ids of the records SQS would redeliver."""
-    jobs = [ExportJob(tenant_id=TENANT, row_id=row_id) for row_id in row_ids]
+    jobs = [ExportJob(tenant_id=TENANT, row_id=row_id).model_dump_json() for row_id in row_ids]
     result = export_worker.lambda_handler(
         sqs_event(*jobs, receive_count=receive_count), FakeLambdaContext()
     )
@@ -239,7 +220,9 @@ def test_schedule_and_webhook_for_the_same_work_order_give_one_invoice(stack: St
     both = [
         ExportJob(tenant_id=TENANT, row_id=order["id"], trigger=t) for t in ("discovery", "webhook")
     ]
-    export_worker.lambda_handler(sqs_event(*both), FakeLambdaContext())
+    export_worker.lambda_handler(
+        sqs_event(*(job.model_dump_json() for job in both)), FakeLambdaContext()
+    )
     threads = [threading.Thread(target=export, args=(stack, order["id"])) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -348,6 +331,6 @@ def test_a_customer_without_a_match_is_explained_or_created(stack: Stack) -> Non
 
 
 def test_malformed_messages_are_dropped(stack: Stack) -> None:
-    event = sqs_event(ExportJob(tenant_id=TENANT, row_id="1"))
+    event = sqs_event(ExportJob(tenant_id=TENANT, row_id="1").model_dump_json())
     event["Records"][0]["body"] = "{not json"
     assert export_worker.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}

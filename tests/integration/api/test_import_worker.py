@@ -13,7 +13,7 @@ from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.sync.imports.service import IMPORT_LEASE
 from functions.import_worker import app as import_worker
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, running_stack, sqs_event
 
 TENANT = "acme"
 USER = "an@claes.example"
@@ -48,25 +48,6 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             Unit="C62",
         )
         yield running
-
-
-def sqs_event(*bodies: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m-{n}",
-                "receiptHandle": f"r-{n}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:import-jobs",
-                "awsRegion": "eu-west-1",
-            }
-            for n, body in enumerate(bodies)
-        ]
-    }
 
 
 def run(stack: Stack, job: ImportJob, remaining_millis: int = 900_000) -> dict[str, Any]:
