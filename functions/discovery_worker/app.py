@@ -43,7 +43,9 @@ def record_handler(record: SQSRecord) -> None:
         # A malformed message would fail forever: log it (not its body) and drop it.
         logger.error("dropping malformed discovery job", extra={"message_id": record.message_id})
         return
-    logger.append_keys(tenant_id=job.tenant_id, message_id=record.message_id)
+    logger.append_keys(
+        tenant_id=job.tenant_id, message_id=record.message_id, correlation_id=record.message_id
+    )
     try:
         report = services().discovery_service.discover(job.tenant_id)
         logger.info("discovery job handled", extra={"outcome": report.outcome.value})
@@ -55,10 +57,10 @@ def record_handler(record: SQSRecord) -> None:
         )
         raise
     finally:
-        logger.remove_keys(["tenant_id", "message_id"])
+        logger.remove_keys(["tenant_id", "message_id", "correlation_id"])
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:

@@ -40,20 +40,26 @@ def record_handler(record: SQSRecord) -> None:
         # A malformed message would fail forever: log it (not its body) and drop it.
         logger.error("dropping malformed export job", extra={"message_id": record.message_id})
         return
+    # Every line about this record carries the tenant, the work order and the SQS message id
+    # (also as ``correlation_id``, the one name the saved queries use in every function).
     logger.append_keys(
         tenant_id=job.tenant_id,
         row_id=job.row_id,
         workorder_no=job.workorder_no,
         message_id=record.message_id,
+        correlation_id=record.message_id,
     )
-    redelivered = int(record.attributes.approximate_receive_count or "1") > 1
-    outcome = services().export_service.export(
-        job, owner=record.message_id, redelivered=redelivered
-    )
-    logger.info("export job handled", extra={"outcome": outcome.value})
+    try:
+        redelivered = int(record.attributes.approximate_receive_count or "1") > 1
+        outcome = services().export_service.export(
+            job, owner=record.message_id, redelivered=redelivered
+        )
+        logger.info("export job handled", extra={"outcome": outcome.value})
+    finally:  # the next record of the batch must not log under this one's ids
+        logger.remove_keys(["tenant_id", "row_id", "workorder_no", "message_id", "correlation_id"])
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:

@@ -41,16 +41,21 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
         # A malformed message would fail forever: log it (not its body) and drop it.
         logger.error("dropping malformed import job", extra={"message_id": record.message_id})
         return
-    logger.append_keys(tenant_id=job.tenant_id, message_id=record.message_id)
+    logger.append_keys(
+        tenant_id=job.tenant_id, message_id=record.message_id, correlation_id=record.message_id
+    )
 
     def time_left() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 900.0
 
-    outcome = services().import_service(time_left).run(job)
-    logger.info("import job handled", extra={"outcome": outcome.value})
+    try:
+        outcome = services().import_service(time_left).run(job)
+        logger.info("import job handled", extra={"outcome": outcome.value})
+    finally:
+        logger.remove_keys(["tenant_id", "message_id", "correlation_id"])
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:

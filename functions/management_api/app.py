@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from billit_sync.api.auth import bearer_token, require_ticket
 from billit_sync.api.errors import register_error_handlers
 from billit_sync.api.requests import parse_body
-from billit_sync.api.responses import error_response, json_response, not_implemented
+from billit_sync.api.responses import error_response, json_response
 from billit_sync.config import RuntimeConfig
 from billit_sync.connection.lifecycle import ConnectionLifecycle
+from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanelQuery
 from billit_sync.observability import logger, metrics, tracer
 from billit_sync.store import Connection
 from billit_sync.sync.exports.triggers import (
@@ -160,8 +161,17 @@ def put_settings(tenant_id: str) -> Response[str]:
 
 @app.get("/tenants/<tenant_id>/sync-log")
 def get_sync_log(tenant_id: str) -> Response[str]:
+    """The log panel, newest first: ``?limit=&cursor=&level=&category=&lang=`` (422 names a
+    wrong parameter; a cursor that is not this tenant's own is a 400)."""
     _authorize(tenant_id)
-    return not_implemented("The log panel")
+    try:
+        query = LogPanelQuery.from_query(app.current_event.query_string_parameters)
+    except InvalidLogPanelQueryError as invalid:
+        body = {
+            "error": {"code": "invalid_query", "message": str(invalid), "fields": invalid.fields}
+        }
+        return json_response(422, body)
+    return json_response(200, services().log_panel.read(tenant_id, query).as_json())
 
 
 @app.post("/tenants/<tenant_id>/sync")
@@ -205,7 +215,10 @@ def retry_exports(tenant_id: str) -> Response[str]:
     return json_response(202, body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# clear_state: the previous request's tenant_id never reaches this request's lines.
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
 # No response in the trace: the registration answer carries the OutSmart webhook secret once.
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

@@ -47,6 +47,7 @@ def connect() -> Response[str]:
     try:
         claims = verify_ticket(query.get("ticket"), services().ticket_key, now=time.time())
         authorize(claims, tenant_id=claims.tenant, scope=TicketScope.TENANT)
+        logger.append_keys(tenant_id=claims.tenant)
         return redirect(_flow().start(claims.tenant, query.get("return_url")).location)
     except (InvalidTicketError, ForbiddenTicketError):
         return html_page(
@@ -79,7 +80,10 @@ def oauth_callback() -> Response[str]:
     return redirect(outcome.location)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# clear_state: the previous request's tenant_id never reaches this request's lines.
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

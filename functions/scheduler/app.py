@@ -27,10 +27,12 @@ class ScheduledJob(BaseModel):
     job: ScheduledJobKind
 
 
-@logger.inject_lambda_context(log_event=True)
+@logger.inject_lambda_context(log_event=True, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = parse(event=event, model=ScheduledJob)
-    logger.append_keys(job=job.job.value)
+    # One run fans out to many tenants: its lines share the invocation's request id as the
+    # correlation id, and each line about one tenant names it (``tenant_id``).
+    logger.append_keys(job=job.job.value, correlation_id=context.aws_request_id)
     return services().scheduler.fan_out(job.job).as_dict()

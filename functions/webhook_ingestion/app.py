@@ -11,11 +11,17 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billit_sync.api.responses import error_response, json_response, not_implemented
+from billit_sync.api.responses import error_response, json_response
 from billit_sync.config import RuntimeConfig
 from billit_sync.errors import IntegrationError
 from billit_sync.observability import logger, metrics, tracer
 from billit_sync.sync.exports.triggers import WebhookBadRequestError, WebhookUnauthorizedError
+from billit_sync.tenancy import TENANT_ID_PATTERN
+from billit_sync.webhooks import (
+    BillitWebhookBadRequestError,
+    BillitWebhookUnauthorizedError,
+    IngestionOutcome,
+)
 from billit_sync.wiring import Services
 
 app = APIGatewayHttpResolver()
@@ -28,7 +34,30 @@ def services() -> Services:
 
 @app.post("/webhooks/billit/<tenant_id>")
 def billit_webhook(tenant_id: str) -> Response[str]:
-    return not_implemented("Billit webhooks")
+    """One signed Billit event (contract in ``billit_sync.webhooks.ingestion``): verified,
+    de-duplicated and queued for the webhook processor; nothing slow happens before the
+    answer, since Billit's delivery timeout is undocumented."""
+    event = app.current_event
+    _tag_tenant(tenant_id)
+    try:
+        result = services().billit_webhooks.receive(
+            tenant_id, event.headers, event.body, base64_encoded=bool(event.is_base64_encoded)
+        )
+    except BillitWebhookUnauthorizedError as refused:
+        # One answer for every reason (unknown tenant, no header, bad or stale signature).
+        return error_response(401, "unauthorized", str(refused))
+    except BillitWebhookBadRequestError as bad:
+        return error_response(400, "bad_request", str(bad))
+    except IntegrationError as error:
+        logger.warning("Billit webhook not queued", extra={"error": type(error).__name__})
+        return error_response(503, "unavailable", "the event could not be queued; retry")
+    logger.append_keys(delivery_id=result.delivery_id)
+    logger.info("Billit webhook handled", extra={"outcome": result.outcome.value})
+    if result.outcome is IngestionOutcome.QUEUED:
+        return json_response(202, {"queued": True, "delivery_id": result.delivery_id})
+    return json_response(
+        200, {"queued": False, "outcome": result.outcome.value, "delivery_id": result.delivery_id}
+    )
 
 
 @app.post("/webhooks/outsmart/<tenant_id>")
@@ -36,6 +65,7 @@ def outsmart_webhook(tenant_id: str) -> Response[str]:
     """One completed work order from the tenant's OutSmart automation: queued for export
     (contract in ``billit_sync.sync.exports.triggers``). Answers before anything is exported."""
     event = app.current_event
+    _tag_tenant(tenant_id)
     try:
         job = services().outsmart_webhook.receive(
             tenant_id, event.headers, event.body, base64_encoded=bool(event.is_base64_encoded)
@@ -53,7 +83,15 @@ def outsmart_webhook(tenant_id: str) -> Response[str]:
     return json_response(202, {"queued": True, "row_id": job.row_id})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def _tag_tenant(tenant_id: str) -> None:
+    """Every log line of the request names the tenant (only a well-formed id: it is input)."""
+    if TENANT_ID_PATTERN.fullmatch(tenant_id):
+        logger.append_keys(tenant_id=tenant_id)
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """SQS webhook processor: applies Billit invoice events to the ledger and the sync log.
 
-Thin handler: SQS partial-batch processing; the work happens in billit_sync.
+Thin handler: parse the queued ``WebhookEvent``, run the processor per record (Powertools
+partial batch responses); transient errors fail only their own record so SQS retries it, a
+malformed message is dropped (it would fail forever).
 """
 
-from typing import Any
+import os
+from functools import cache
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -13,24 +16,51 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
+from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.webhooks import WebhookEvent
+from billit_sync.wiring import Services
 
 # A batch whose every record failed is reported like any partial failure (no exception):
 # SQS retries exactly the failed records either way.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
+_RECORD_KEYS = ["tenant_id", "delivery_id", "message_id", "correlation_id"]
+
+
+@cache
+def services() -> Services:
+    return Services(RuntimeConfig.from_environ(os.environ))
+
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    # Not built yet (issue 6): failing the record keeps the message (redrive from the DLQ later).
-    raise NotImplementedError("webhook processing is not implemented yet")
+    try:
+        event = WebhookEvent.model_validate_json(record.body)
+    except ValidationError:
+        # A malformed message would fail forever: log it (not its body) and drop it.
+        logger.error("dropping malformed webhook event", extra={"message_id": record.message_id})
+        return
+    # The webhook delivery is the correlation id: ingestion logged the same delivery_id.
+    logger.append_keys(
+        tenant_id=event.tenant_id,
+        delivery_id=event.delivery_id,
+        message_id=record.message_id,
+        correlation_id=event.delivery_id,
+    )
+    try:
+        outcome = services().webhook_processor.process(event)
+        logger.info("webhook event handled", extra={"outcome": outcome.value})
+    finally:  # the next record of the batch must not log under this one's ids
+        logger.remove_keys(_RECORD_KEYS)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

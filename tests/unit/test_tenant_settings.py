@@ -64,6 +64,7 @@ def test_every_issue_setting_has_a_field() -> None:
         "default_vat_rate",
         "only_completed_after_connection",
         "workstatus_after_export",
+        "workstatus_when_paid",
     }
 
 

@@ -36,6 +36,18 @@ EXPORT_INVALID_WORKORDER: Final = "export.invalid_workorder"
 EXPORT_INVOICE_CREATED: Final = "export.invoice_created"
 EXPORT_INVOICE_SENT: Final = "export.invoice_sent"
 EXPORT_ALREADY_EXPORTED: Final = "export.already_exported"
+# Billit webhooks (issue 6): what Billit reported about an invoice the service created.
+WEBHOOK_INVOICE_SENT: Final = "webhook.invoice_sent"
+WEBHOOK_INVOICE_SENT_VIA: Final = "webhook.invoice_sent_via"
+WEBHOOK_INVOICE_ACCEPTED: Final = "webhook.invoice_accepted"
+WEBHOOK_INVOICE_DELIVERED: Final = "webhook.invoice_delivered"
+WEBHOOK_INVOICE_REFUSED: Final = "webhook.invoice_refused"
+WEBHOOK_INVOICE_REFUSED_NO_REASON: Final = "webhook.invoice_refused.no_reason"
+WEBHOOK_INVOICE_NOT_DELIVERED: Final = "webhook.invoice_not_delivered"
+WEBHOOK_INVOICE_NOT_DELIVERED_NO_REASON: Final = "webhook.invoice_not_delivered.no_reason"
+WEBHOOK_INVOICE_PAID: Final = "webhook.invoice_paid"
+WEBHOOK_INVOICE_PAID_WORKSTATUS: Final = "webhook.invoice_paid.workstatus_set"
+WEBHOOK_WORKSTATUS_NOT_SET: Final = "webhook.workstatus_not_set"
 
 CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     AUTH_EXPIRED: {
@@ -201,6 +213,56 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "second invoice was made.",
         "nl": "Werkbon {workorder_no} stond al in Billit als factuur {invoice_number}; er werd "
         "geen tweede factuur gemaakt.",
+    },
+    WEBHOOK_INVOICE_SENT: {
+        "en": "Invoice {invoice_number} sent",
+        "nl": "Factuur {invoice_number} verstuurd",
+    },
+    WEBHOOK_INVOICE_SENT_VIA: {
+        "en": "Invoice {invoice_number} sent via {transport}",
+        "nl": "Factuur {invoice_number} verstuurd via {transport}",
+    },
+    WEBHOOK_INVOICE_ACCEPTED: {
+        "en": "Invoice {invoice_number} accepted via {transport}",
+        "nl": "Factuur {invoice_number} aanvaard via {transport}",
+    },
+    WEBHOOK_INVOICE_DELIVERED: {
+        "en": "Invoice {invoice_number} delivered via {transport}",
+        "nl": "Factuur {invoice_number} afgeleverd via {transport}",
+    },
+    WEBHOOK_INVOICE_REFUSED: {
+        "en": "Invoice {invoice_number} refused by the receiver: {reason}",
+        "nl": "Factuur {invoice_number} geweigerd door de ontvanger: {reason}",
+    },
+    WEBHOOK_INVOICE_REFUSED_NO_REASON: {
+        "en": "Invoice {invoice_number} refused by the receiver (no reason given)",
+        "nl": "Factuur {invoice_number} geweigerd door de ontvanger (geen reden opgegeven)",
+    },
+    WEBHOOK_INVOICE_NOT_DELIVERED: {
+        "en": "Invoice {invoice_number} could not be delivered via {transport}: {reason}",
+        "nl": "Factuur {invoice_number} kon niet afgeleverd worden via {transport}: {reason}",
+    },
+    WEBHOOK_INVOICE_NOT_DELIVERED_NO_REASON: {
+        "en": "Invoice {invoice_number} could not be delivered via {transport}",
+        "nl": "Factuur {invoice_number} kon niet afgeleverd worden via {transport}",
+    },
+    WEBHOOK_INVOICE_PAID: {
+        "en": "Invoice {invoice_number} paid",
+        "nl": "Factuur {invoice_number} betaald",
+    },
+    WEBHOOK_INVOICE_PAID_WORKSTATUS: {
+        "en": "Invoice {invoice_number} paid; work order {workorder_no} set to work status "
+        "{workstatus}",
+        "nl": "Factuur {invoice_number} betaald; werkbon {workorder_no} op werkstatus "
+        "{workstatus} gezet",
+    },
+    WEBHOOK_WORKSTATUS_NOT_SET: {
+        "en": "Invoice {invoice_number} is paid, but work order {workorder_no} could not be set "
+        "to work status {workstatus}: {reason}. Check the work status in the export settings "
+        "and in OutSmart.",
+        "nl": "Factuur {invoice_number} is betaald, maar werkbon {workorder_no} kon niet op "
+        "werkstatus {workstatus} gezet worden: {reason}. Controleer de werkstatus in de "
+        "exportinstellingen en in OutSmart.",
     },
 }
 

@@ -132,13 +132,17 @@ class ExportSettings(BaseModel):
         description="OutSmart work status to set after the export (besides Handled); "
         "empty keeps the status",
     )
+    workstatus_when_paid: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        None,
+        description="OutSmart work status to set when the invoice is paid; empty keeps the status",
+    )
 
     @field_validator("hour_rounding", "default_vat_rate", mode="before")
     @classmethod
     def _accept_numbers(cls, value: object) -> object:
         return _int_as_text(value)
 
-    @field_validator("workstatus_after_export", mode="before")
+    @field_validator("workstatus_after_export", "workstatus_when_paid", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str):

@@ -3,6 +3,8 @@ Lambda container from ``RuntimeConfig``. Handlers use it; domain code only recei
 builds, so tests can swap any piece.
 """
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from functools import cached_property
 
@@ -29,11 +31,13 @@ from billit_sync.connection.token_provider import TenantTokenProvider
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 from billit_sync.errors import UserFixableError
 from billit_sync.jobs_queue import JobQueue
+from billit_sync.log_panel import LogPanel
 from billit_sync.outsmart import OutSmartClient
 from billit_sync.settings_page import SettingsPage
 from billit_sync.store import (
     AppSecretReader,
     AppSecrets,
+    DeliveryLog,
     ExportLedger,
     LeaseStore,
     MappingStore,
@@ -54,6 +58,7 @@ from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.sync.imports.service import ImportService
 from billit_sync.sync.scheduler import ManualSync, Scheduler
 from billit_sync.tenant_settings import ImportSettings
+from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
 
@@ -119,7 +124,12 @@ class Services:
     @cached_property
     def sync_log(self) -> SyncLogStore:
         return SyncLogStore(
-            self.sync_log_table, self.clock, retention_days=self.config.sync_log_retention_days
+            self.sync_log_table,
+            self.clock,
+            retention_days=self.config.sync_log_retention_days,
+            # Log-panel cursors are signed with a key derived from the ticket-signing key (its
+            # own purpose, so a cursor's MAC is never a valid ticket signature).
+            cursor_key=hmac.new(self.ticket_key, b"sync-log-cursor", hashlib.sha256).digest(),
         )
 
     @cached_property
@@ -327,6 +337,43 @@ class Services:
             billit=self.billit_client,
             outsmart=self.outsmart_client,
             clock=self.clock,
+        )
+
+    # ------------------------------------------------------------------ log panel
+    @cached_property
+    def log_panel(self) -> LogPanel:
+        return LogPanel(tenants=self.tenants, sync_log=self.sync_log)
+
+    # ------------------------------------------------ Billit webhooks (issue 6)
+    @cached_property
+    def webhook_events(self) -> JobQueue[WebhookEvent]:
+        """The queue between ingestion (answers Billit fast) and the processor."""
+        url = _required(self.config.webhook_events_queue_url, "WEBHOOK_EVENTS_QUEUE_URL")
+        return JobQueue(self.sqs, url)
+
+    @cached_property
+    def delivery_log(self) -> DeliveryLog:
+        return DeliveryLog(self.integration_table, self.clock)
+
+    @cached_property
+    def billit_webhooks(self) -> BillitWebhookIngestion:
+        return BillitWebhookIngestion(
+            secrets=self.tenant_secrets,
+            deliveries=self.delivery_log,
+            events=self.webhook_events,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def webhook_processor(self) -> WebhookProcessor:
+        return WebhookProcessor(
+            tenants=self.tenants,
+            settings=self.settings,
+            ledger=self.export_ledger,
+            sync_log=self.sync_log,
+            credentials=self.token_provider,
+            billit=self.billit_client,
+            outsmart=self.outsmart_client,
         )
 
 

@@ -39,6 +39,7 @@ SAVED = {
         "default_vat_rate": "6",
         "only_completed_after_connection": False,
         "workstatus_after_export": "Gefactureerd",
+        "workstatus_when_paid": "Betaald",
     },
 }
 

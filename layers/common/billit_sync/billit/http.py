@@ -30,6 +30,8 @@ from billit_sync.observability import logger
 # Every call has a timeout: a slow connect fails fast, a slow answer gets half a minute.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 PARTY_ID_HEADER = "PartyID"
+# Safe calls are logged at debug level, except slow ones: "slowest Billit calls" must see them.
+SLOW_CALL_MS = 2000
 
 _NO_BODY: Any = object()
 
@@ -132,6 +134,7 @@ class BillitHttp:
             content = wire.dumps(json)
             base_headers["Content-Type"] = "application/json"
 
+        started = time.monotonic()
         forced = False
         while True:
             token = self._credentials.access_token(force_refresh=forced)
@@ -157,10 +160,17 @@ class BillitHttp:
                 continue
             break
 
-        log = logger.info if unsafe else logger.debug
+        # The whole logical call: retries, backoff and a token refresh included.
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        log = logger.info if unsafe or elapsed_ms >= SLOW_CALL_MS else logger.debug
         log(
             "Billit call",
-            extra={"method": method, "path": url.path, "status": response.status_code},
+            extra={
+                "method": method,
+                "path": url.path,
+                "status": response.status_code,
+                "elapsed_ms": elapsed_ms,
+            },
         )
         if response.is_success:
             return response
