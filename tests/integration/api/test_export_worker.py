@@ -1,7 +1,9 @@
+
 """The export worker on SQS events, against the Billit and OutSmart fakes and moto: every
 completed work order becomes exactly one invoice, is marked Handled, and every problem is
 explained in the log panel."""
 
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -251,7 +253,9 @@ def test_a_429_storm_and_a_timeout_after_send_export_all_none_twice(stack: Stack
         assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
 
 
-def test_unknown_material_is_a_clear_error_then_fixed_and_retried(stack: Stack) -> None:
+def test_unknown_material_is_a_clear_error_then_fixed_and_retried(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     order = work_order(
         stack,
         Materials=[
@@ -271,6 +275,13 @@ def test_unknown_material_is_a_clear_error_then_fixed_and_retried(stack: Stack) 
     entry = stack.services.export_ledger.get(TENANT, order["id"])
     assert entry is not None and entry.state is LedgerState.FAILED
     assert office(stack).workorders[order["id"]]["status"] == "Compleet"
+    emitted = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith('{"_aws"')
+    ]
+    failures = [m for m in emitted if "ExportFailures" in m]
+    assert [(m["kind"], m["ExportFailures"]) for m in failures] == [("user_fixable", [1.0])]
     assert export(stack, order["id"]) == []  # not retried by itself
     assert invoices(stack, order["id"]) == []
 

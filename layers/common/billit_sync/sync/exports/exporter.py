@@ -39,7 +39,7 @@ from billit_sync.connection.token_provider import (
     ensure_connected,
 )
 from billit_sync.errors import AuthExpiredError, OutcomeUnknownError, TransientError
-from billit_sync.observability import logger, metrics
+from billit_sync.observability import count_by, logger, metrics
 from billit_sync.outsmart import OutSmartClient
 from billit_sync.outsmart.errors import OutSmartAuthError
 from billit_sync.outsmart.models import WorkOrder
@@ -168,11 +168,12 @@ class ExportService:
             self._fail(run, refused.message_key, refused.params, str(refused))
         except AuthExpiredError:
             self.ledger.release(tenant_id, row_id, run.owner)
+            count_by("ExportFailures", kind="auth")
             return ExportOutcome.NOT_CONNECTED
         except Exception:
             # Transient (or unexpected): give the work order back; SQS redelivers the message.
             self.ledger.release(tenant_id, row_id, run.owner)
-            metrics.add_metric(name="ExportRetries", unit=MetricUnit.Count, value=1)
+            count_by("ExportFailures", kind="transient")
             raise
         return ExportOutcome.FAILED
 
@@ -403,7 +404,7 @@ class ExportService:
             workorder_no=job.workorder_no or params.get("workorder"),
             retryable=True,
         )
-        metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)
+        count_by("ExportFailures", kind="user_fixable")
         logger.warning(
             "work order not exported: needs a fix",
             extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "problem": message_key},
