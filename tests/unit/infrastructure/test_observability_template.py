@@ -53,7 +53,9 @@ def _query(suffix: str) -> dict[str, Any]:
 def _emitted_metric_names() -> set[str]:
     names: set[str] = set()
     for source in (ROOT / "layers/common/billit_sync").rglob("*.py"):
-        names |= set(re.findall(r'add_metric\(\s*name="(\w+)"', source.read_text("utf-8")))
+        text = source.read_text("utf-8")
+        names |= set(re.findall(r'add_metric\(\s*name="(\w+)"', text))
+        names |= set(re.findall(r'count_by\(\s*"(\w+)"', text))
     return names
 
 
