@@ -80,10 +80,10 @@ def test_header_parsing_tolerates_spaces_and_case() -> None:
     assert verify_billit_signature(f" {t.upper()} , {s.upper()} ", BODY, SECRET, now=NOW)
 
 
-def test_compact_json_fallback_only_after_raw_bytes() -> None:
+def test_only_the_raw_bytes_count_never_re_serialised_json() -> None:
     compact = json.dumps(json.loads(BODY), separators=(",", ":")).encode()
+    assert compact != BODY
     header = sign_billit_payload(compact, SECRET, int(NOW))
-    # Signed over the compact form, delivered pretty-printed: accepted by the fallback.
-    assert verify_billit_signature(header, BODY, SECRET, now=NOW)
-    # Non-JSON bodies have no fallback.
-    assert not verify_billit_signature(header, b"not json", SECRET, now=NOW)
+    # Signed over the compact form, delivered pretty-printed: not what was received.
+    assert not verify_billit_signature(header, BODY, SECRET, now=NOW)
+    assert verify_billit_signature(header, compact, SECRET, now=NOW)

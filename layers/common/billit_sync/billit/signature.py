@@ -6,7 +6,6 @@ Verification never raises: any malformed header is simply "not verified".
 
 import hashlib
 import hmac
-import json
 
 from pydantic import SecretStr
 
@@ -54,16 +53,6 @@ def _parse(header: str) -> tuple[str, list[str]] | None:
     return timestamp, signatures
 
 
-def _compact_json(raw_body: bytes) -> bytes | None:
-    """⚠ The reference's fallback: Billit may sign ``JSON.stringify(parsed)`` (confac)."""
-    try:
-        parsed = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    compact = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return None if compact == raw_body else compact
-
-
 def verify_billit_signature(
     header: str | None,
     raw_body: bytes,
@@ -72,9 +61,11 @@ def verify_billit_signature(
     now: float,
     tolerance_seconds: int = 300,
 ) -> bool:
-    """True only for a well-formed, fresh header whose MAC matches the body.
+    """True only for a well-formed, fresh header whose MAC matches the body exactly as received.
 
-    The raw bytes are tried first; only if they fail, the compact re-serialised JSON.
+    The reference mentions a fallback over re-serialised JSON (a third-party client hashes
+    ``JSON.stringify(parsed)``); it is deliberately not offered: a MAC over anything but the
+    bytes received would accept bodies Billit never signed in that form.
     """
     if not header or not isinstance(header, str):
         return False
@@ -88,10 +79,7 @@ def verify_billit_signature(
     if abs(now - int(timestamp)) > tolerance_seconds:
         return False
     key = key_text.encode("utf-8")
-    if _matches(_mac(key, timestamp, raw_body), signatures):
-        return True
-    compact = _compact_json(raw_body)
-    return compact is not None and _matches(_mac(key, timestamp, compact), signatures)
+    return _matches(_mac(key, timestamp, raw_body), signatures)
 
 
 def _matches(expected: str, signatures: list[str]) -> bool:
