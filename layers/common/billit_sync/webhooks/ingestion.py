@@ -7,8 +7,8 @@ The webhook processor applies the event later.
 
 Authentication (reference §5): ``Billit-Signature: t=<unix>,s=<hex>`` is HMAC-SHA256 with the
 secret of the webhook that fired, over ``"<t>." + body`` exactly as received (an API Gateway
-body with ``isBase64Encoded`` is decoded first; re-serialised JSON is only the signature
-module's fallback). The tenant's secret holds the secrets of every webhook registered for it;
+body with ``isBase64Encoded`` is decoded first; JSON is never re-serialised for the check).
+The tenant's secret holds the secrets of every webhook registered for it;
 each is tried, all of them every time. Answers:
 
 - ``401`` with one and the same body for an unknown tenant, a missing or garbled header, a
