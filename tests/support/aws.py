@@ -2,10 +2,13 @@
 ``template.yaml``."""
 
 import json
+import secrets
+import string
 from typing import Any
 
 from mypy_boto3_dynamodb import DynamoDBServiceResource
 from mypy_boto3_dynamodb.service_resource import Table
+from mypy_boto3_secretsmanager import SecretsManagerClient
 from mypy_boto3_sqs import SQSClient
 from mypy_boto3_sqs.literals import QueueAttributeNameType
 
@@ -108,3 +111,26 @@ def drain_queue(sqs: SQSClient, url: str) -> list[str]:
         for message in messages:
             bodies.append(message["Body"])
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def create_app_secret_from_template(
+    secretsmanager: SecretsManagerClient, values: dict[str, str], stage: str = "test"
+) -> str:
+    """Create the template's ``AppSecret`` as the first deploy does: its name from the template,
+    its ``SecretStringTemplate`` with the generated key (``GenerateStringKey``), then ``values``
+    filled in (the operator's step 3 in the README). Returns the secret's name."""
+    properties: dict[str, Any] = resources_of_type("AWS::SecretsManager::Secret")["AppSecret"][
+        "Properties"
+    ]
+    name = str(properties["Name"]["Fn::Sub"]).replace("${Stage}", stage)
+    generate: dict[str, Any] = properties["GenerateSecretString"]
+    alphabet = string.ascii_letters + string.digits  # ExcludePunctuation
+    if not generate.get("ExcludePunctuation"):
+        alphabet += string.punctuation
+    document: dict[str, str] = json.loads(generate["SecretStringTemplate"])
+    document[generate["GenerateStringKey"]] = "".join(
+        secrets.choice(alphabet) for _ in range(int(generate["PasswordLength"]))
+    )
+    document.update(values)
+    secretsmanager.create_secret(Name=name, SecretString=json.dumps(document))
+    return name

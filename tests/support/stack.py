@@ -24,6 +24,7 @@ from billit_sync.wiring import Services
 from tests.fakes.billit import BillitFake
 from tests.fakes.outsmart import OutSmartFake
 from tests.support.aws import (
+    create_app_secret_from_template,
     create_queues_from_template,
     create_tables_from_template,
     drain_queue,
@@ -191,17 +192,17 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType)
         queues = create_queues_from_template(session.client("sqs"), stage=STAGE)
         config = runtime_config()
         assert queues["ImportJobsQueue"] == config.import_jobs_queue_url
-        session.client("secretsmanager").create_secret(
-            Name=f"outsmart-billit/{STAGE}/app",
-            SecretString=json.dumps(
-                {
-                    "billit_client_id": CLIENT_ID,
-                    "billit_client_secret": CLIENT_SECRET,
-                    "outsmart_software_token": SOFTWARE_TOKEN,
-                    "ticket_signing_key": TICKET_KEY,
-                }
-            ),
+        app_secret = create_app_secret_from_template(
+            session.client("secretsmanager"),
+            {
+                "billit_client_id": CLIENT_ID,
+                "billit_client_secret": CLIENT_SECRET,
+                "outsmart_software_token": SOFTWARE_TOKEN,
+                "ticket_signing_key": TICKET_KEY,
+            },
+            stage=STAGE,
         )
+        assert app_secret == config.app_secret_name
         billit = BillitFake(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,

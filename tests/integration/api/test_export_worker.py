@@ -1,4 +1,3 @@
-
 """The export worker on SQS events, against the Billit and OutSmart fakes and moto: every
 completed work order becomes exactly one invoice, is marked Handled, and every problem is
 explained in the log panel."""
