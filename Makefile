@@ -17,11 +17,12 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bench demo test lint typecheck unit sam-validate sam-build deploy-dev clean
+.PHONY: help bench demo dev test lint typecheck unit sam-validate sam-build deploy-dev clean
 
 help:
 	@echo "make test     lint, type-check, unit + integration tests, sam validate --lint, sam build"
-	@echo "make demo     the whole service on this machine (see README)"
+	@echo "make demo     the whole service on this machine, one story end to end (see README)"
+	@echo "make dev      the same stack kept running, to try by hand (URLs in .local/endpoints.json)"
 	@echo "make bench    benchmarks, written to docs/benchmarks.md"
 	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
 
@@ -64,9 +65,12 @@ deploy-dev: sam-build
 bench: $(VENV)/.installed
 	PYTHONPATH=layers/common:. $(PY) -m bench
 
-demo:
-	@echo "make demo lands with the local-demo issue; until then 'make test' exercises the fakes."
-	@exit 2
+# The whole service on 127.0.0.1 (moto, the fakes, the HTTP API; see local/): no AWS, no network.
+demo: $(VENV)/.installed
+	PYTHONPATH=layers/common:. $(PY) -m local.demo
+
+dev: $(VENV)/.installed
+	PYTHONPATH=layers/common:. $(PY) -m local.dev
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

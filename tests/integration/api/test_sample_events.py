@@ -61,3 +61,25 @@ def test_worker_sample_messages_are_valid_jobs(code_dir: str, model: str) -> Non
     for path in folder.glob("*.json"):
         for record in json.loads(path.read_text(encoding="utf-8"))["Records"]:
             job_model.model_validate_json(record["body"])
+
+
+WORKER_FUNCTIONS = sorted(set(FUNCTIONS) - set(HTTP_FUNCTIONS))
+
+
+@pytest.mark.parametrize("function_name", WORKER_FUNCTIONS)
+def test_worker_handlers_take_their_sample_events(
+    function_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue workers and the scheduler, invoked with their samples (as ``sam local invoke
+    -e`` would) under moto and the fakes: every record is handled (the samples' tenant is not
+    registered, so there is nothing to do), none fails, and the scheduler fans out."""
+    module = importlib.import_module(f"functions.{_code_dir(function_name)}.app")
+    events = _events(function_name)
+    assert events
+    with running_stack(monkeypatch, module) as stack:
+        for event in events:
+            response = stack.invoke(module, event)
+            if "Records" in event:
+                assert response == {"batchItemFailures": []}, event["Records"][0]["body"]
+            else:
+                assert response["job"] == event["job"] and response["failures"] == 0

@@ -1,0 +1,85 @@
+"""``make dev``: the local stack kept running until Ctrl-C, to try the service by hand.
+
+    python -m local.dev [--state-dir .local] [--schedule-seconds 60]
+
+Seeds the fakes with the demo's office and registers its tenant (not connected: that is for
+you to do, in the browser), runs the queues' event source mappings in the background and
+fires the template's schedules (import, discovery) every ``--schedule-seconds``. Prints the
+URLs to try and writes them to ``<state-dir>/endpoints.json``.
+"""
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlencode
+
+from local.dataset import FULL
+from local.stack import DEFAULT_STATE_DIR, running_stack
+from local.story import SCHEDULER, Story
+
+TICKET_TTL = 8 * 3600
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.dev", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument("--schedule-seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    data = FULL
+    with running_stack(args.state_dir) as stack:
+        story = Story(stack, data, out)
+        story.seed()
+        story.register()
+        stack.workers.start()
+        tenant, api = data.tenant_id, stack.api.url
+        ticket = stack.ticket(tenant, ttl=TICKET_TTL)
+        connect = f"{api}/connect?" + urlencode({"ticket": ticket, "return_url": stack.return_url})
+        urls = {
+            "connect": connect,
+            "settings": f"{api}/tenants/{tenant}/settings",
+            "log_panel": f"{api}/tenants/{tenant}/sync-log",
+            "connection": f"{api}/tenants/{tenant}/connection",
+        }
+        path = stack.write_endpoints(
+            {
+                "tenant_id": tenant,
+                "ticket": ticket,
+                "routes": urls,
+                "billit_login": {"email": data.billit_user, "password": data.billit_password},
+            }
+        )
+        curl = f"curl --cacert {stack.certificate.cert_file} -H 'Authorization: Bearer {ticket}'"
+        out.write(
+            f"\nThe service runs on {api} "
+            f"(self-signed certificate: {stack.certificate.cert_file}).\n"
+            f"Billit fake {stack.billit_server.url}, OutSmart fake {stack.outsmart_server.url}"
+            f"/openapi/8, AWS (moto) {stack.aws.endpoint}.\n\n"
+            f"Tenant '{tenant}' is registered, not yet connected. Connect it in a browser (accept "
+            f"the certificate; log in as {data.billit_user} / {data.billit_password}):\n\n"
+            f"  {connect}\n\n"
+            f"Then, with the ticket (valid {TICKET_TTL // 3600} h) in {path}:\n\n"
+            f"  {curl} {urls['settings']}\n"
+            f"  {curl} {urls['log_panel']}\n"
+            f"  {curl} -X POST -d '{{}}' {api}/tenants/{tenant}/sync\n\n"
+            f"Schedules (import, discovery) fire every {args.schedule_seconds:.0f} s; queues are "
+            f"worked at once. Service logs: {stack.service_log}. Ctrl-C stops.\n"
+        )
+        out.flush()
+        schedules = stack.functions[SCHEDULER].schedules
+        try:
+            while not stopped.wait(args.schedule_seconds):
+                for event in schedules:
+                    stack.invoke(SCHEDULER, event)
+        except KeyboardInterrupt:
+            pass
+    out.write("\nStopped.\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

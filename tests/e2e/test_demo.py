@@ -1,0 +1,101 @@
+"""`make demo` end to end: the local stack (moto's server, the fakes and the HTTP API on
+127.0.0.1, the unchanged handlers) plays the story with the small dataset; its outcomes are
+read from the fakes themselves and from the log panel the API serves."""
+
+import io
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billit_sync.sync.exports.jobs import external_reference
+from local.dataset import SMALL, Problem
+from local.demo import run_demo
+from local.stack import LocalStack
+from local.story import StoryResult
+
+DATA = SMALL
+HANDLED = "Afgehandeld"
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[LocalStack, StoryResult, str, Path]:
+    state_dir = tmp_path_factory.mktemp("local")
+    out = io.StringIO()
+    stack, result = run_demo(DATA, state_dir, out)
+    return stack, result, out.getvalue(), state_dir
+
+
+def invoices(stack: LocalStack) -> list[dict[str, Any]]:
+    return stack.billit.orders(DATA.party_id)
+
+
+def log_keys(result: StoryResult) -> Counter[tuple[str, str | None]]:
+    return Counter((entry["message_key"], entry.get("workorder_no")) for entry in result.log)
+
+
+def test_every_clean_work_order_is_exactly_one_invoice_with_exact_totals(demo: Any) -> None:
+    stack, _, _, _ = demo
+    parties = {party["Nr"]: party["PartyID"] for party in stack.billit.parties(DATA.party_id)}
+    by_reference = Counter(order.get("ExternalProviderID") for order in invoices(stack))
+    assert len(invoices(stack)) == len(DATA.exported())  # nothing else, nothing twice
+    for seed in DATA.exported():
+        reference = external_reference(DATA.tenant_id, seed.row_id)
+        assert by_reference[reference] == 1, seed.workorder_no
+        (invoice,) = [o for o in invoices(stack) if o.get("ExternalProviderID") == reference]
+        assert invoice["Reference"] == seed.workorder_no
+        assert invoice["CounterParty"]["PartyID"] == parties[seed.customer_nr]
+        assert Decimal(str(invoice["TotalExcl"])) == DATA.expected_total_excl(seed)
+        assert invoice["IsSent"] is True  # the demo's settings send by Peppol
+
+
+def test_invoiced_work_orders_are_handled_and_the_others_stay_completed(demo: Any) -> None:
+    stack, _, _, _ = demo
+    office = stack.outsmart.tenant(DATA.outsmart_token)
+    for seed in DATA.work_orders:
+        status = office.workorder(seed.row_id)["status"]
+        assert (status == HANDLED) is (seed.problem is None), (seed.workorder_no, status)
+    assert sorted(office.handled_log) == sorted(seed.row_id for seed in DATA.exported())
+
+
+def test_the_log_panel_explains_every_outcome(demo: Any) -> None:
+    _, result, _, _ = demo
+    keys = log_keys(result)
+    assert keys[("connection.connected", None)] == 1
+    assert keys[("import.finished", None)] == 1
+    for seed in DATA.exported():
+        assert keys[("export.invoice_sent", seed.workorder_no)] == 1
+    (unknown,) = DATA.with_problem(Problem.UNKNOWN_MATERIAL)
+    (no_customer,) = DATA.with_problem(Problem.NO_CUSTOMER)
+    (before,) = DATA.with_problem(Problem.BEFORE_CONNECTION)
+    errors = {(e["message_key"], e["workorder_no"]): e for e in result.log if e["level"] == "error"}
+    assert "MAT-OS-77" in errors[("export.unknown_material", unknown.workorder_no)]["message"]
+    assert "K-3050" in errors[("export.customer_not_found", no_customer.workorder_no)]["message"]
+    assert not [e for e in result.log if e.get("workorder_no") == before.workorder_no]
+    paid = [e for e in result.log if e["message_key"].startswith("webhook.invoice_paid")]
+    assert len(paid) == 2
+
+
+def test_billit_webhooks_arrive_signed_and_a_repeated_trigger_makes_no_second_invoice(
+    demo: Any,
+) -> None:
+    stack, result, _, _ = demo
+    assert result.webhook_statuses and set(result.webhook_statuses) == {202}
+    assert result.duplicate_webhook_status == 202
+    assert stack.workers.report.failed == Counter()  # no record ever failed
+    assert result.dead_letters and set(result.dead_letters.values()) == {0}
+
+
+def test_the_demo_prints_its_story_and_writes_the_endpoints(demo: Any) -> None:
+    _, _, printed, state_dir = demo
+    assert "Log panel (GET /tenants/claes-installaties/sync-log" in printed
+    assert f"Invoices in Billit:  {len(DATA.exported())} created" in printed
+    endpoints = json.loads((state_dir / "endpoints.json").read_text())
+    assert {"api", "billit", "outsmart", "aws"} <= set(endpoints)
+    assert endpoints["api"].startswith("https://127.0.0.1:")
+    assert all(endpoints[name].startswith("http://127.0.0.1:") for name in ("billit", "aws"))
