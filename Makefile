@@ -17,13 +17,14 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bench demo dev test lint typecheck unit sam-validate sam-build deploy-dev clean
+.PHONY: help bench demo dev fuzz test lint typecheck unit sam-validate sam-build deploy-dev clean
 
 help:
 	@echo "make test     lint, type-check, unit + integration tests, sam validate --lint, sam build"
 	@echo "make demo     the whole service on this machine, one story end to end (see README)"
 	@echo "make dev      the same stack kept running, to try by hand (URLs in .local/endpoints.json)"
 	@echo "make bench    benchmarks, written to docs/benchmarks.md"
+	@echo "make fuzz     the hypothesis fuzz targets, 10,000 examples each (make test runs a light pass)"
 	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
 
 $(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
@@ -61,6 +62,10 @@ test: lint typecheck unit sam-validate sam-build
 
 deploy-dev: sam-build
 	$(SAM) deploy --config-env dev
+
+# The fuzz targets of tests/fuzz at full strength (make test runs them with the light profile).
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/fuzz --hypothesis-show-statistics
 
 bench: $(VENV)/.installed
 	PYTHONPATH=layers/common:. $(PY) -m bench

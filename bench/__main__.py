@@ -5,7 +5,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import exports, imports
+from bench import cold_start, exports, imports
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
@@ -14,6 +14,7 @@ def main() -> int:
     sections = [
         imports.run().markdown(),
         exports.markdown([exports.run("draft"), exports.run("peppol")]),
+        cold_start.run().markdown(),
     ]
     header = f"""# Benchmarks
 

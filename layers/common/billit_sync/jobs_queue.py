@@ -7,19 +7,24 @@ whole for a passing reason are retried with backoff and jitter. What still fails
 Message bodies are the job's JSON only; nothing secret goes into a job.
 """
 
+from __future__ import annotations
+
 import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import batched
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
-from mypy_boto3_sqs import SQSClient
-from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 from pydantic import BaseModel
 
 from billit_sync.errors import TransientError
 from billit_sync.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 MAX_BATCH_SIZE = 10
 """SQS's limit of entries per ``send_message_batch``."""
@@ -53,7 +58,7 @@ class SendResult[JobT: BaseModel]:
     sent: list[JobT] = field(default_factory=list)
     failed: list[FailedJob[JobT]] = field(default_factory=list)
 
-    def extend(self, other: "SendResult[JobT]") -> None:
+    def extend(self, other: SendResult[JobT]) -> None:
         self.sent.extend(other.sent)
         self.failed.extend(other.failed)
 

@@ -57,7 +57,10 @@ class LogPanelQuery(BaseModel):
         limit = DEFAULT_PAGE_SIZE
         raw_limit = query.get("limit", "").strip()
         if raw_limit:
-            if raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
+            # ASCII digits only, and short: "²" is a digit to isdigit() but not to int(), and
+            # int() refuses more than 4300 digits.
+            plain = raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 6
+            if plain and 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
                 limit = int(raw_limit)
             else:
                 problems.append(

@@ -88,7 +88,10 @@ def mint_ticket(
 
 def verify_ticket(ticket: str | None, key: bytes, *, now: float) -> TicketClaims:
     """The claims of a genuine, unexpired ticket; ``InvalidTicketError`` otherwise."""
-    if not ticket or len(ticket) > MAX_TICKET_LENGTH or ticket.count(".") != 1:
+    if not isinstance(ticket, str) or not ticket or len(ticket) > MAX_TICKET_LENGTH:
+        raise InvalidTicketError("a valid ticket is required")
+    # Only ASCII can be a ticket (base64url and one dot); other text would break the MAC.
+    if not ticket.isascii() or ticket.count(".") != 1:
         raise InvalidTicketError("a valid ticket is required")
     payload_part, signature_part = ticket.split(".")
     if not hmac.compare_digest(_signature(payload_part, key), signature_part):

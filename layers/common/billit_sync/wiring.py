@@ -3,17 +3,16 @@ Lambda container from ``RuntimeConfig``. Handlers use it; domain code only recei
 builds, so tests can swap any piece.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import boto3
 import httpx
-from mypy_boto3_dynamodb import DynamoDBServiceResource
-from mypy_boto3_dynamodb.service_resource import Table
-from mypy_boto3_secretsmanager import SecretsManagerClient
-from mypy_boto3_sqs import SQSClient
 
 from billit_sync.billit import (
     BillitClient,
@@ -59,6 +58,12 @@ from billit_sync.sync.imports.service import ImportService
 from billit_sync.sync.scheduler import ManualSync, Scheduler
 from billit_sync.tenant_settings import ImportSettings
 from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
 
@@ -378,7 +383,7 @@ class Services:
 
 
 # The import: one tenant per job.
-def _outsmart_client(services: "Services", tenant_id: str) -> OutSmartClient:
+def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
     token = services.tenant_secrets.read(tenant_id).outsmart_token
     if token is None:
         raise UserFixableError(

@@ -51,6 +51,18 @@ class InvalidStateError(BadInputError):
     """Unknown, expired or already used OAuth state (answered with a 400 page)."""
 
 
+def _text(value: str | None) -> str | None:
+    """A query value, or None when it is not text at all (a lone surrogate from a bad
+    percent-escape): no genuine state, code or error looks like that."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class Redirect:
     location: str
@@ -83,6 +95,7 @@ class ConnectFlow:
 
     def complete(self, *, state: str | None, code: str | None, error: str | None) -> Redirect:
         """Finish the login. Only a valid, unused state gets past the first line."""
+        state, code, error = _text(state), _text(code), _text(error)
         pending = self.states.consume(state or "")
         if pending is None:
             raise InvalidStateError(

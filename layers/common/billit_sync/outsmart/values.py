@@ -124,7 +124,8 @@ def format_decimal_dot(value: Decimal, places: int = 2) -> str:
 
 _DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_DURATION = re.compile(r"(\d+):([0-5]\d)")
+# At most 6 digits of hours (114 years): longer text would overflow int() and Decimal's precision.
+_DURATION = re.compile(r"(\d{1,6}):([0-5]\d)")
 _DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 

@@ -1,13 +1,18 @@
 """Webhook de-duplication: Billit and OutSmart may deliver the same event more than once."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb.service_resource import Table
 
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, to_epoch, to_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 

@@ -1,16 +1,20 @@
 """Small DynamoDB helpers shared by the stores: wire-format decoding, paginated queries and
 batch reads/writes that retry unprocessed items with backoff (large imports get throttled)."""
 
+from __future__ import annotations
+
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
-from mypy_boto3_dynamodb.service_resource import Table
 
 from billit_sync.observability import logger
 from billit_sync.store.aws_errors import AwsTransientError, translate_aws_errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 Item = dict[str, Any]
 Key = dict[str, str]

@@ -5,16 +5,21 @@ caller's (re-entrant), and only its owner can renew or release it. The deadline 
 ``expires_at``, so DynamoDB's TTL also cleans up leases whose holder crashed.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import BaseModel, ConfigDict
 
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 class Lease(BaseModel):

@@ -12,16 +12,17 @@ reuses it, so Billit answers with the same invoice; only ``reset_for_retry`` of 
 failed before an invoice existed starts a new attempt with a new key.
 """
 
+from __future__ import annotations
+
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import BaseModel, ConfigDict
 
 from billit_sync.errors import IntegrationError
@@ -34,6 +35,9 @@ from billit_sync.store.aws_errors import (
 from billit_sync.store.clock import Clock, from_epoch, from_iso, to_epoch, to_iso
 from billit_sync.store.dynamo import Item, Sleep, batch_get, decode_wire_item, query_all
 from billit_sync.tenancy import validate_tenant_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e7f-0a1b2c3d4e5f")
 

@@ -7,17 +7,22 @@ the old mappings can be found. Imports write thousands of mappings at once: ``pu
 batch writes and removes reverse entries that a changed OutSmart key left behind.
 """
 
+from __future__ import annotations
+
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import BaseModel, ConfigDict, Field
 
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import translate_aws_errors
 from billit_sync.store.clock import Clock, to_iso
 from billit_sync.store.dynamo import Item, Key, Sleep, batch_get, batch_write, query_all
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 class MappedEntity(StrEnum):

@@ -6,10 +6,12 @@ could complete someone's login. ``consume`` is a conditional delete: it succeeds
 only before the state expires; unknown, expired or replayed states all give None.
 """
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import BaseModel, ConfigDict
 
 from billit_sync.errors import IntegrationError
@@ -17,6 +19,9 @@ from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_epoch, from_iso, to_epoch, to_iso
 from billit_sync.tenancy import TenantId, validate_tenant_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 MAX_STATE_LENGTH = 512
 DEFAULT_TTL_SECONDS = 600

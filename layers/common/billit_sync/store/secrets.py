@@ -11,9 +11,11 @@ Secret values are ``SecretStr`` everywhere so they never show up in logs, reprs 
 ``model_dump_json``; they are revealed deliberately, in one place, only to be written.
 """
 
+from __future__ import annotations
+
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import (
@@ -21,7 +23,6 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
     TransformParameterError,
 )
 from botocore.exceptions import ClientError
-from mypy_boto3_secretsmanager import SecretsManagerClient
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from billit_sync.errors import IntegrationError
@@ -33,6 +34,9 @@ from billit_sync.store.aws_errors import (
 )
 from billit_sync.store.clock import as_utc
 from billit_sync.tenancy import validate_tenant_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 DEFAULT_APP_SECRET_MAX_AGE_SECONDS = 300
 

@@ -1,11 +1,16 @@
 """The tenant's choices on the Billit settings page, with defaults until the tenant saves."""
 
-from mypy_boto3_dynamodb.service_resource import Table
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import translate_aws_errors
 from billit_sync.store.clock import Clock, to_iso
 from billit_sync.tenant_settings import TenantSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 class SettingsStore:

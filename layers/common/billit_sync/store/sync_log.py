@@ -11,6 +11,8 @@ bound to the tenant; the partition queried always comes from the caller's tenant
 from the cursor, so a cursor can at most move within the tenant's own log.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import hashlib
@@ -21,10 +23,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from billit_sync.errors import BadInputError
@@ -33,6 +34,9 @@ from billit_sync.store.aws_errors import translate_aws_errors
 from billit_sync.store.clock import Clock, as_utc, from_iso, to_epoch, to_iso
 from billit_sync.store.dynamo import Item
 from billit_sync.tenancy import TenantId, validate_tenant_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 MAX_PAGE_SIZE = 100
 MAX_QUERIES_PER_PAGE = 10

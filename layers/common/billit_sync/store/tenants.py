@@ -6,13 +6,14 @@ State changes that must happen once (e.g. connected → auth expired, which is f
 log entry and one metric) are conditional writes that tell the caller whether it won.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import BaseModel, ConfigDict, Field
 
 from billit_sync.errors import BadInputError
@@ -21,6 +22,9 @@ from billit_sync.store.aws_errors import is_conditional_check_failed, translate_
 from billit_sync.store.clock import Clock, from_iso, to_iso
 from billit_sync.store.dynamo import Item, query_all
 from billit_sync.tenancy import TenantId, validate_tenant_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 Language = Literal["en", "nl"]
 LANGUAGES: tuple[Language, ...] = ("en", "nl")

@@ -6,17 +6,21 @@ slow, older run finishing late cannot make the next run re-import or â€” worse â
 A checkpoint (e.g. the next page link) lets a run that timed out continue where it stopped.
 """
 
+from __future__ import annotations
+
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb.service_resource import Table
 from pydantic import BaseModel, ConfigDict
 
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, to_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 

@@ -36,9 +36,15 @@ from billit_sync.billit.orders import Attachment, OrderCustomer, TransportType
 from billit_sync.connection.token_provider import (
     NotConnectedError,
     TenantTokenProvider,
+    TokenRefreshOutcomeUnknownError,
     ensure_connected,
 )
-from billit_sync.errors import AuthExpiredError, OutcomeUnknownError, TransientError
+from billit_sync.errors import (
+    AuthExpiredError,
+    IntegrationError,
+    OutcomeUnknownError,
+    TransientError,
+)
 from billit_sync.observability import count_by, logger, metrics
 from billit_sync.outsmart import OutSmartClient
 from billit_sync.outsmart.errors import OutSmartAuthError
@@ -157,7 +163,6 @@ class ExportService:
         maybe_created_before: bool,
     ) -> ExportOutcome:
         """The claimed work order's remaining steps, and what each kind of failure means."""
-        tenant_id, row_id = run.job.tenant_id, run.job.row_id
         try:
             with credentials.expiring_on_revocation():
                 return self._advance(run, entry, maybe_created_before=maybe_created_before)
@@ -167,15 +172,33 @@ class ExportService:
             refused = problems.outsmart_token_refused()
             self._fail(run, refused.message_key, refused.params, str(refused))
         except AuthExpiredError:
-            self.ledger.release(tenant_id, row_id, run.owner)
+            self._release(run)
             count_by("ExportFailures", kind="auth")
             return ExportOutcome.NOT_CONNECTED
         except Exception:
             # Transient (or unexpected): give the work order back; SQS redelivers the message.
-            self.ledger.release(tenant_id, row_id, run.owner)
+            self._release(run)
             count_by("ExportFailures", kind="transient")
             raise
         return ExportOutcome.FAILED
+
+    @staticmethod
+    def _best_effort(what: str, row_id: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+        except IntegrationError as failure:
+            logger.warning(
+                f"exported, but the {what} could not be written",
+                extra={"row_id": row_id, "error": type(failure).__name__},
+            )
+
+    def _release(self, run: _Run) -> None:
+        """Give the lease back; a lease already gone (the entry finished or was retaken) is
+        fine and must not hide the error that brought us here."""
+        try:
+            self.ledger.release(run.job.tenant_id, run.job.row_id, run.owner)
+        except LedgerConflictError:
+            logger.info("lease already released", extra={"row_id": run.job.row_id})
 
     # ------------------------------------------------------------------- steps
     def _advance(
@@ -210,7 +233,6 @@ class ExportService:
         if run.settings.workstatus_after_export:
             run.outsmart.set_workorder_status(job.row_id, run.settings.workstatus_after_export)
         self.ledger.record_handled(job.tenant_id, job.row_id, owner=run.owner)
-        self.tenants.record_export_finished(job.tenant_id, self.clock())
         workorder_no = job.workorder_no or (workorder.workorder_no if workorder else None)
         message_key, params = problems.exported_message(
             workorder_no or job.row_id,
@@ -218,14 +240,26 @@ class ExportService:
             order_id,
             sent_by=SHOWN_TRANSPORT.get(run.settings.delivery) if transport else None,
         )
-        self.sync_log.record(
-            job.tenant_id,
-            category=SyncLogCategory.EXPORT,
-            level=SyncLogLevel.INFO,
-            message_key=message_key,
-            params=params,
-            workorder_no=workorder_no,
-            invoice_number=entry.order_number or str(order_id),
+        # Bookkeeping after the work order is done for good: a failure here must not fail
+        # the message (the redelivery would find nothing left to do), so each step is
+        # best-effort, the user's log entry first.
+        self._best_effort(
+            "log panel entry",
+            job.row_id,
+            lambda: self.sync_log.record(
+                job.tenant_id,
+                category=SyncLogCategory.EXPORT,
+                level=SyncLogLevel.INFO,
+                message_key=message_key,
+                params=params,
+                workorder_no=workorder_no,
+                invoice_number=entry.order_number or str(order_id),
+            ),
+        )
+        self._best_effort(
+            "last export time",
+            job.row_id,
+            lambda: self.tenants.record_export_finished(job.tenant_id, self.clock()),
         )
         logger.info(
             "work order exported",
@@ -269,6 +303,8 @@ class ExportService:
                     "Billit replayed the create; look-up pending"
                 ) from None
             return order_id
+        except TokenRefreshOutcomeUnknownError:
+            raise  # nothing was sent to /v1/orders; do not spend the refresh token again
         except OutcomeUnknownError:
             order_id = self._look_up(run)
             if order_id is None:
@@ -382,6 +418,8 @@ class ExportService:
         except BillitConflictError as conflict:
             if not conflict.is_idempotency_replay:
                 raise
+        except TokenRefreshOutcomeUnknownError:
+            raise
         except OutcomeUnknownError:
             if not run.billit.orders.get_order(order_id).is_sent:
                 raise
