@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parents[3]
 RUNTIME_PROVIDED = {"boto3", "botocore"}
 LAYER_REQUIREMENTS = {"aws_lambda_powertools", "httpx", "pydantic", "pydantic_core"}
 OWN = {"billit_sync"}
-ALLOWED = RUNTIME_PROVIDED | LAYER_REQUIREMENTS | OWN | set(sys.stdlib_module_names) | {
-    "__future__"
-}
+ALLOWED = (
+    RUNTIME_PROVIDED | LAYER_REQUIREMENTS | OWN | set(sys.stdlib_module_names) | {"__future__"}
+)
 DEPLOYED = sorted(
     [*(ROOT / "layers/common/billit_sync").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
 )
