@@ -8,21 +8,26 @@ HTTP calls to Billit and OutSmart, DynamoDB and Secrets Manager operations.
 import time
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from billit_sync.sync.exports.jobs import ExportJob
-from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stack import Stack, running_stack, sqs_event
+from tests.support.stack import (
+    BILLIT_COMPANY,
+    BILLIT_USER,
+    Stack,
+    running_stack,
+    seed_billit_account,
+    sqs_event,
+)
 
 TENANT = "acme"
-USER = "an@claes.example"
-COMPANY = 512340
+USER = BILLIT_USER
+COMPANY = BILLIT_COMPANY
 TOKEN = "os-token-bench"  # noqa: S105 - the fake OutSmart tenant token
 UNAVOIDABLE = {"draft": 3, "peppol": 4}  # read, create, mark handled (+ send)
 
@@ -50,37 +55,9 @@ class ExportBenchmark:
 
 
 def _seed(stack: Stack) -> None:
-    billit = stack.billit
-    billit.add_user(USER)
-    billit.add_company(USER, "Claes BV", "BE0765432198", party_id=COMPANY)
-    billit.add_party(
-        COMPANY,
-        Name="Peeters BV",
-        Nr="C-1001",
-        PartyType="Customer",
-        Street="Kerkstraat",
-        StreetNumber="12",
-        Zipcode="2000",
-        City="Antwerpen",
-    )
-    billit.add_product(
-        COMPANY,
-        Reference="MAT-00001",
-        Description="Koppelstuk 15 mm",
-        AmountExcl=Decimal("4.55"),
-        VAT=21,
-        Unit="C62",
-    )
-    billit.add_product(
-        COMPANY,
-        Reference="HT-001",
-        Description="Arbeid monteur",
-        AmountExcl=Decimal("55.00"),
-        VAT=21,
-        Unit="HUR",
-    )
+    seed_billit_account(stack.billit)
     stack.connect_tenant(TENANT, user=USER, outsmart_token=TOKEN)
-    stack.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT))
+    stack.import_master_data(TENANT)
 
 
 def _work_orders(stack: Stack, count: int) -> list[str]:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +20,7 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from billit_sync.config import RuntimeConfig
+from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tickets import TicketScope, mint_ticket
 from billit_sync.wiring import Services
 from tests.fakes.billit import BillitFake
@@ -45,6 +47,46 @@ CLIENT_ID = "outsmart-connector"
 CLIENT_SECRET = "billit-client-secret-5b1d0c"
 SOFTWARE_TOKEN = "outsmart-software-token-77e1"
 TICKET_KEY = "ticket-signing-key-0f9a8b7c6d5e4f3a2b1c"
+
+
+BILLIT_USER = "an@claes.example"
+BILLIT_COMPANY = 512340
+
+
+def seed_billit_account(billit: BillitFake) -> None:
+    """The Billit account most tests connect to: Claes BV with one customer (Peeters BV,
+    C-1001), one material (MAT-00001) and one hour product (HT-001)."""
+    billit.add_user(BILLIT_USER)
+    billit.add_company(BILLIT_USER, "Claes BV", "BE0765432198", party_id=BILLIT_COMPANY)
+    billit.add_party(
+        BILLIT_COMPANY,
+        Name="Peeters BV",
+        Nr="C-1001",
+        VATNumber="BE0411905847",
+        Street="Kerkstraat",
+        StreetNumber="12",
+        Zipcode="2000",
+        City="Antwerpen",
+        CountryCode="BE",
+        PartyType="Customer",
+        Email="boekhouding@peeters.example",
+    )
+    billit.add_product(
+        BILLIT_COMPANY,
+        Reference="MAT-00001",
+        Description="Koppelstuk 15 mm",
+        AmountExcl=Decimal("4.55"),
+        VAT=21,
+        Unit="C62",
+    )
+    billit.add_product(
+        BILLIT_COMPANY,
+        Reference="HT-001",
+        Description="Arbeid monteur",
+        AmountExcl=Decimal("55.00"),
+        VAT=21,
+        Unit="HUR",
+    )
 
 
 def runtime_config() -> RuntimeConfig:
@@ -160,6 +202,11 @@ class Stack:
         answer = query_of(self.billit.authorize(user, REDIRECT_URI, state))
         done = flow.complete(state=answer["state"], code=answer["code"], error=None)
         assert done.location.endswith("billit_connection=connected"), done.location
+
+    def import_master_data(self, tenant_id: str) -> None:
+        """Run the tenant's import to the end, so exports find their id mappings."""
+        outcome = self.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=tenant_id))
+        assert outcome.value == "finished", outcome
 
     def call(
         self,

@@ -9,7 +9,6 @@ that webhook's secret and keeps it in ``outbox``; the tests post them as API Gat
 import base64
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +19,6 @@ from billit_sync.billit.signature import sign_billit_payload
 from billit_sync.jobs_queue import JobQueueError
 from billit_sync.store import AwsTransientError, LedgerEntry, SyncLogCategory, SyncLogLevel
 from billit_sync.sync.exports.jobs import ExportJob
-from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from billit_sync.webhooks import InvoiceStatus, WebhookEvent
 from functions.export_worker import app as export_worker
@@ -29,11 +27,20 @@ from functions.webhook_processor import app as webhook_processor
 from tests.fakes.billit.webhooks import WebhookDelivery
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.log_capture import captured_service_logs
-from tests.support.stack import PUBLIC_BASE_URL, Stack, http_event, running_stack, sqs_event
+from tests.support.stack import (
+    BILLIT_COMPANY,
+    BILLIT_USER,
+    PUBLIC_BASE_URL,
+    Stack,
+    http_event,
+    running_stack,
+    seed_billit_account,
+    sqs_event,
+)
 
 TENANT = "acme"
-USER = "an@claes.example"
-COMPANY = 512340
+USER = BILLIT_USER
+COMPANY = BILLIT_COMPANY
 OUTSMART_TOKEN = "os-token-acme"
 PAID_STATUS = "060"
 
@@ -41,33 +48,9 @@ PAID_STATUS = "060"
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with running_stack(monkeypatch, export_worker, webhook_ingestion, webhook_processor) as running:
-        billit = running.billit
-        billit.add_user(USER)
-        billit.add_company(USER, "Claes BV", "BE0765432198", party_id=COMPANY)
-        billit.add_party(
-            COMPANY,
-            Name="Peeters BV",
-            Nr="C-1001",
-            VATNumber="BE0411905847",
-            Street="Kerkstraat",
-            StreetNumber="12",
-            Zipcode="2000",
-            City="Antwerpen",
-            CountryCode="BE",
-            PartyType="Customer",
-            Email="boekhouding@peeters.example",
-        )
-        billit.add_product(
-            COMPANY,
-            Reference="HT-001",
-            Description="Arbeid monteur",
-            AmountExcl=Decimal("55.00"),
-            VAT=21,
-            Unit="HUR",
-        )
+        seed_billit_account(running.billit)
         running.connect_tenant(TENANT, user=USER, outsmart_token=OUTSMART_TOKEN, language="en")
-        outcome = running.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT))
-        assert outcome.value == "finished"
+        running.import_master_data(TENANT)
         running.outsmart.tenant(OUTSMART_TOKEN).add_workstatus(PAID_STATUS, "Betaald")
         yield running
 

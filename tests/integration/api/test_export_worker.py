@@ -18,20 +18,25 @@ from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
 from tests.fakes.faults import FaultKind
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stack import Stack, running_stack, sqs_event
+from tests.support.stack import (
+    BILLIT_COMPANY,
+    BILLIT_USER,
+    Stack,
+    running_stack,
+    seed_billit_account,
+    sqs_event,
+)
 
 TENANT = "acme"
-USER = "an@claes.example"
-COMPANY = 512340
+USER = BILLIT_USER
+COMPANY = BILLIT_COMPANY
 OUTSMART_TOKEN = "os-token-acme"
 
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with running_stack(monkeypatch, export_worker) as running:
-        billit = running.billit
-        billit.add_user(USER)
-        billit.add_company(USER, "Claes BV", "BE0765432198", party_id=COMPANY)
+        seed_billit_account(running.billit)
         address = {
             "Street": "Kerkstraat",
             "StreetNumber": "12",
@@ -40,19 +45,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "CountryCode": "BE",
             "PartyType": "Customer",
         }
-        billit.add_party(
-            COMPANY, Name="Peeters BV", Nr="C-1001", VATNumber="BE0411905847", **address
-        )
-        billit.add_party(COMPANY, Name="Peeters Holding", Nr="C-1002", **address)
-        billit.add_product(
-            COMPANY,
-            Reference="MAT-00001",
-            Description="Koppelstuk 15 mm",
-            AmountExcl=Decimal("4.55"),
-            VAT=21,
-            Unit="C62",
-        )
-        billit.add_product(
+        running.billit.add_party(COMPANY, Name="Peeters Holding", Nr="C-1002", **address)
+        running.billit.add_product(
             COMPANY,
             Reference="MAT-00002",
             Description="Isolatie",
@@ -60,17 +54,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             VAT=6,
             Unit="MTR",
         )
-        billit.add_product(
-            COMPANY,
-            Reference="HT-001",
-            Description="Arbeid monteur",
-            AmountExcl=Decimal("55.00"),
-            VAT=21,
-            Unit="HUR",
-        )
         running.connect_tenant(TENANT, user=USER, outsmart_token=OUTSMART_TOKEN)
-        outcome = running.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT))
-        assert outcome.value == "finished"
+        running.import_master_data(TENANT)
         yield running
 
 

@@ -5,7 +5,6 @@ order on the export worker), and nothing of one request or record leaks into the
 import json
 import logging
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,49 +18,27 @@ from functions.import_worker import app as import_worker
 from functions.management_api import app as management_api
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.log_capture import captured_service_logs
-from tests.support.stack import Stack, http_event, running_stack, sqs_event
+from tests.support.stack import (
+    BILLIT_COMPANY,
+    BILLIT_USER,
+    Stack,
+    http_event,
+    running_stack,
+    seed_billit_account,
+    sqs_event,
+)
 
 TENANT = "acme"
 OTHER_TENANT = "globex"
-USER = "an@claes.example"
-COMPANY = 512340
+USER = BILLIT_USER
+COMPANY = BILLIT_COMPANY
 OUTSMART_TOKEN = "os-token-acme"
 
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with running_stack(monkeypatch, management_api, import_worker, export_worker) as running:
-        billit = running.billit
-        billit.add_user(USER)
-        billit.add_company(USER, "Claes BV", "BE0765432198", party_id=COMPANY)
-        billit.add_party(
-            COMPANY,
-            Name="Peeters BV",
-            Nr="C-1001",
-            VATNumber="BE0411905847",
-            Street="Kerkstraat",
-            StreetNumber="12",
-            Zipcode="2000",
-            City="Antwerpen",
-            CountryCode="BE",
-            PartyType="Customer",
-        )
-        billit.add_product(
-            COMPANY,
-            Reference="MAT-00001",
-            Description="Koppelstuk 15 mm",
-            AmountExcl=Decimal("4.55"),
-            VAT=21,
-            Unit="C62",
-        )
-        billit.add_product(
-            COMPANY,
-            Reference="HT-001",
-            Description="Arbeid monteur",
-            AmountExcl=Decimal("55.00"),
-            VAT=21,
-            Unit="HUR",
-        )
+        seed_billit_account(running.billit)
         running.connect_tenant(TENANT, user=USER, outsmart_token=OUTSMART_TOKEN)
         yield running
 
