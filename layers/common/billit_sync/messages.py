@@ -34,6 +34,17 @@ EXPORT_BILLIT_REFUSED_PEPPOL: Final = "export.billit_refused.peppol"
 EXPORT_OUTSMART_TOKEN_REFUSED: Final = "export.outsmart_token_refused"  # noqa: S105
 EXPORT_INVALID_WORKORDER: Final = "export.invalid_workorder"
 EXPORT_INVOICE_CREATED: Final = "export.invoice_created"
+# Work-order fields (issue 11 item 3): OutSmart's own rules, payment methods, unfinished work.
+EXPORT_MATERIAL_TOTAL_MISMATCH: Final = "export.material_total_mismatch"
+EXPORT_MATERIAL_PRICES_CONTRADICT: Final = "export.material_prices_contradict"
+EXPORT_IMPLAUSIBLE_VALUE: Final = "export.implausible_value"
+EXPORT_PAID_ON_SITE_SKIPPED: Final = "export.paid_on_site_skipped"
+EXPORT_FIXED_PRICE_QUOTE_SKIPPED: Final = "export.fixed_price_quote_skipped"
+EXPORT_UNKNOWN_PAYMENT_METHOD: Final = "export.unknown_payment_method"
+EXPORT_MARKED_PAID: Final = "export.marked_paid"
+EXPORT_MARK_PAID_FAILED: Final = "export.mark_paid_failed"
+EXPORT_EXTRA_HOURS_SEVERAL_TYPES: Final = "export.extra_hours_several_types"
+EXPORT_WORK_NOT_FINISHED: Final = "export.work_not_finished"
 EXPORT_INVOICE_SENT: Final = "export.invoice_sent"
 EXPORT_ALREADY_EXPORTED: Final = "export.already_exported"
 # Billit webhooks (issue 6): what Billit reported about an invoice the service created.
@@ -124,10 +135,87 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "uursoorten uit Billit of geef de uursoort een verkoopprijs in OutSmart.",
     },
     EXPORT_MISSING_HOUR_TYPE: {
-        "en": "Work order {workorder_no} has {hours} hours without an hour type. Choose an hour "
-        "type for them in OutSmart.",
-        "nl": "Werkbon {workorder_no} heeft {hours} uur zonder uursoort. Kies er een uursoort "
-        "voor in OutSmart.",
+        "en": "Work order {workorder_no} has {hours} hours without an hour type (HourType is "
+        "empty). Choose a default hour type in the export settings, or an hour type for these "
+        "periods in OutSmart, and retry.",
+        "nl": "Werkbon {workorder_no} heeft {hours} uur zonder uursoort (HourType is leeg). Kies "
+        "een standaarduursoort in de exportinstellingen, of een uursoort voor deze periodes in "
+        "OutSmart, en probeer opnieuw.",
+    },
+    EXPORT_MATERIAL_TOTAL_MISMATCH: {
+        "en": "Work order {workorder_no}, material {material}: MaterialTotalPrice is "
+        "{total_price}, but MaterialNr x MaterialPrice - discount is {computed} ({detail}). "
+        "Correct the material line in OutSmart and retry.",
+        "nl": "Werkbon {workorder_no}, materiaal {material}: MaterialTotalPrice is "
+        "{total_price}, maar MaterialNr x MaterialPrice - korting is {computed} ({detail}). "
+        "Verbeter de materiaalregel in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_MATERIAL_PRICES_CONTRADICT: {
+        "en": "Work order {workorder_no}, material {material}: MaterialPrice {price} is neither "
+        "MaterialOriginalPrice {original_price} nor that price minus MaterialDiscountPercentage "
+        "{discount} %. Correct the price or the discount in OutSmart and retry.",
+        "nl": "Werkbon {workorder_no}, materiaal {material}: MaterialPrice {price} is noch "
+        "MaterialOriginalPrice {original_price} noch die prijs min MaterialDiscountPercentage "
+        "{discount} %. Verbeter de prijs of de korting in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_IMPLAUSIBLE_VALUE: {
+        "en": "Work order {workorder_no}: {field} '{value}' is not plausible (expected "
+        "{expected}). Correct it in OutSmart and retry.",
+        "nl": "Werkbon {workorder_no}: {field} '{value}' is niet aannemelijk (verwacht "
+        "{expected}). Verbeter het in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_PAID_ON_SITE_SKIPPED: {
+        "en": "Work order {workorder_no} was paid on site (payment method '{payment_method}') "
+        "and is not invoiced, as the export settings say. Make the invoice in Billit if the "
+        "customer needs one.",
+        "nl": "Werkbon {workorder_no} werd ter plaatse betaald (betaalwijze '{payment_method}') "
+        "en wordt niet gefactureerd, zoals de exportinstellingen zeggen. Maak de factuur in "
+        "Billit als de klant er een nodig heeft.",
+    },
+    EXPORT_FIXED_PRICE_QUOTE_SKIPPED: {
+        "en": "Work order {workorder_no} is billed as per the quote (payment method "
+        "'{payment_method}') and is not invoiced, as the export settings say. Invoice the "
+        "quote amount in Billit.",
+        "nl": "Werkbon {workorder_no} wordt gefactureerd conform offerte (betaalwijze "
+        "'{payment_method}') en wordt niet gefactureerd, zoals de exportinstellingen zeggen. "
+        "Factureer het offertebedrag in Billit.",
+    },
+    EXPORT_UNKNOWN_PAYMENT_METHOD: {
+        "en": "Work order {workorder_no} has payment method '{payment_method}', which the export "
+        "settings do not know. Add it to one of the payment-method lists (on account, paid on "
+        "site, as per quote) and retry.",
+        "nl": "Werkbon {workorder_no} heeft betaalwijze '{payment_method}', die de "
+        "exportinstellingen niet kennen. Voeg ze toe aan een van de lijsten met betaalwijzen "
+        "(op rekening, ter plaatse betaald, conform offerte) en probeer opnieuw.",
+    },
+    EXPORT_MARKED_PAID: {
+        "en": "Invoice {invoice_number} of work order {workorder_no} marked paid on {paid_date} "
+        "(paid on site: '{payment_method}').",
+        "nl": "Factuur {invoice_number} van werkbon {workorder_no} als betaald gemarkeerd op "
+        "{paid_date} (ter plaatse betaald: '{payment_method}').",
+    },
+    EXPORT_MARK_PAID_FAILED: {
+        "en": "Invoice {invoice_number} of work order {workorder_no} was paid on site "
+        "('{payment_method}') but could not be marked paid in Billit. Mark it paid in Billit.",
+        "nl": "Factuur {invoice_number} van werkbon {workorder_no} werd ter plaatse betaald "
+        "('{payment_method}') maar kon in Billit niet als betaald gemarkeerd worden. Markeer ze "
+        "als betaald in Billit.",
+    },
+    EXPORT_EXTRA_HOURS_SEVERAL_TYPES: {
+        "en": "Work order {workorder_no}: the {extra} hours added by MinimumHours/RoundingAmount "
+        "were billed as '{hour_type}' (the longest period), but the work order has several "
+        "hour types ({hour_types}). Check the invoice.",
+        "nl": "Werkbon {workorder_no}: de {extra} uur die MinimumHours/RoundingAmount toevoegen "
+        "werden gefactureerd als '{hour_type}' (de langste periode), maar de werkbon heeft "
+        "meerdere uursoorten ({hour_types}). Controleer de factuur.",
+    },
+    EXPORT_WORK_NOT_FINISHED: {
+        "en": "Work order {workorder_no} is complete in OutSmart but the technician did not "
+        "finish the work (WorkFinished 0; reason: {reason}). It is invoiced once it is "
+        "finished.",
+        "nl": "Werkbon {workorder_no} is compleet in OutSmart, maar de technicus heeft het werk "
+        "niet afgerond (WorkFinished 0; reden: {reason}). Hij wordt gefactureerd zodra het "
+        "werk afgerond is.",
     },
     EXPORT_CUSTOMER_NOT_FOUND: {
         "en": "Work order {workorder_no}: no Billit customer with number {debtor_number} "

@@ -24,6 +24,8 @@ SETTINGS_NOTES: Final[tuple[str, ...]] = (
     "Products whose unit is an hour become hour types (with their sale price), not materials.",
     "Hours on an invoice are rounded up to the chosen step (5, 15 or 30 minutes); "
     "'none' keeps the exact time.",
+    "A work order with its own MinimumHours or RoundingAmount is billed as the customer signed "
+    "it: the order's rule replaces the step above, and the extra time is a separate line.",
 )
 """Shown beside the settings (English); they explain what the switches cannot."""
 
@@ -59,6 +61,94 @@ class HourRounding(StrEnum):
         if step is None or minutes <= 0:
             return minutes
         return Decimal(math.ceil(minutes / step) * step)
+
+
+class PaidOnSite(StrEnum):
+    """What to do with a work order the customer paid on site (cash, debit card)."""
+
+    MARK_PAID = "mark_paid"  # invoice it, then mark the invoice paid in Billit
+    INVOICE = "invoice"  # invoice it like any other (a payment request)
+    SKIP = "skip"  # no invoice; the log panel says so
+
+
+class FixedPriceQuote(StrEnum):
+    """What to do with a work order billed "conform offerte" (as per the quote)."""
+
+    INVOICE_LINES = "invoice_lines"  # the order's hours and materials are the quote amount
+    SKIP = "skip"  # no invoice (the office invoices the quote in Billit); the log panel says so
+
+
+class UnknownPaymentMethod(StrEnum):
+    """What to do with a ``PaymentMethod`` none of the lists below names."""
+
+    REVIEW = "review"  # no invoice; the log panel names the value and the setting to extend
+    INVOICE = "invoice"  # invoice it normally
+
+
+def _normalised_methods(values: object) -> object:
+    """Payment methods compare trimmed, case-insensitive, with single spaces (outsmart-api.md
+    §4.1 "Compare trimmed, case-insensitive; map per tenant")."""
+    if isinstance(values, list | tuple):
+        return [" ".join(str(v).split()).casefold() for v in values if str(v).strip()]
+    return values
+
+
+PaymentMethods = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)]
+
+
+class WorkOrderSettings(BaseModel):
+    """How OutSmart's own work-order fields are invoiced (outsmart-api.md §4.1, issue 11)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_hour_type: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None,
+        description="Hour type code for work periods without one (OutSmart leaves HourType "
+        "empty unless the technician picks one); empty: such hours stop the export with an "
+        "error that says so",
+    )
+    paid_on_site: PaidOnSite = Field(
+        PaidOnSite.MARK_PAID,
+        description="Paid on site (cash, debit card): invoice it and mark it paid "
+        "('mark_paid'), invoice it as unpaid ('invoice'), or do not invoice it ('skip')",
+    )
+    fixed_price_quote: FixedPriceQuote = Field(
+        FixedPriceQuote.SKIP,
+        description="Fixed price as per the quote: do not invoice (the quote is invoiced in "
+        "Billit; 'skip'), or invoice the work order's own lines as the quote amount "
+        "('invoice_lines')",
+    )
+    unknown_payment_method: UnknownPaymentMethod = Field(
+        UnknownPaymentMethod.REVIEW,
+        description="A payment method in none of the lists: stop and show it ('review') or "
+        "invoice it normally ('invoice')",
+    )
+    on_account_methods: PaymentMethods = Field(
+        default_factory=lambda: ["op rekening", "niet van toepassing"],
+        description="Payment methods invoiced normally (compared trimmed, case-insensitive)",
+    )
+    paid_on_site_methods: PaymentMethods = Field(
+        default_factory=lambda: ["contant voldaan", "contact voldaan", "pin betaling"],
+        description="Payment methods that mean paid on site",
+    )
+    fixed_price_quote_methods: PaymentMethods = Field(
+        default_factory=lambda: ["conform offerte"],
+        description="Payment methods that mean a fixed price as per the quote",
+    )
+
+    @field_validator(
+        "on_account_methods", "paid_on_site_methods", "fixed_price_quote_methods", mode="before"
+    )
+    @classmethod
+    def _normalise(cls, value: object) -> object:
+        return _normalised_methods(value)
+
+    @field_validator("default_hour_type", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
 
 class ImportSettings(BaseModel):
@@ -135,6 +225,10 @@ class ExportSettings(BaseModel):
     workstatus_when_paid: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
         None,
         description="OutSmart work status to set when the invoice is paid; empty keeps the status",
+    )
+    workorders: WorkOrderSettings = Field(
+        default_factory=WorkOrderSettings,
+        description="Default hour type, payment methods and what each one means",
     )
 
     @field_validator("hour_rounding", "default_vat_rate", mode="before")

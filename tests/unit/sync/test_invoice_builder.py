@@ -40,6 +40,8 @@ REDIRECT = "https://connector.example/oauth/callback"
 USER = "an@claes.example"
 TENANT = "t-claes"
 PARTY_ID = 884211
+# The day the connector first saw the order Compleet (the service date without work periods).
+FIRST_SEEN = date(2024, 5, 20)
 
 # == builders ===================================================================================
 
@@ -105,6 +107,8 @@ def build(
     hour_types: dict[str, HourTypeInfo] | None = None,
     attachment: Attachment | None = None,
     tenant_id: str = TENANT,
+    issued_on: date | None = None,
+    first_seen: date | None = FIRST_SEEN,
     **overrides: Any,
 ) -> PlannedInvoice:
     return build_invoice(
@@ -115,6 +119,8 @@ def build(
         products=PRODUCTS if products is None else products,
         hour_types=HOUR_TYPES if hour_types is None else hour_types,
         attachment=attachment,
+        issued_on=issued_on,
+        first_seen=first_seen,
     )
 
 
@@ -229,6 +235,7 @@ def test_reference_example_request_body() -> None:
         "OrderDirection": "Income",
         "OrderDate": "2024-05-13",
         "ExpiryDate": "2024-06-12",
+        "DeliveryDate": "2024-05-13",
         "Reference": "WB-1042",
         "OrderTitle": "Werkbon WB-1042",
         "ExternalProviderID": external_reference(TENANT, "1919"),
@@ -444,8 +451,9 @@ def test_hours_without_an_hour_type_are_a_problem() -> None:
     with pytest.raises(ExportProblem) as excinfo:
         build(wo)
     assert str(excinfo.value) == (
-        "Work order WB-1042 has 1:30 hours without an hour type. Choose an hour type for them "
-        "in OutSmart."
+        "Work order WB-1042 has 1:30 hours without an hour type (HourType is empty). Choose a "
+        "default hour type in the export settings, or an hour type for these periods in "
+        "OutSmart, and retry."
     )
 
 
@@ -662,34 +670,37 @@ def test_attachment_only_when_given_and_switched_on() -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"WorkEndDate": "15-05-2024"}, date(2024, 5, 15)),
+        # desc:1965-1968: WorkDate/WorkEndDate are scheduled; the work periods say when.
+        ({"WorkEndDate": "15-05-2024"}, date(2024, 5, 13)),
         (
             {"Workperiods": [period(WorkDate="14-05-2024"), period(WorkDate="12-05-2024")]},
             date(2024, 5, 14),
         ),
-        ({"Workperiods": [period(WorkDate="")]}, date(2024, 5, 13)),
+        # No period date: the day the connector first saw the order Compleet.
+        ({"Workperiods": [period(WorkDate="")]}, FIRST_SEEN),
         (
             {
-                "WorkDate": "",
+                "WorkDate": "01-05-2024",
                 "CreationDate": "2024-05-10 16:45",
                 "Workperiods": [period(WorkDate="")],
             },
-            date(2024, 5, 10),
+            FIRST_SEEN,
         ),
     ],
 )
 def test_completion_date_fallbacks(fields: dict[str, Any], expected: date) -> None:
     wo = workorder(**fields)
-    assert completion_date(wo) == expected
+    assert completion_date(wo, FIRST_SEEN) == expected
     planned = build(wo)
-    assert planned.invoice_date == planned.order.order_date == expected
+    assert planned.service_date == planned.order.delivery_date == expected
+    assert planned.invoice_date == planned.order.order_date == expected  # not issued_on given
 
 
 def test_no_date_at_all_is_invalid() -> None:
-    wo = workorder(WorkDate="", Workperiods=[period(WorkDate="")])
+    wo = workorder(WorkDate="13-05-2024", Workperiods=[period(WorkDate="")])
     assert completion_date(wo) is None
     with pytest.raises(ExportProblem) as excinfo:
-        build(wo)
+        build(wo, first_seen=None)
     assert excinfo.value.message_key == "export.invalid_workorder"
 
 

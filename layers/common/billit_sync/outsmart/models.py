@@ -177,6 +177,10 @@ class WorkOrderMaterial(OutSmartModel):
     quantity: OptDecimal = Field(None, alias="MaterialNr")
     price: OptDecimal = Field(None, alias="MaterialPrice")
     total_price: OptDecimal = Field(None, alias="MaterialTotalPrice")
+    # Request-schema fields (``#/components/schemas/Material``); GetWorkorder may or may not
+    # return them (outsmart-api.md §4.1 Materials).
+    discount_percentage: OptDecimal = Field(None, alias="MaterialDiscountPercentage")
+    original_price: OptDecimal = Field(None, alias="MaterialOriginalPrice")
     unit: Text = Field("", alias="MaterialUnit")
     type: Text = Field("", alias="MaterialType")
     free_field_1: Text = Field("", alias="MaterialFreeField1")
@@ -251,9 +255,10 @@ class WorkOrder(OutSmartModel):
     solution_message: Text = Field("", alias="SolutionMessage")
     priority_code: Text = Field("", alias="PriorityCode")
     priority_message: Text = Field("", alias="PriorityMessage")
-    # Format undocumented (hours? "01:00"? "1,5"?): kept as text for the mapper to decide.
-    minimum_hours: Text = Field("", alias="MinimumHours")
-    rounding_amount: Text = Field("", alias="RoundingAmount")
+    # desc:1984-1985: MinimumHours = Decimal (7,2) hours, RoundingAmount = minutes; the
+    # examples hold "0.00" (desc:2120-2121). Blank or missing → None (no rule).
+    minimum_hours: OptDecimal = Field(None, alias="MinimumHours")
+    rounding_amount: OptDecimal = Field(None, alias="RoundingAmount")
 
     signature: Text = Field("", alias="Signature")
     signature_url: Text = Field("", alias="SignatureUrl")

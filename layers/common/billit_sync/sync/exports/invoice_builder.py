@@ -2,14 +2,29 @@
 
 The invoice (issue 5 item 2):
 
-- header: ``Invoice``/``Income``, the completion date as invoice date, the due date from the
-  payment term, the work order number as ``Reference`` and in the title, a deterministic
+- header: ``Invoice``/``Income``; the invoice date is the day the invoice is issued (Belgian
+  practice: the date of issue, passed in by the exporter) and ``DeliveryDate`` the service
+  date, i.e. when the work was actually done: the latest ``Workperiods[].WorkDate``, else the
+  day the connector first saw the order ``Compleet`` — never the *scheduled* ``WorkDate``/
+  ``WorkEndDate`` (outsmart-api.md §4.1 "Safe dates"); the due date from the payment term,
+  the work order number as ``Reference`` and in the title, a deterministic
   ``ExternalProviderID`` (``jobs.external_reference``), the customer by ``PartyID``, the
   work-order PDF when given and switched on; never an ``OrderNumber`` (Billit numbers invoices);
-- hours: one line per hour type, the group's exact total rounded *up* by the setting, priced
-  and taxed from the hour type;
+- hours: one line per hour type (periods without one use the ``default_hour_type`` setting),
+  priced and taxed from the hour type. A work order with its own ``MinimumHours`` or
+  ``RoundingAmount`` (desc:1984-1985) is billed as the customer signed it: the order's total
+  time is rounded *up* to a multiple of ``RoundingAmount`` minutes, then raised to
+  ``MinimumHours``; the hour-type lines keep the registered time and the difference is one
+  separate line at the hour type of the longest period (several hour types → a log-panel
+  note). Such an order ignores the tenant's ``hour_rounding`` step (rounding again would bill
+  more than was signed); an order without a rule is rounded per hour type by that step;
 - materials: one line per material row, VAT (and unit, product) from the mapped Billit
-  product, else the default rate;
+  product, else the default rate; ``MaterialDiscountPercentage`` (with
+  ``MaterialOriginalPrice`` when given) becomes the line's ``ReductionPercentage``, and a
+  non-zero ``MaterialTotalPrice`` that disagrees with quantity x price - discount by more than
+  a cent stops the export naming both figures;
+- ``PaymentMethod`` decides whether and how: on account → invoice; paid on site → invoice and
+  mark paid (or as the settings say); as per quote / unknown → as the settings say;
 - the work description as a text line (quantity 0), after the others; a work order with no
   hour or material line left is ``nothing_to_invoice`` (never an empty invoice that takes a
   number in Billit's consecutive series).
@@ -19,14 +34,17 @@ compute (per line ``TotalExcl = round_half_up(Quantity * UnitPriceExcl, 2)``, ``
 round_half_up(TotalExcl * VAT / 100, 2)``; the invoice's totals are the sums).
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
 
+from billit_sync import messages
 from billit_sync.billit.orders import (
     DESCRIPTION_MAX_LENGTH,
     Attachment,
@@ -40,13 +58,24 @@ from billit_sync.outsmart.assumptions import WORKORDER_KEY_VARIANTS
 from billit_sync.outsmart.models import WorkOrder, WorkOrderMaterial, WorkPeriod
 from billit_sync.sync.exports.jobs import external_reference
 from billit_sync.sync.exports.problems import (
+    fixed_price_quote_skipped,
+    implausible_value,
     invalid_workorder,
+    material_prices_contradict,
+    material_total_mismatch,
     missing_hour_type,
     nothing_to_invoice,
+    paid_on_site_skipped,
     unknown_hour_type,
     unknown_materials,
+    unknown_payment_method,
 )
-from billit_sync.tenant_settings import ExportSettings
+from billit_sync.tenant_settings import (
+    ExportSettings,
+    FixedPriceQuote,
+    PaidOnSite,
+    UnknownPaymentMethod,
+)
 
 CENT = Decimal("0.01")
 # Billit keeps quantities and unit prices to 5 decimals (reference §3).
@@ -56,6 +85,7 @@ _PLACES = Decimal(1).scaleb(-MAX_PLACES)
 # terminate ("00:20" → 0.333333): within this many minutes of a whole minute, it is one.
 _WHOLE_MINUTE_TOLERANCE = Decimal("0.001")
 _MINUTES_PER_DAY = 24 * 60
+_MAX_MINIMUM_HOURS = 24  # MinimumHours above a day is a typo, not a rule
 TITLE_PREFIX = "Werkbon"
 
 
@@ -85,11 +115,19 @@ class ExpectedTotals:
     incl: Decimal
 
 
+Notice = tuple[str, dict[str, str]]
+"""A log-panel message key and its parameters, for something the office should check."""
+
+
 @dataclass(frozen=True)
 class PlannedInvoice:
     order: NewOrder
     expected: ExpectedTotals
     invoice_date: date
+    service_date: date | None = None
+    paid_on_site: str | None = None
+    """The ``PaymentMethod`` text when the invoice is to be marked paid (paid on site)."""
+    notices: tuple[Notice, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,19 +198,47 @@ def workorder_number(workorder: WorkOrder) -> str:
     return workorder.workorder_no.strip() or workorder.order_nr.strip() or workorder.id
 
 
-def completion_date(workorder: WorkOrder) -> date | None:
-    """``WorkEndDate``, else the latest work period's date, else ``WorkDate``, else the date of
-    ``CreationDate``; ``None`` when the work order has none of them."""
-    if workorder.work_end_date is not None:
-        return workorder.work_end_date
+def completion_date(workorder: WorkOrder, first_seen: date | None = None) -> date | None:
+    """When the work was actually done: the latest ``Workperiods[].WorkDate`` (desc:2024-2034),
+    else ``first_seen`` (the day the connector first saw the order ``Compleet``), else
+    ``None``. ``WorkDate``/``WorkEndDate`` are the *scheduled* dates (desc:1965-1968) and
+    ``CreationDate`` is when the office created the order: neither says when work was done."""
     period_dates = [p.work_date for p in workorder.workperiods if p.work_date is not None]
     if period_dates:
         return max(period_dates)
-    if workorder.work_date is not None:
-        return workorder.work_date
-    if workorder.creation_date is not None:
-        return workorder.creation_date.date()
-    return None
+    return first_seen
+
+
+class PaymentHandling(StrEnum):
+    INVOICE = "invoice"
+    MARK_PAID = "mark_paid"
+
+
+def payment_handling(
+    workorder: WorkOrder, number: str, settings: ExportSettings
+) -> PaymentHandling:
+    """What ``PaymentMethod`` (desc:1963, 2431) means for this invoice, per the tenant's lists
+    (compared trimmed, case-insensitive, single spaces). An empty method is "not given":
+    invoiced normally. Raises ``ExportSkipped`` (paid on site or as per quote, and the
+    setting says skip) or ``unknown_payment_method`` (a value in no list, setting 'review')."""
+    rules = settings.workorders
+    shown = " ".join(workorder.payment_method.split())
+    method = shown.casefold()
+    if not method or method in rules.on_account_methods:
+        return PaymentHandling.INVOICE
+    if method in rules.paid_on_site_methods:
+        if rules.paid_on_site is PaidOnSite.SKIP:
+            raise paid_on_site_skipped(number, shown)
+        if rules.paid_on_site is PaidOnSite.MARK_PAID:
+            return PaymentHandling.MARK_PAID
+        return PaymentHandling.INVOICE
+    if method in rules.fixed_price_quote_methods:
+        if rules.fixed_price_quote is FixedPriceQuote.SKIP:
+            raise fixed_price_quote_skipped(number, shown)
+        return PaymentHandling.INVOICE
+    if rules.unknown_payment_method is UnknownPaymentMethod.REVIEW:
+        raise unknown_payment_method(number, shown)
+    return PaymentHandling.INVOICE
 
 
 def _raw_number(data: Mapping[str, Any]) -> str:
@@ -229,18 +295,95 @@ def _period_minutes(period: WorkPeriod, number: str) -> Decimal:
     return Decimal(worked)
 
 
+@dataclass(frozen=True)
+class _BilledTimeRule:
+    """The work order's own ``RoundingAmount`` (minutes) and ``MinimumHours`` (as minutes)."""
+
+    rounding_minutes: Decimal | None
+    minimum_minutes: Decimal | None
+
+    @property
+    def applies(self) -> bool:
+        return self.rounding_minutes is not None or self.minimum_minutes is not None
+
+    def billed(self, registered: Decimal) -> Decimal:
+        """Round the registered total *up* to a multiple, then raise it to the minimum
+        (outsmart-api.md §4.1 "Billed hours"). Nothing registered bills nothing."""
+        if registered <= 0:
+            return registered
+        billed = registered
+        if self.rounding_minutes is not None:
+            billed = math.ceil(registered / self.rounding_minutes) * self.rounding_minutes
+        if self.minimum_minutes is not None:
+            billed = max(billed, self.minimum_minutes)
+        return Decimal(billed)
+
+
+def _billed_time_rule(workorder: WorkOrder, number: str) -> _BilledTimeRule:
+    """0, empty or missing = no rule (the examples' ``"0.00"``, desc:2120-2121); negative or
+    beyond a day is not plausible."""
+    rounding = workorder.rounding_amount
+    minimum = workorder.minimum_hours
+    if rounding is not None and not 0 <= rounding <= _MINUTES_PER_DAY:
+        raise implausible_value(
+            number, "RoundingAmount", _tidy(rounding).to_eng_string(), "0-1440 min"
+        )
+    if minimum is not None and not 0 <= minimum <= _MAX_MINIMUM_HOURS:
+        raise implausible_value(number, "MinimumHours", _tidy(minimum).to_eng_string(), "0-24 h")
+    return _BilledTimeRule(
+        rounding_minutes=rounding if rounding else None,
+        minimum_minutes=minimum * 60 if minimum else None,
+    )
+
+
+def _hours_quantity(minutes: Decimal) -> Decimal:
+    return _tidy((minutes / 60).quantize(_PLACES, rounding=ROUND_HALF_UP))
+
+
+def _hour_line(
+    info: HourTypeInfo, code: str, minutes: Decimal, default_vat: Decimal, text: str | None = None
+) -> NewOrderLine:
+    description, extended = _cut(text or info.name.strip() or code)
+    return NewOrderLine(
+        quantity=_hours_quantity(minutes),
+        unit_price_excl=_at_most_places(info.sale_price),
+        description=description,
+        description_extended=extended,
+        reference=code,
+        vat_percentage=info.vat_rate if info.vat_rate is not None else default_vat,
+        product_id=info.billit_product_id,
+    )
+
+
+def _extra_time_text(info: HourTypeInfo, code: str, rule: _BilledTimeRule, rounded: Decimal) -> str:
+    """The extra line's description, in the werkbon's language (Dutch, like its title)."""
+    name = info.name.strip() or code
+    if rule.minimum_minutes is not None and rule.minimum_minutes > rounded:
+        return f"{name} - minimumduur werkbon {_hours_text(rule.minimum_minutes)} u"
+    step = _tidy(rule.rounding_minutes or Decimal(0))
+    return f"{name} - afronding werkbon per {step} min"
+
+
 def _hour_lines(
     workorder: WorkOrder,
     number: str,
     settings: ExportSettings,
     hour_types: Mapping[str, HourTypeInfo],
     default_vat: Decimal,
-) -> list[NewOrderLine]:
+) -> tuple[list[NewOrderLine], list[Notice]]:
+    rule = _billed_time_rule(workorder, number)
+    default_code = settings.workorders.default_hour_type or ""
     totals: dict[str, Decimal] = {}  # hour type → minutes, in order of first appearance
+    longest: tuple[Decimal, str] | None = None  # (minutes, hour type) of the longest period
     for period in workorder.workperiods:
-        code = period.hour_type.strip()
-        totals[code] = totals.get(code, Decimal(0)) + _period_minutes(period, number)
+        # desc:2033: HourType is optional and "" in the GetWorkorders example (desc:2647).
+        code = period.hour_type.strip() or default_code
+        minutes = _period_minutes(period, number)
+        totals[code] = totals.get(code, Decimal(0)) + minutes
+        if longest is None or minutes > longest[0]:
+            longest = (minutes, code)
     lines: list[NewOrderLine] = []
+    registered = Decimal(0)
     for code, minutes in totals.items():
         if minutes == 0:
             continue
@@ -251,48 +394,135 @@ def _hour_lines(
         info = hour_types.get(code)
         if info is None:
             raise unknown_hour_type(number, code)
-        rounded = settings.hour_rounding.round_up(minutes)
-        quantity = _tidy((rounded / 60).quantize(_PLACES, rounding=ROUND_HALF_UP))
-        description, extended = _cut(info.name.strip() or code)
-        lines.append(
-            NewOrderLine(
-                quantity=quantity,
-                unit_price_excl=_at_most_places(info.sale_price),
-                description=description,
-                description_extended=extended,
-                reference=code,
-                vat_percentage=info.vat_rate if info.vat_rate is not None else default_vat,
-                product_id=info.billit_product_id,
+        registered += minutes
+        billed = minutes if rule.applies else settings.hour_rounding.round_up(minutes)
+        lines.append(_hour_line(info, code, billed, default_vat))
+    notices: list[Notice] = []
+    if not rule.applies or registered <= 0 or longest is None:
+        return lines, notices
+    extra = rule.billed(registered) - registered
+    if extra <= 0:
+        return lines, notices
+    code = longest[1]
+    info = hour_types[code]
+    rounded = _BilledTimeRule(rule.rounding_minutes, None).billed(registered)
+    lines.append(
+        _hour_line(info, code, extra, default_vat, _extra_time_text(info, code, rule, rounded))
+    )
+    used = [c for c, m in totals.items() if m > 0]
+    if len(used) > 1:
+        notices.append(
+            (
+                messages.EXPORT_EXTRA_HOURS_SEVERAL_TYPES,
+                {
+                    "workorder_no": number,
+                    "extra": _hours_text(extra),
+                    "hour_type": code,
+                    "hour_types": ", ".join(used),
+                },
             )
         )
-    return lines
+    return lines, notices
 
 
-def _material_line(
+def _money_text(value: Decimal) -> str:
+    """``13.65`` → ``13,65``: amounts in messages as the office reads them in OutSmart."""
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f").replace(".", ",")
+
+
+def _priced(material: WorkOrderMaterial, index: int, number: str) -> tuple[Decimal, Decimal]:
+    """(unit price, reduction %) of a material row.
+
+    ``MaterialDiscountPercentage`` d (0-100) becomes the line's reduction. With a
+    ``MaterialOriginalPrice`` that differs from ``MaterialPrice``: ``MaterialPrice`` must be
+    the original price less d % (to the cent), and the invoice shows the original price with
+    the reduction; anything else contradicts itself (like the spec's own example: price 233,
+    original 150, discount 100 %) and stops the export. Without a discount, an original price
+    above ``MaterialPrice`` becomes the reduction when it is a whole number of hundredths of a
+    percent; otherwise ``MaterialPrice`` is billed as it is.
+    """
+    label = material.code.strip() or material.name.strip()
+    price = material.price
+    if price is None:
+        raise invalid_workorder(number, f"MaterialPrice '' ({label})")
+    discount = material.discount_percentage or Decimal(0)
+    if not 0 <= discount <= 100:
+        field = f"Materials[{index}].MaterialDiscountPercentage"
+        raise implausible_value(number, field, _tidy(discount).to_eng_string(), "0-100 %")
+    original = material.original_price
+    if original is None or original == price or original <= 0:
+        return price, discount
+    if discount:
+        if round_half_up(original * (100 - discount) / 100) != round_half_up(price):
+            raise material_prices_contradict(
+                number,
+                label,
+                _money_text(price),
+                _money_text(original),
+                _tidy(discount).to_eng_string(),
+            )
+        return original, discount
+    implied = (original - price) * 100 / original
+    if original > price and implied == implied.quantize(CENT):
+        return original, _tidy(implied)
+    return price, Decimal(0)
+
+
+def _material_line(  # noqa: PLR0917 - one material row and its context
     material: WorkOrderMaterial,
+    index: int,
     quantity: Decimal,
     number: str,
     info: ProductInfo | None,
     default_vat: Decimal,
 ) -> NewOrderLine:
     code = material.code.strip()
-    if material.price is None:
-        raise invalid_workorder(number, f"MaterialPrice '' ({code or material.name.strip()})")
+    unit_price, reduction = _priced(material, index, number)
     text = material.name.strip() or code
     if not text:
         raise invalid_workorder(number, "MaterialName '' (MaterialCode '')")
+    _check_total(material, quantity, unit_price, reduction, number)
     description, extended = _cut(text)
     vat = info.vat_rate if info is not None and info.vat_rate is not None else default_vat
     unit = info.unit.strip() if info is not None and info.unit else ""
     return NewOrderLine(
         quantity=_at_most_places(quantity),
-        unit_price_excl=_at_most_places(material.price),
+        unit_price_excl=_at_most_places(unit_price),
         description=description,
         description_extended=extended,
         reference=code or None,
         vat_percentage=vat,
         unit=unit or None,
         product_id=info.billit_product_id if info is not None else None,
+        reduction_percentage=reduction if reduction else None,
+    )
+
+
+def _check_total(
+    material: WorkOrderMaterial,
+    quantity: Decimal,
+    unit_price: Decimal,
+    reduction: Decimal,
+    number: str,
+) -> None:
+    """``MaterialTotalPrice`` is undefined in the spec (only ``"0,00"`` in the examples,
+    desc:2537): a zero or missing total is "not computed"; any other total must be quantity x
+    price - discount within a cent, or the office has to say which figure is right."""
+    given = material.total_price
+    if given is None or given == 0:
+        return
+    computed = round_half_up(quantity * unit_price * (100 - reduction) / 100)
+    if abs(given - computed) <= CENT:
+        return
+    detail = f"{_tidy(quantity)} x {_money_text(unit_price)}"
+    if reduction:
+        detail += f" - {_tidy(reduction)} %"
+    raise material_total_mismatch(
+        number,
+        material.code.strip() or material.name.strip(),
+        _money_text(given),
+        _money_text(computed),
+        detail,
     )
 
 
@@ -303,17 +533,19 @@ def _material_lines(
     default_vat: Decimal,
 ) -> list[NewOrderLine]:
     # Rows without a quantity (empty or 0) are not invoiced, whatever their code.
-    used = [(m, m.quantity) for m in workorder.materials if m.quantity]
+    used = [(i, m, m.quantity) for i, m in enumerate(workorder.materials) if m.quantity]
     unknown: dict[str, str] = {}
-    for material, _ in used:
+    for _, material, _ in used:
         code = material.code.strip()
         if code and code not in products and code not in unknown:
             unknown[code] = material.name.strip()
     if unknown:
         raise unknown_materials(number, unknown.items())
     return [
-        _material_line(material, quantity, number, products.get(material.code.strip()), default_vat)
-        for material, quantity in used
+        _material_line(
+            material, index, quantity, number, products.get(material.code.strip()), default_vat
+        )
+        for index, material, quantity in used
     ]
 
 
@@ -347,21 +579,33 @@ def build_invoice(
     products: Mapping[str, ProductInfo],
     hour_types: Mapping[str, HourTypeInfo],
     attachment: Attachment | None = None,
+    issued_on: date | None = None,
+    first_seen: date | None = None,
 ) -> PlannedInvoice:
     """The Billit invoice for one completed work order, and the totals Billit will compute.
 
+    ``issued_on`` is the invoice date (the exporter passes today in OutSmart's zone; without
+    it, the service date); ``first_seen`` the day the connector first saw the order
+    ``Compleet``, the service date of an order without work periods.
+
     Raises ``ExportProblem``: ``invalid_workorder`` (no date at all, unreadable time),
-    ``missing_hour_type``/``unknown_hour_type``, ``unknown_material`` (one) or
-    ``unknown_materials`` (several, all named), ``nothing_to_invoice``.
+    ``implausible_value``, ``missing_hour_type``/``unknown_hour_type``, ``unknown_material``
+    (one) or ``unknown_materials`` (several, all named), ``material_total_mismatch``,
+    ``material_prices_contradict``, ``unknown_payment_method``, ``nothing_to_invoice``; and
+    ``ExportSkipped`` when the settings say not to invoice this payment method.
     """
     number = workorder_number(workorder)
-    invoice_date = completion_date(workorder)
-    if invoice_date is None:
-        raise invalid_workorder(number, "WorkEndDate '', WorkDate '', CreationDate ''")
+    handling = payment_handling(workorder, number, settings)
+    service_date = completion_date(workorder, first_seen)
+    if service_date is None:
+        raise invalid_workorder(number, "Workperiods[].WorkDate ''")
+    invoice_date = issued_on or service_date
     default_vat = Decimal(settings.default_vat_rate)
     lines: list[NewOrderLine] = []
+    notices: list[Notice] = []
     if settings.include_hours:
-        lines += _hour_lines(workorder, number, settings, hour_types, default_vat)
+        hour_lines, notices = _hour_lines(workorder, number, settings, hour_types, default_vat)
+        lines += hour_lines
     if settings.include_materials:
         lines += _material_lines(workorder, number, products, default_vat)
     if not lines:
@@ -375,6 +619,7 @@ def build_invoice(
         order_direction=OrderDirection.INCOME,
         order_date=invoice_date,
         expiry_date=invoice_date + timedelta(days=settings.payment_term_days),
+        delivery_date=service_date,
         reference=number,
         order_title=f"{TITLE_PREFIX} {number}",
         external_provider_id=external_reference(tenant_id, workorder.id),
@@ -382,4 +627,15 @@ def build_invoice(
         order_lines=lines,
         attachments=attachments,
     )
-    return PlannedInvoice(order=order, expected=expected_totals(lines), invoice_date=invoice_date)
+    return PlannedInvoice(
+        order=order,
+        expected=expected_totals(lines),
+        invoice_date=invoice_date,
+        service_date=service_date,
+        paid_on_site=(
+            " ".join(workorder.payment_method.split())
+            if handling is PaymentHandling.MARK_PAID
+            else None
+        ),
+        notices=tuple(notices),
+    )

@@ -49,8 +49,20 @@ class ExportProblem(UserFixableError):
         return (type(self), (self.message_key, self.params))
 
 
+class ExportSkipped(ExportProblem):
+    """Not invoiced because the tenant's settings say so (e.g. paid on site and 'skip'): the
+    work order ends like a problem (ledger ``failed``, no retry loop, the retry button redoes
+    it after a settings change) but the log panel shows a warning, not an error."""
+
+    level = "warning"
+
+
 def _problem(message_key: str, **params: str) -> ExportProblem:
     return ExportProblem(message_key, {name: _shown(value) for name, value in params.items()})
+
+
+def _skipped(message_key: str, **params: str) -> ExportSkipped:
+    return ExportSkipped(message_key, {name: _shown(value) for name, value in params.items()})
 
 
 def unknown_material(workorder_no: str, material_code: str, material_name: str) -> ExportProblem:
@@ -159,6 +171,70 @@ def invalid_workorder(workorder_no: str, detail: str) -> ExportProblem:
     """A value OutSmart sent that cannot be read; ``detail`` names the field and the value
     (e.g. ``MaterialNr '1,2,3' (K-100)``)."""
     return _problem(messages.EXPORT_INVALID_WORKORDER, workorder_no=workorder_no, detail=detail)
+
+
+def material_total_mismatch(
+    workorder_no: str, material: str, total_price: str, computed: str, detail: str
+) -> ExportProblem:
+    """``MaterialTotalPrice`` disagrees with MaterialNr x MaterialPrice - discount beyond
+    rounding; both figures are named (``detail`` shows the computation, e.g. ``3 x 4,55``)."""
+    return _problem(
+        messages.EXPORT_MATERIAL_TOTAL_MISMATCH,
+        workorder_no=workorder_no,
+        material=material,
+        total_price=total_price,
+        computed=computed,
+        detail=detail,
+    )
+
+
+def material_prices_contradict(
+    workorder_no: str, material: str, price: str, original_price: str, discount: str
+) -> ExportProblem:
+    return _problem(
+        messages.EXPORT_MATERIAL_PRICES_CONTRADICT,
+        workorder_no=workorder_no,
+        material=material,
+        price=price,
+        original_price=original_price,
+        discount=discount,
+    )
+
+
+def implausible_value(workorder_no: str, field: str, value: str, expected: str) -> ExportProblem:
+    """A readable value no real work order has (``MinimumHours '900'``); ``expected`` is the
+    plausible range in figures (``0-24``), the same in every language."""
+    return _problem(
+        messages.EXPORT_IMPLAUSIBLE_VALUE,
+        workorder_no=workorder_no,
+        field=field,
+        value=value,
+        expected=expected,
+    )
+
+
+def paid_on_site_skipped(workorder_no: str, payment_method: str) -> ExportSkipped:
+    return _skipped(
+        messages.EXPORT_PAID_ON_SITE_SKIPPED,
+        workorder_no=workorder_no,
+        payment_method=payment_method,
+    )
+
+
+def fixed_price_quote_skipped(workorder_no: str, payment_method: str) -> ExportSkipped:
+    return _skipped(
+        messages.EXPORT_FIXED_PRICE_QUOTE_SKIPPED,
+        workorder_no=workorder_no,
+        payment_method=payment_method,
+    )
+
+
+def unknown_payment_method(workorder_no: str, payment_method: str) -> ExportProblem:
+    return _problem(
+        messages.EXPORT_UNKNOWN_PAYMENT_METHOD,
+        workorder_no=workorder_no,
+        payment_method=payment_method,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
