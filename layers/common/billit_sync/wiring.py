@@ -46,6 +46,7 @@ from billit_sync.store import (
     TenantSecretStore,
     TenantStore,
     WatermarkStore,
+    WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock, system_clock
 from billit_sync.sync.exports.discovery import DiscoveryService
@@ -317,7 +318,12 @@ class Services:
             outsmart=self.outsmart_client,
             export_jobs=self.export_jobs,
             clock=self.clock,
+            sightings=self.workorder_sightings,
         )
+
+    @cached_property
+    def workorder_sightings(self) -> WorkOrderSightings:
+        return WorkOrderSightings(self.integration_table, self.clock)
 
     @cached_property
     def outsmart_webhook(self) -> OutSmartWebhook:
@@ -342,6 +348,7 @@ class Services:
             billit=self.billit_client,
             outsmart=self.outsmart_client,
             clock=self.clock,
+            sightings=self.workorder_sightings,
         )
 
     # ------------------------------------------------------------------ log panel

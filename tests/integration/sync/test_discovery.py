@@ -3,7 +3,7 @@ orders that still need an invoice are queued, nothing is marked handled in OutSm
 tenant that is not connected or has exports off is not even read."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,8 +77,17 @@ def ledger_mix(stack: Stack) -> None:
 def test_exactly_the_work_orders_that_need_an_invoice_are_queued(stack: Stack) -> None:
     add(stack, "1001")  # new
     add(stack, "1002", CONNECTED_DAY)  # completed the day of the connection: counts as after
-    add(stack, "1003", "10-01-2026", WorkEndDate="16-01-2026")  # ended after the connection
+    # Scheduled before the connection, worked after it (desc:1965-1968 vs desc:2024-2034).
+    add(stack, "1003", "10-01-2026", Workperiods=[{"WorkDate": "16-01-2026"}])
     add(stack, "1004", "10-01-2026")  # completed before the connection
+    # Scheduled after the connection, but the work was done before it.
+    add(
+        stack,
+        "1006",
+        "20-01-2026",
+        WorkEndDate="20-01-2026",
+        Workperiods=[{"WorkDate": "12-01-2026"}],
+    )
     add(stack, "1005", "31-02-2026")  # unreadable date
     for row in ("2001", "2002", "2003", "2004", "2005"):
         add(stack, row)
@@ -92,14 +101,14 @@ def test_exactly_the_work_orders_that_need_an_invoice_are_queued(stack: Stack) -
     assert {job.tenant_id for job in jobs} == {TENANT}
     assert next(j for j in jobs if j.row_id == "1001").workorder_no == "WB-1001"
     assert report.outcome is DiscoveryOutcome.DISCOVERED
-    assert report.found == 9
+    assert report.found == 10
     assert report.queued == 5
     assert report.unreadable == ["1005"]
     assert report.skipped == {
         DiscoverySkip.HANDLED.value: 1,
         DiscoverySkip.FAILED.value: 1,
         DiscoverySkip.IN_FLIGHT.value: 1,
-        DiscoverySkip.BEFORE_CONNECTION.value: 1,
+        DiscoverySkip.BEFORE_CONNECTION.value: 2,
     }
     # Read only: update_status=false on the one list call, every work order still Compleet.
     (call,) = stack.outsmart.calls_to("GetWorkorders")
@@ -250,24 +259,28 @@ def _completed(order: WorkOrder) -> str:
     return day.isoformat()
 
 
-def test_the_completion_date_prefers_end_date_then_periods_then_work_date(stack: Stack) -> None:
-    ended = _order(stack, WorkDate="10-01-2026", WorkEndDate="12-01-2026")
-    assert _completed(ended) == "2026-01-12"
+def test_the_completion_date_is_the_latest_work_period_never_a_scheduled_date(
+    stack: Stack,
+) -> None:
+    ended = _order(
+        stack, WorkDate="10-01-2026", WorkEndDate="12-01-2026", Workperiods=[{"WorkDate": ""}]
+    )
+    assert completion_date(ended) is None  # WorkEndDate is the scheduled end (desc:1967)
     periods = _order(
         stack,
         WorkDate="10-01-2026",
-        Workperiods=[{"WorkDate": "11-01-2026"}, {"WorkDate": "14-01-2026"}],
+        Workperiods=[{"WorkDate": "14-01-2026"}, {"WorkDate": "11-01-2026"}],
     )
     assert _completed(periods) == "2026-01-14"
-    dated = _order(stack, WorkDate="09-01-2026", Workperiods=[])
-    assert _completed(dated) == "2026-01-09"
-    created = _order(stack, WorkDate="", Workperiods=[], CreationDate="2026-01-08 16:00")
-    assert _completed(created) == "2026-01-08"
+    created = _order(stack, WorkDate="09-01-2026", Workperiods=[], CreationDate="2026-01-08 16:00")
+    assert completion_date(created) is None
+    first_seen = date(2026, 1, 20)
+    assert completion_date(created, first_seen) == first_seen
 
 
 def test_the_connection_day_is_taken_in_outsmarts_time_zone(stack: Stack) -> None:
     zone = ZoneInfo("Europe/Amsterdam")
-    order = _order(stack, WorkDate="16-01-2026", Workperiods=[])
+    order = _order(stack, WorkDate="10-01-2026", Workperiods=[{"WorkDate": "16-01-2026"}])
     # 23:30 UTC on the 15th is already the 16th in Amsterdam: the same day counts as after.
-    assert completed_after(order, datetime(2026, 1, 15, 23, 30, tzinfo=UTC), zone) is True
-    assert completed_after(order, datetime(2026, 1, 16, 23, 30, tzinfo=UTC), zone) is False
+    assert completed_after(order, datetime(2026, 1, 15, 23, 30, tzinfo=UTC), None, zone) is True
+    assert completed_after(order, datetime(2026, 1, 16, 23, 30, tzinfo=UTC), None, zone) is False

@@ -345,3 +345,10 @@ class OrdersApi:
             SEND_ORDER_IDS_KEY: ids,
         }
         self._http.request("POST", SEND_PATH, json=body, headers=headers, unsafe=True)
+
+    def mark_paid(self, order_id: int, paid_date: date) -> None:
+        """``PATCH /v1/orders/{id}`` with ``Paid`` and ``PaidDate`` (two of the patchable
+        properties, reference §3): the customer paid on site. Repeating it changes nothing,
+        so it is retried like a read."""
+        path = f"{ORDERS_PATH}/{int(order_id)}"
+        self._http.request("PATCH", path, json={"Paid": True, "PaidDate": paid_date.isoformat()})

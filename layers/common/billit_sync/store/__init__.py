@@ -27,6 +27,7 @@ from billit_sync.store.secrets import (
     TenantSecretStore,
 )
 from billit_sync.store.settings import SettingsStore
+from billit_sync.store.sightings import Sighting, WorkOrderSightings
 from billit_sync.store.sync_log import (
     InvalidCursorError,
     SyncLogCategory,
@@ -68,6 +69,7 @@ __all__ = [
     "OAuthStateStore",
     "PendingOAuth",
     "SettingsStore",
+    "Sighting",
     "SyncLogCategory",
     "SyncLogEntry",
     "SyncLogLevel",
@@ -79,6 +81,7 @@ __all__ = [
     "TenantStore",
     "Watermark",
     "WatermarkStore",
+    "WorkOrderSightings",
     "idempotency_key_for",
     "system_clock",
 ]

@@ -14,6 +14,8 @@ webhook delivery       ``TENANT#{t}``                               ``DELIVERY#{
 id mapping             ``TENANT#{t}#COMPANY#{party}#MAP#{entity}``  ``BILLIT#{id}`` and
                                                                     ``OUTSMART#{key}``
 export ledger          ``TENANT#{t}#LEDGER``                        ``ROW#{row id}``
+work order sighting    ``TENANT#{t}#SEEN``                          ``ROW#{row id}``
+completed baseline     ``TENANT#{t}``                               ``COMPLETED_BASELINE``
 OAuth state            ``OAUTH_STATE#{sha256(state)}``              ``OAUTH_STATE``
 =====================  ===========================================  ==========================
 
@@ -130,6 +132,14 @@ def ledger_pk(tenant_id: str) -> str:
 
 def ledger_sk(row_id: str) -> str:
     return "ROW#" + last(row_id, "work order row id")
+
+
+def sightings_pk(tenant_id: str) -> str:
+    """When each work order was first seen ``Compleet`` (``store.sightings``)."""
+    return f"{tenant_pk(tenant_id)}#SEEN"
+
+
+COMPLETED_BASELINE_SK = "COMPLETED_BASELINE"
 
 
 def ledger_order_gsi1pk(tenant_id: str, order_id: str) -> str:

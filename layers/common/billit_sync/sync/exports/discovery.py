@@ -15,11 +15,20 @@ A ``DiscoveryJob`` (the schedule's, one per connected tenant with exports on) ru
    is live (a worker is on it). Entries in flight *without* a live lease are queued again:
    a ``pending`` one whose worker crashed, a ``created``/``sent`` one that still has to be
    marked handled;
-5. with ``only_completed_after_connection`` (the default), work orders completed before the
-   connection are skipped: the completion date (``WorkEndDate``, else the latest work period's
-   date, else ``WorkDate``, else ``CreationDate``) is compared with the date of
-   ``connected_at`` in OutSmart's time zone; the same day counts as after;
-6. one ``ExportJob(trigger="discovery")`` per remaining work order, ten per SQS call.
+5. every work order is recorded in ``WorkOrderSightings`` the first time it is seen
+   ``Compleet``; the first run after the connection records the *baseline* (what was already
+   ``Compleet``). OutSmart has no completion timestamp, and ``WorkDate``/``WorkEndDate`` are
+   only the *scheduled* dates (outsmart-api.md §4.1);
+6. with ``only_completed_after_connection`` (the default), work orders completed before the
+   connection are skipped (``completed_after``): one that became ``Compleet`` after the
+   baseline is after; one in the baseline is after only if work was done on or after the day
+   of the first connection (its latest ``Workperiods[].WorkDate``, OutSmart's time zone; a
+   baseline order without work periods is before);
+7. a work order the technician did not finish (``WorkFinished`` ``"0"``, desc:2440) is not
+   queued (not invoiced, not marked Handled); the log panel shows it once per work order
+   with the technician's reason (its ``WorkStatus`` and that status's name, desc:103),
+   again only if the reason changes;
+8. one ``ExportJob(trigger="discovery")`` per remaining work order, ten per SQS call.
 
 Queuing a work order twice is harmless: the schedule may find one that OutSmart's webhook
 trigger (or the retry route, or the previous run) already queued, and both messages may be
@@ -38,7 +47,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -49,7 +58,7 @@ from pydantic import ValidationError
 
 from billit_sync import messages
 from billit_sync.connection.token_provider import NotConnectedError, ensure_connected
-from billit_sync.errors import TransientError, UserFixableError
+from billit_sync.errors import IntegrationError, TransientError, UserFixableError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.outsmart import OutSmartClient
@@ -63,10 +72,12 @@ from billit_sync.store import (
     LedgerEntry,
     LedgerState,
     SettingsStore,
+    Sighting,
     SyncLogCategory,
     SyncLogLevel,
     SyncLogStore,
     TenantStore,
+    WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock
 from billit_sync.sync.exports.invoice_builder import completion_date
@@ -74,6 +85,9 @@ from billit_sync.sync.exports.jobs import ExportJob
 
 COMPLETED_STATUS = "Compleet"
 DEFAULT_NOTICE_INTERVAL = timedelta(hours=6)
+# "Once per work order": an unfinished work order's notice is not repeated for this long (the
+# same reason); a changed reason is a new notice.
+UNFINISHED_NOTICE_INTERVAL = timedelta(days=180)
 MAX_NAMED_WORKORDERS = 50
 _WORKORDER_NO_MAX = 64  # ExportJob.workorder_no
 
@@ -96,6 +110,7 @@ class DiscoverySkip(StrEnum):
     IN_FLIGHT = "in_flight"
     BEFORE_CONNECTION = "before_connection"
     UNDATED = "undated"  # no date at all to compare with the connection
+    NOT_FINISHED = "not_finished"  # WorkFinished "0": the technician did not finish the work
 
 
 class DiscoveryIncompleteError(TransientError):
@@ -143,15 +158,30 @@ def _outsmart_zone() -> tzinfo:
         return _CET
 
 
+def outsmart_today(now: datetime, zone: tzinfo | None = None) -> date:
+    """The day of ``now`` in OutSmart's (the office's) time zone."""
+    return now.astimezone(zone or _outsmart_zone()).date()
+
+
 def completed_after(
-    order: WorkOrder, connected_at: datetime, zone: tzinfo | None = None
+    order: WorkOrder,
+    connected_at: datetime,
+    sighting: Sighting | None,
+    zone: tzinfo | None = None,
 ) -> bool | None:
-    """Whether the work order was completed on or after the day of the connection (in
-    OutSmart's zone); ``None`` when the work order carries no date at all."""
-    completed = completion_date(order)
-    if completed is None:
-        return None
-    return completed >= connected_at.astimezone(zone or _outsmart_zone()).date()
+    """Whether the work order was completed after the connection; ``None`` when that cannot
+    be told (not seen before and no work period date).
+
+    Seen ``Compleet`` only after the baseline → after. Otherwise the latest work period's date
+    decides (on or after the day of the connection, in OutSmart's zone, counts as after); a
+    work order in the baseline without any period date was ``Compleet`` before → not after.
+    """
+    if sighting is not None and not sighting.at_connection:
+        return True
+    worked = completion_date(order)
+    if worked is None:
+        return False if sighting is not None else None
+    return worked >= outsmart_today(connected_at, zone)
 
 
 def export_cutoff(connection: Connection) -> datetime | None:
@@ -184,6 +214,7 @@ class DiscoveryService:
     outsmart: OutSmartClientFactory
     export_jobs: JobQueue[ExportJob]
     clock: Clock
+    sightings: WorkOrderSightings
     notice_interval: timedelta = DEFAULT_NOTICE_INTERVAL
 
     def discover(self, tenant_id: str) -> DiscoveryReport:
@@ -221,8 +252,9 @@ class DiscoveryService:
             metrics.add_metric(name="DiscoveryFailures", unit=MetricUnit.Count, value=1)
             report.outcome = DiscoveryOutcome.FAILED
             return self._done(report)
+        sightings = self._record_sightings(tenant_id, orders)
         cutoff = export_cutoff(connection) if exports.only_completed_after_connection else None
-        jobs = self._jobs_to_queue(tenant_id, orders, cutoff, report)
+        jobs = self._jobs_to_queue(tenant_id, orders, cutoff, sightings, report)
         result = self.export_jobs.send_all(jobs)
         report.queued = len(result.sent)
         report.queued_row_ids = [job.row_id for job in result.sent]
@@ -249,11 +281,29 @@ class DiscoveryService:
         report.found = len(unique)
         return list(unique.values())
 
+    def _record_sightings(self, tenant_id: str, orders: list[WorkOrder]) -> dict[str, Sighting]:
+        """Every listed work order's first sighting; the first run after the connection
+        records them as the baseline (already ``Compleet`` at connection time)."""
+        row_ids = [order.id for order in orders if _export_job(tenant_id, order) is not None]
+        if not row_ids:
+            return {}
+        baseline_taken = self.sightings.baseline_taken_at(tenant_id) is not None
+        known = self.sightings.get_many(tenant_id, row_ids)
+        for row_id in row_ids:
+            if row_id not in known:
+                known[row_id] = self.sightings.record(
+                    tenant_id, row_id, at_connection=not baseline_taken
+                )
+        if not baseline_taken:
+            self.sightings.mark_baseline_taken(tenant_id)
+        return known
+
     def _jobs_to_queue(
         self,
         tenant_id: str,
         orders: Iterable[WorkOrder],
         cutoff: datetime | None,
+        sightings: dict[str, Sighting],
         report: DiscoveryReport,
     ) -> list[ExportJob]:
         candidates: list[ExportJob] = []
@@ -271,24 +321,58 @@ class DiscoveryService:
         now = self.clock()
         zone = _outsmart_zone()
         jobs: list[ExportJob] = []
+        unfinished: list[WorkOrder] = []
         for job in candidates:
             entry = entries.get(job.row_id)
+            order = orders_by_row[job.row_id]
             reason = entry_skip(entry, now)
             if reason is None and entry is None and cutoff is not None:
                 # The cutoff matters only for work orders the service never touched: one in the
                 # ledger was already taken on (e.g. through the webhook) and is finished.
-                after = completed_after(orders_by_row[job.row_id], cutoff, zone)
+                after = completed_after(order, cutoff, sightings.get(job.row_id), zone)
                 if after is None:
                     reason = DiscoverySkip.UNDATED
                 elif not after:
                     reason = DiscoverySkip.BEFORE_CONNECTION
+            if reason is None and not order.is_finished:
+                reason = DiscoverySkip.NOT_FINISHED
+                unfinished.append(order)
             if reason is not None:
                 report.skipped[reason.value] += 1
                 continue
             jobs.append(job)
+        if unfinished:
+            self._notice_unfinished(tenant_id, unfinished)
         return jobs
 
     # ---------------------------------------------------------------- notices
+    def _notice_unfinished(self, tenant_id: str, orders: list[WorkOrder]) -> None:
+        """One log-panel warning per unfinished work order and reason (its ``WorkStatus``,
+        named from ``GET /workstatusses/``; the names are read once, best effort)."""
+        names: dict[str, str] = {}
+        if any(order.work_status.strip() for order in orders):
+            try:
+                statuses = self.outsmart(tenant_id).list_workstatusses()
+                names = {status.sta_code: status.sta_name.strip() for status in statuses}
+            except IntegrationError as failure:
+                logger.warning(
+                    "work statuses could not be read", extra={"error": type(failure).__name__}
+                )
+        for order in orders:
+            code = order.work_status.strip()
+            reason = f"{code} {names[code]}" if names.get(code) else code
+            number = order.workorder_no.strip() or order.id
+            self._notice(
+                tenant_id,
+                kind="unfinished",
+                level=SyncLogLevel.WARNING,
+                message_key=messages.EXPORT_WORK_NOT_FINISHED,
+                params={"workorder_no": number, "reason": reason or "-"},
+                retryable=False,
+                interval=UNFINISHED_NOTICE_INTERVAL,
+                workorder_no=number,
+            )
+
     def _notice_unreadable(self, tenant_id: str, row_ids: list[str]) -> None:
         named = sorted(set(row_ids))
         shown = named[:MAX_NAMED_WORKORDERS]
@@ -315,14 +399,17 @@ class DiscoveryService:
         message_key: str,
         params: dict[str, str],
         retryable: bool,
+        interval: timedelta | None = None,
+        workorder_no: str | None = None,
     ) -> None:
-        """A sync-log entry, unless the same one was written less than ``notice_interval``
-        ago (discovery runs every few minutes; the log panel should not fill with copies)."""
+        """A sync-log entry, unless the same one was written less than ``interval`` (default
+        ``notice_interval``) ago (discovery runs every few minutes; the log panel should not
+        fill with copies)."""
         digest = hashlib.sha256(
             "\n".join([message_key, *(f"{k}={v}" for k, v in sorted(params.items()))]).encode()
         ).hexdigest()[:16]
         lease = f"discovery-notice.{kind}.{digest}"
-        seconds = int(self.notice_interval.total_seconds())
+        seconds = int((interval or self.notice_interval).total_seconds())
         if not self.leases.acquire(tenant_id, lease, f"notice-{uuid.uuid4().hex}", seconds):
             logger.info("sync-log notice already given recently", extra={"notice": kind})
             return
@@ -333,6 +420,7 @@ class DiscoveryService:
             message_key=message_key,
             params=params,
             retryable=retryable,
+            workorder_no=workorder_no,
         )
 
     @staticmethod

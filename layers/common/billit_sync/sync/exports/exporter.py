@@ -9,23 +9,35 @@ The export ledger makes it exactly once, whatever crashes, redeliveries or dupli
    reference; a 409 replay or an unknown outcome (timeout after sending, 5xx) is resolved by
    that look-up before anything is sent again;
 3. record the Billit order id **before** anything else happens to it;
-4. **send** it (when the tenant chose Peppol / e-mail), then **mark the work order Handled**
+4. a work order paid on site (``PaymentMethod``, settings) is **marked paid** in Billit
+   (``PATCH`` ``Paid``/``PaidDate``, repeated harmlessly on a resumed run);
+5. **send** it (when the tenant chose Peppol / e-mail), then **mark the work order Handled**
    in OutSmart (and set the chosen work status) — each step recorded, so a crash resumes at the
    step that did not finish and never creates a second invoice.
 
+A work order the technician did not finish (``WorkFinished`` ``"0"``) is not exportable:
+nothing is created or marked Handled (discovery tells the office why). The invoice date is
+the day it is issued (today in OutSmart's zone), the service date when the work was done
+(``invoice_builder``; without work periods the day the connector first saw the order
+``Compleet``, from ``WorkOrderSightings``).
+
 User-fixable problems end the work order as ``failed`` with a log-panel entry that says what
-to fix; the Sync button resets it. Transient problems release the lease and fail the SQS
+to fix; the Sync button resets it. Work orders the settings say not to invoice (``skip``)
+end the same way with a warning. Transient problems release the lease and fail the SQS
 record, so SQS retries it with backoff and finally parks it in the DLQ.
 """
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from billit_sync import messages
 from billit_sync.billit import (
     BillitClient,
     BillitConflictError,
@@ -58,22 +70,28 @@ from billit_sync.store import (
     MappedEntity,
     MappingStore,
     SettingsStore,
+    Sighting,
     SyncLogCategory,
     SyncLogLevel,
     SyncLogStore,
     TenantStore,
+    WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock
 from billit_sync.sync.exports import problems
-from billit_sync.sync.exports.discovery import completed_after, export_cutoff
+from billit_sync.sync.exports.discovery import completed_after, export_cutoff, outsmart_today
 from billit_sync.sync.exports.invoice_builder import (
     HourTypeInfo,
+    PaymentHandling,
     PlannedInvoice,
     ProductInfo,
     build_invoice,
+    completion_date,
+    payment_handling,
+    workorder_number,
 )
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
-from billit_sync.tenant_settings import ExportSettings, InvoiceDelivery
+from billit_sync.tenant_settings import ExportSettings, InvoiceDelivery, PaidOnSite
 
 LEASE_SECONDS = 300  # below the export queue's 360 s visibility timeout
 SHOWN_TRANSPORT = {InvoiceDelivery.PEPPOL: "Peppol", InvoiceDelivery.EMAIL: "e-mail"}
@@ -113,6 +131,8 @@ class _Run:
     billit: BillitClient
     outsmart: OutSmartClient
     owner: str
+    sighting: Sighting | None = None
+    planned: PlannedInvoice | None = None
 
 
 @dataclass
@@ -126,6 +146,7 @@ class ExportService:
     billit: BillitFactory
     outsmart: OutSmartFactory
     clock: Clock
+    sightings: WorkOrderSightings
 
     def export(self, job: ExportJob, *, owner: str, redelivered: bool = False) -> ExportOutcome:
         tenant_id = job.tenant_id
@@ -167,7 +188,8 @@ class ExportService:
             with credentials.expiring_on_revocation():
                 return self._advance(run, entry, maybe_created_before=maybe_created_before)
         except problems.ExportProblem as problem:
-            self._fail(run, problem.message_key, problem.params, str(problem))
+            skipped = isinstance(problem, problems.ExportSkipped)
+            self._fail(run, problem.message_key, problem.params, str(problem), skipped=skipped)
         except OutSmartAuthError:
             refused = problems.outsmart_token_refused()
             self._fail(run, refused.message_key, refused.params, str(refused))
@@ -226,6 +248,8 @@ class ExportService:
             metrics.add_metric(name="InvoicesCreated", unit=MetricUnit.Count, value=1)
         order_id = int(str(entry.order_id))
         transport = TRANSPORTS.get(run.settings.delivery)
+        if entry.state is LedgerState.CREATED:
+            workorder = self._mark_paid_if_paid_on_site(run, order_id, entry, workorder)
         if entry.state is LedgerState.CREATED and transport is not None:
             self._send(run, entry, order_id, transport)
             entry = self.ledger.record_sent(job.tenant_id, job.row_id, owner=run.owner)
@@ -256,6 +280,21 @@ class ExportService:
                 invoice_number=entry.order_number or str(order_id),
             ),
         )
+        for notice_key, notice_params in run.planned.notices if run.planned else ():
+            self._best_effort(
+                "log panel note",
+                job.row_id,
+                partial(
+                    self.sync_log.record,
+                    job.tenant_id,
+                    category=SyncLogCategory.EXPORT,
+                    level=SyncLogLevel.WARNING,
+                    message_key=notice_key,
+                    params=notice_params,
+                    workorder_no=workorder_no,
+                    invoice_number=entry.order_number or str(order_id),
+                ),
+            )
         self._best_effort(
             "last export time",
             job.row_id,
@@ -271,11 +310,26 @@ class ExportService:
         if not workorder.is_complete:
             logger.info("work order no longer complete", extra={"row_id": run.job.row_id})
             return False
+        if not workorder.is_finished:
+            # desc:2440 / desc:103: Compleet but unfinished work; discovery shows the reason.
+            logger.info(
+                "work order not finished by the technician", extra={"row_id": run.job.row_id}
+            )
+            return False
+        run.sighting = self.sightings.get(run.job.tenant_id, run.job.row_id)
+        if run.sighting is None:
+            # Queued before discovery saw it (OutSmart's webhook). Before the first discovery
+            # took the baseline it counts as already Compleet at the connection (the work
+            # dates decide), after it as completed since.
+            baseline = self.sightings.baseline_taken_at(run.job.tenant_id)
+            run.sighting = self.sightings.record(
+                run.job.tenant_id, run.job.row_id, at_connection=baseline is None
+            )
         cutoff = export_cutoff(run.connection)
         if (
             run.settings.only_completed_after_connection
             and cutoff is not None
-            and completed_after(workorder, cutoff) is False
+            and completed_after(workorder, cutoff, run.sighting) is False
         ):
             logger.info(
                 "work order completed before the connection", extra={"row_id": run.job.row_id}
@@ -351,13 +405,77 @@ class ExportService:
             products=products,
             hour_types=hour_types,
             attachment=attachment,
+            issued_on=outsmart_today(self.clock()),
+            first_seen=self._first_seen(run),
         )
         if new_customer is not None:
             order = planned.order.model_copy(update={"customer": new_customer})
-            planned = PlannedInvoice(
-                order=order, expected=planned.expected, invoice_date=planned.invoice_date
-            )
+            planned = replace(planned, order=order)
+        run.planned = planned
         return planned
+
+    def _first_seen(self, run: _Run) -> date:
+        """The day the connector first saw the work order ``Compleet`` (OutSmart's zone)."""
+        seen = run.sighting.first_seen_at if run.sighting is not None else self.clock()
+        return outsmart_today(seen)
+
+    def _mark_paid_if_paid_on_site(
+        self, run: _Run, order_id: int, entry: LedgerEntry, workorder: WorkOrder | None
+    ) -> WorkOrder | None:
+        """Paid on site (``PaymentMethod``) and the setting 'mark_paid': the new invoice is
+        marked paid on the service date. Runs while the entry is ``created`` (before sending),
+        also on a resumed run: repeating the PATCH changes nothing."""
+        if run.settings.workorders.paid_on_site is not PaidOnSite.MARK_PAID:
+            return workorder
+        if workorder is None:
+            workorder = run.outsmart.get_workorder(run.job.row_id)
+        number = workorder_number(workorder)
+        try:
+            handling = payment_handling(workorder, number, run.settings)
+        except problems.ExportProblem:
+            return workorder  # the invoice exists already: the payment method changed since
+        if handling is not PaymentHandling.MARK_PAID:
+            return workorder
+        if run.sighting is None:
+            run.sighting = self.sightings.get(run.job.tenant_id, run.job.row_id)
+        paid_on = completion_date(workorder, self._first_seen(run))
+        method = " ".join(workorder.payment_method.split())
+        params = {
+            "workorder_no": number,
+            "invoice_number": entry.order_number or str(order_id),
+            "payment_method": method,
+            "paid_date": (paid_on or outsmart_today(self.clock())).isoformat(),
+        }
+        try:
+            run.billit.orders.mark_paid(order_id, paid_on or outsmart_today(self.clock()))
+        except BillitValidationError:
+            self._best_effort(
+                "log panel entry",
+                run.job.row_id,
+                lambda: self._log_paid(
+                    run, messages.EXPORT_MARK_PAID_FAILED, SyncLogLevel.WARNING, params
+                ),
+            )
+            return workorder
+        self._best_effort(
+            "log panel entry",
+            run.job.row_id,
+            lambda: self._log_paid(run, messages.EXPORT_MARKED_PAID, SyncLogLevel.INFO, params),
+        )
+        return workorder
+
+    def _log_paid(
+        self, run: _Run, message_key: str, level: SyncLogLevel, params: dict[str, str]
+    ) -> None:
+        self.sync_log.record(
+            run.job.tenant_id,
+            category=SyncLogCategory.EXPORT,
+            level=level,
+            message_key=message_key,
+            params=params,
+            workorder_no=params["workorder_no"],
+            invoice_number=params["invoice_number"],
+        )
 
     def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
         """Hour types of the work order: imported from Billit (mapping) or, for those made in
@@ -428,15 +546,29 @@ class ExportService:
                 run.job.workorder_no or run.job.row_id, refused
             ) from None
 
-    def _fail(self, run: _Run, message_key: str, params: dict[str, str], reason: str) -> None:
+    def _fail(
+        self,
+        run: _Run,
+        message_key: str,
+        params: dict[str, str],
+        reason: str,
+        *,
+        skipped: bool = False,
+    ) -> None:
+        """End the work order as ``failed``: a problem to fix (error) or, ``skipped``, not
+        invoiced because the settings say so (warning); the retry button redoes either."""
         job = run.job
         self.ledger.record_failed(
-            job.tenant_id, job.row_id, owner=run.owner, kind="user_fixable", reason=reason
+            job.tenant_id,
+            job.row_id,
+            owner=run.owner,
+            kind="skipped" if skipped else "user_fixable",
+            reason=reason,
         )
         self.sync_log.record(
             job.tenant_id,
             category=SyncLogCategory.EXPORT,
-            level=SyncLogLevel.ERROR,
+            level=SyncLogLevel.WARNING if skipped else SyncLogLevel.ERROR,
             message_key=message_key,
             params=params,
             workorder_no=job.workorder_no or params.get("workorder"),
