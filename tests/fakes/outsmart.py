@@ -31,7 +31,19 @@ import httpx
 from tests.fakes.faults import FaultPlan, apply_faults
 
 DEFAULT_SOFTWARE_TOKEN: Final = "outsmart-software-token"
-PDF_HOST: Final = "https://www.out-smart.com"
+# desc:2503, 2619: every example PdfUrl is http://www.werkbonapp.nl/mailpdf.php?...&sheet_id=…
+PDF_HOST: Final = "http://www.werkbonapp.nl"
+
+# desc:2431: the documented PaymentMethod values, with the spec's own "contact voldaan" (sic,
+# for "contant voldaan"); desc:3028-3056: tenants keep their own list, and an example posts
+# "niet van toepassing1" (outsmart-api.md §4.1 PaymentMethod).
+PAYMENT_METHODS: Final = (
+    "niet van toepassing",
+    "op rekening",
+    "contact voldaan",
+    "pin betaling",
+    "conform offerte",
+)
 
 WORKORDER_STATUSES: Final = ("Alle", "Opgehaald", "Klaargezet", "Compleet", "Afgehandeld")
 HANDLED: Final = "Afgehandeld"
@@ -230,6 +242,12 @@ class OutSmartTenant:
         fields from the relation ``CustomerDebtorNr`` names (if known), invoice customer = work
         customer, one 2.5 h work period. ``Workperiods``/``Materials`` rows are completed
         (``TotalTime`` and ``MaterialTotalPrice`` computed, prices with decimal commas).
+
+        ``WorkDate``/``WorkEndDate`` are the *scheduled* dates (desc:1965-1968): a period
+        without its own ``WorkDate`` was worked on the scheduled day; give the periods their
+        ``WorkDate`` to play the spec's example, where work was done on another day
+        (``spec_example_workorder``). ``MinimumHours``/``RoundingAmount`` are ``"0.00"`` and
+        ``PaymentMethod`` ``"niet van toepassing"``, as in the examples (desc:2120-2121, 2431).
         """
         with self._lock:
             row_id = _text(fields.pop("id", None)) or str(self.next_row_id)
@@ -254,7 +272,7 @@ class OutSmartTenant:
                 "InternalWorkDescription": "",
                 "ShortWorkDescription": "Onderhoud",
                 "Comment": "",
-                "PaymentMethod": "Op rekening",
+                "PaymentMethod": "niet van toepassing",  # the GetWorkorder(s) examples
                 "CreationDate": now.strftime("%Y-%m-%d %H:%M"),
                 "EmployeeNr": next(iter(self.employees), ""),
                 "Archived": "0",
@@ -278,8 +296,8 @@ class OutSmartTenant:
                 "SolutionMessage": "",
                 "PriorityCode": "",
                 "PriorityMessage": "",
-                "MinimumHours": "",
-                "RoundingAmount": "",
+                "MinimumHours": "0.00",  # desc:2120
+                "RoundingAmount": "0.00",  # desc:2121
                 "Photos": [],
                 "Documents": [],
                 "Forms": [],
@@ -354,10 +372,80 @@ class OutSmartTenant:
         if price is not None:
             line["MaterialPrice"] = _money(price, ",")
         quantity = _decimal(line["MaterialNr"])
+        # outsmart-api.md §4.1 Materials: MaterialTotalPrice "⚠ Assumed MaterialNr x
+        # MaterialPrice after any discount" (MaterialDiscountPercentage, request schema
+        # #/components/schemas/Material).
+        discount = _decimal(line.get("MaterialDiscountPercentage")) or Decimal(0)
         if "MaterialTotalPrice" not in given and price is not None and quantity is not None:
-            line["MaterialTotalPrice"] = _money(price * quantity, ",")
+            line["MaterialTotalPrice"] = _money(price * quantity * (100 - discount) / 100, ",")
         line.setdefault("MaterialTotalPrice", "0,00")
         return line
+
+    def spec_example_workorder(self, **fields: Any) -> dict[str, Any]:
+        """A work order shaped like the spec's GetWorkorder(s) examples, overridable.
+
+        - scheduled ``WorkDate``/``WorkEndDate`` 11-06-2013 10:30-12:30 (desc:2469-2472), the
+          work done on 26-09-2013 08:30-12:15, ``TotalTime`` ``03:45``, ``Travel`` ``"1"``
+          (desc:2522-2532);
+        - ``HourType`` and ``EmployeeNr`` empty, as in the GetWorkorders example (desc:2646-2647);
+        - ``MinimumHours``/``RoundingAmount`` ``"0.00"`` (desc:2120-2121);
+        - one material ``A786878`` "Kleinmateriaal", ``MaterialNr`` ``"1"``, price and total
+          ``"0,00"``, unit ``M2``, ``MaterialType`` and free fields ``null`` (desc:2534-2548);
+        - ``PaymentMethod`` ``"niet van toepassing"``, ``WorkFinished`` ``"1"`` (desc:2431, 2440);
+        - ``PdfUrl`` ``http://…/mailpdf.php?action=display&sheet_id=…`` (desc:2503).
+        """
+        example: dict[str, Any] = {
+            "WorkDate": "11-06-2013",
+            "WorkTime": "10:30",
+            "WorkEndDate": "11-06-2013",
+            "WorkEndTime": "12:30",
+            "Workperiods": [
+                {
+                    "BeginTime": "08:30",
+                    "TotalTime": "03:45",
+                    "WorkRemark": "",
+                    "WorkDate": "26-09-2013",
+                    "EndTime": "12:15",
+                    "Travel": "1",
+                    "EmployeeNr": "",
+                    "HourType": "",
+                }
+            ],
+            "Materials": [
+                {
+                    "MaterialCode": "A786878",
+                    "MaterialTotalPrice": "0,00",
+                    "MaterialNr": "1",
+                    "MaterialPrice": "0,00",
+                    "MaterialName": "Kleinmateriaal",
+                    "MaterialUnit": "M2",
+                }
+            ],
+        }
+        return self.add_workorder(**(example | fields))
+
+    @staticmethod
+    def spec_discount_material(**fields: Any) -> dict[str, Any]:
+        """The request schema's material example (``#/components/schemas/Material``): price
+        ``"233,00"``, ``MaterialOriginalPrice`` ``"150"``, ``MaterialDiscountPercentage``
+        ``"100"``: self-contradictory as printed (outsmart-api.md §4.1 Materials)."""
+        return {
+            "MaterialCode": "A786878",
+            "MaterialName": "Kleinmateriaal",
+            "MaterialNr": "1",
+            "MaterialPrice": "233,00",
+            "MaterialOriginalPrice": "150",
+            "MaterialDiscountPercentage": "100",
+            "MaterialUnit": "M2",
+        } | fields
+
+    def set_unfinished(self, row_id: str, workstatus: str = "") -> None:
+        """The technician completed the order with ``WorkFinished`` ``"0"`` and, optionally,
+        picked a reason: the order's ``WorkStatus`` (desc:103, 2440)."""
+        with self._lock:
+            order = self.workorders[row_id]
+            order["WorkFinished"] = "0"
+            order["WorkStatus"] = workstatus
 
     def add_workstatus(self, sta_code: str, sta_name: str) -> None:
         with self._lock:

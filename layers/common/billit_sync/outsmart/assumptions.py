@@ -88,5 +88,6 @@ NON_TERMINATING_HOURS_PLACES: Final = 6
 
 # ⚠ Work-order documents (``PdfUrl``) are served by OutSmart's web hosts, not necessarily the
 # API host; only these (and the configured API host) are fetched from.
-DOCUMENT_HOSTS: Final = ("out-smart.com", "werkbonapp.nl")
+# outsmart-api.md §4.1 Documents: out-smart.com, werkbonapp.nl, wba-werkbonapp.nl (desc:3998).
+DOCUMENT_HOSTS: Final = ("out-smart.com", "werkbonapp.nl", "wba-werkbonapp.nl")
 MAX_PDF_BYTES: Final = 10 * 1024 * 1024

@@ -110,13 +110,24 @@ def _validation_messages(exc: ValidationError) -> list[str]:
     ]
 
 
-def _is_document_url(url: httpx.URL, base: httpx.URL) -> bool:
+def _document_urls(url: httpx.URL, base: httpx.URL) -> list[httpx.URL]:
+    """Where to fetch a document link from, in order; empty when it is not OutSmart's.
+
+    Every example ``PdfUrl`` is ``http://`` (desc:2503, 2619) while the hosts serve https
+    (``#/servers/1/url``): an http link is tried on https at the same host and path first,
+    then as given (outsmart-api.md §4.1 Documents, ⚠ unverified). Loopback may be plain http.
+    """
     host = url.host.lower()
-    secure = url.scheme == "https" or (url.scheme == "http" and host in {"127.0.0.1", "localhost"})
     own = host == base.host.lower() or any(
         host == allowed or host.endswith("." + allowed) for allowed in DOCUMENT_HOSTS
     )
-    return secure and own and not url.userinfo
+    if not own or url.userinfo:
+        return []
+    if url.scheme == "https" or (url.scheme == "http" and host in {"127.0.0.1", "localhost"}):
+        return [url]
+    if url.scheme == "http":
+        return [url.copy_with(scheme="https"), url]
+    return []
 
 
 def _flag(value: bool) -> str:
@@ -230,12 +241,23 @@ class OutSmartClient:
     def download_workorder_pdf(self, pdf_url: str) -> bytes:
         """The work order's PDF (``PdfUrl``), for attaching it to the invoice.
 
-        Only from OutSmart's own hosts (⚠ ``assumptions.DOCUMENT_HOSTS``) over https, so a
-        changed URL can never make the service fetch from elsewhere; at most ``MAX_PDF_BYTES``.
+        Only from OutSmart's own hosts (⚠ ``assumptions.DOCUMENT_HOSTS``), so a changed URL
+        can never make the service fetch from elsewhere; an ``http://`` link (as in every
+        example) is tried on https first; at most ``MAX_PDF_BYTES``.
         """
-        url = httpx.URL(pdf_url)
-        if not _is_document_url(url, httpx.URL(self._base_url)):
+        candidates = _document_urls(httpx.URL(pdf_url), httpx.URL(self._base_url))
+        if not candidates:
             raise OutSmartDataError("PdfUrl", ["the work order's PDF link is not an OutSmart URL"])
+        failure: Exception | None = None
+        for url in candidates:
+            try:
+                return self._download_pdf(url)
+            except (OutSmartDataError, OutSmartUnavailableError) as problem:
+                failure = problem  # the next form of the link, if any
+        assert failure is not None  # noqa: S101 - at least one candidate was tried
+        raise failure
+
+    def _download_pdf(self, url: httpx.URL) -> bytes:
         try:
             response = self._sender.send(
                 lambda: self._http.build_request("GET", url, timeout=self._timeout)
