@@ -480,7 +480,8 @@ class ExportService:
     def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
         """Hour types of the work order: imported from Billit (mapping) or, for those made in
         OutSmart, from OutSmart's own list (one call, only when needed)."""
-        codes = sorted({p.hour_type for p in workorder.workperiods if p.hour_type})
+        default = run.settings.workorders.default_hour_type or ""
+        codes = sorted({p.hour_type.strip() or default for p in workorder.workperiods} - {""})
         if not codes or not run.settings.include_hours:
             return {}
         mapped = self.mappings.get_many_by_outsmart_keys(
