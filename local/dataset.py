@@ -181,16 +181,25 @@ class Dataset:
                 }
         for order in self.work_orders:
             day = today - timedelta(days=30 if order.problem is Problem.BEFORE_CONNECTION else 0)
-            work_date = day.strftime("%d-%m-%Y")
+            # As in OutSmart's own example (desc:2469-2471 vs desc:2527): WorkDate/WorkEndDate
+            # are the *scheduled* day (planned three days earlier, the work slipped); the work
+            # periods carry the day the work was done, which is what the invoice shows.
+            scheduled = (day - timedelta(days=3)).strftime("%d-%m-%Y")
+            worked = day.strftime("%d-%m-%Y")
             office.add_workorder(
                 id=order.row_id,
                 CustomerDebtorNr=order.customer_nr,
-                WorkDate=work_date,
-                WorkEndDate=work_date,
+                WorkDate=scheduled,
+                WorkEndDate=scheduled,
                 WorkDescription=order.description,
                 ShortWorkDescription=order.description.split(",")[0][:40],
                 Workperiods=[
-                    {"BeginTime": p.begin, "EndTime": p.end, "HourType": p.hour_type}
+                    {
+                        "WorkDate": worked,
+                        "BeginTime": p.begin,
+                        "EndTime": p.end,
+                        "HourType": p.hour_type,
+                    }
                     for p in order.periods
                 ],
                 Materials=[

@@ -52,6 +52,13 @@ def test_every_clean_work_order_is_exactly_one_invoice_with_exact_totals(demo: A
         assert invoice["CounterParty"]["PartyID"] == parties[seed.customer_nr]
         assert Decimal(str(invoice["TotalExcl"])) == DATA.expected_total_excl(seed)
         assert invoice["IsSent"] is True  # the demo's settings send by Peppol
+        # The service date is the work periods' day, never the scheduled WorkDate/WorkEndDate
+        # (desc:1965-1968); the invoice date is the day it is issued.
+        order = stack.outsmart.tenant(DATA.outsmart_token).workorder(seed.row_id)
+        worked = {p["WorkDate"] for p in order["Workperiods"]}
+        assert worked != {order["WorkDate"]}
+        (day,) = worked
+        assert invoice["DeliveryDate"][:10] == "-".join(reversed(day.split("-")))
 
 
 def test_invoiced_work_orders_are_handled_and_the_others_stay_completed(demo: Any) -> None:

@@ -10,10 +10,14 @@ from billit_sync.tenant_settings import (
     NO_EMPLOYEES_NOTE,
     SETTINGS_NOTES,
     ExportSettings,
+    FixedPriceQuote,
     HourRounding,
     ImportSettings,
     InvoiceDelivery,
+    PaidOnSite,
     TenantSettings,
+    UnknownPaymentMethod,
+    WorkOrderSettings,
 )
 
 
@@ -65,6 +69,39 @@ def test_every_issue_setting_has_a_field() -> None:
         "only_completed_after_connection",
         "workstatus_after_export",
         "workstatus_when_paid",
+        "workorders",
+    }
+    assert set(WorkOrderSettings.model_fields) == {
+        "default_hour_type",
+        "paid_on_site",
+        "fixed_price_quote",
+        "unknown_payment_method",
+        "on_account_methods",
+        "paid_on_site_methods",
+        "fixed_price_quote_methods",
+    }
+
+
+def test_work_order_defaults_follow_the_documented_payment_methods() -> None:
+    rules = TenantSettings().exports.workorders
+    assert rules.default_hour_type is None  # empty HourType stops the export until chosen
+    assert rules.paid_on_site is PaidOnSite.MARK_PAID
+    assert rules.fixed_price_quote is FixedPriceQuote.SKIP
+    assert rules.unknown_payment_method is UnknownPaymentMethod.REVIEW
+    # desc:2431, with the spec's "contact voldaan" and the intended "contant voldaan".
+    assert rules.on_account_methods == ["op rekening", "niet van toepassing"]
+    assert rules.paid_on_site_methods == ["contant voldaan", "contact voldaan", "pin betaling"]
+    assert rules.fixed_price_quote_methods == ["conform offerte"]
+
+
+def test_payment_methods_are_kept_trimmed_and_case_insensitive() -> None:
+    rules = WorkOrderSettings.model_validate(
+        {"paid_on_site_methods": ["  Cash ", "PIN  Betaling", ""], "default_hour_type": "  "}
+    )
+    assert rules.paid_on_site_methods == ["cash", "pin betaling"]
+    assert rules.default_hour_type is None
+    assert error_fields({"exports": {"workorders": {"paid_on_site": "maybe"}}}) == {
+        "exports.workorders.paid_on_site"
     }
 
 

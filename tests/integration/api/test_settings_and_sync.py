@@ -40,6 +40,15 @@ SAVED = {
         "only_completed_after_connection": False,
         "workstatus_after_export": "Gefactureerd",
         "workstatus_when_paid": "Betaald",
+        "workorders": {
+            "default_hour_type": "HT-001",
+            "paid_on_site": "invoice",
+            "fixed_price_quote": "invoice_lines",
+            "unknown_payment_method": "invoice",
+            "on_account_methods": ["op rekening"],
+            "paid_on_site_methods": ["cash", "pin"],
+            "fixed_price_quote_methods": ["conform offerte", "vaste prijs"],
+        },
     },
 }
 
