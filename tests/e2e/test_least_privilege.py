@@ -114,10 +114,6 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     ),
     ("ExportFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
     # --- discovery worker
-    ("DiscoveryFunction", "dynamodb:PutItem", "IntegrationTable"): (
-        "DiscoveryService._notice (sync/exports/discovery.py): a lease (LeaseStore.acquire) "
-        "keeps a failed or unreadable-work-order notice from repeating every run"
-    ),
     ("DiscoveryFunction", "dynamodb:PutItem", "SyncLogTable"): (
         "DiscoveryService._notice (sync/exports/discovery.py): the notice itself, when OutSmart "
         "cannot be read or work orders are unreadable"
