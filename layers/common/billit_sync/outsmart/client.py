@@ -167,11 +167,15 @@ class OutSmartClient:
         self._bearer_token = bearer_token
         self._timeout = timeout
         self._batch_size = batch_size
-        self._sender = RetryingSender(
+        jitter = rng if rng is not None else random.Random()  # noqa: S311 - jitter
+        self._sender = RetryingSender(http, policy=retry, sleep=sleep, rng=jitter)
+        # A PDF is not the JSON envelope: retried only on HTTP 429/5xx (outsmart-api.md §4.1
+        # Documents), never because it is not JSON.
+        self._document_sender = RetryingSender(
             http,
-            policy=retry,
+            policy=dataclasses.replace(retry, retryable_response=default_retryable_response),
             sleep=sleep,
-            rng=rng if rng is not None else random.Random(),  # noqa: S311 - jitter
+            rng=jitter,
         )
 
     # -----------------------------------------------------------------------------------------
@@ -259,7 +263,7 @@ class OutSmartClient:
 
     def _download_pdf(self, url: httpx.URL) -> bytes:
         try:
-            response = self._sender.send(
+            response = self._document_sender.send(
                 lambda: self._http.build_request("GET", url, timeout=self._timeout)
             )
         except RequestFailedError as exc:
