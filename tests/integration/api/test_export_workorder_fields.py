@@ -15,6 +15,7 @@ from billit_sync.store import LedgerState, SyncLogLevel
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
+from tests.fakes.faults import FaultKind
 from tests.fakes.outsmart import OutSmartTenant
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.stack import (
@@ -237,3 +238,27 @@ def test_the_spec_example_work_order_needs_the_default_hour_type(stack: Stack) -
     assert Decimal(str(invoice["TotalExcl"])) == Decimal("206.25")  # 3.75 h x 55.00
     assert invoice["DeliveryDate"].startswith("2013-09-26")  # worked, not scheduled 11-06
     assert invoice["OrderDate"].startswith("2026-01-15")
+
+
+def test_a_lost_mark_paid_is_repeated_on_the_resumed_run_without_a_second_invoice(
+    stack: Stack,
+) -> None:
+    order = work_order(stack, PaymentMethod="pin betaling")
+    stack.billit.faults.add(FaultKind.SERVER_ERROR, method="PATCH", path="^/v1/orders/", times=-1)
+
+    job = ExportJob(tenant_id=TENANT, row_id=order["id"]).model_dump_json()
+    first = export_worker.lambda_handler(sqs_event(job), FakeLambdaContext())
+    assert len(first["batchItemFailures"]) == 1  # transient: SQS delivers it again
+    (invoice,) = invoices(stack, order["id"])
+    assert invoice["Paid"] is False
+    entry = stack.services.export_ledger.get(TENANT, order["id"])
+    assert entry is not None
+    assert entry.state is LedgerState.CREATED
+
+    stack.billit.faults.faults.clear()
+    stack.clock.advance(400)
+    again = export_worker.lambda_handler(sqs_event(job, receive_count=2), FakeLambdaContext())
+    assert again["batchItemFailures"] == []
+    (invoice,) = invoices(stack, order["id"])
+    assert invoice["Paid"] is True
+    assert office(stack).workorder(order["id"])["status"] == "Afgehandeld"
