@@ -10,6 +10,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
+LOCK := layers/common/requirements.lock
 # sam build looks for python3.12 on PATH; the project venv provides it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= eu-west-1
@@ -27,11 +28,15 @@ help:
 	@echo "make fuzz     the hypothesis fuzz targets, 10,000 examples each (make test runs a light pass)"
 	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
 
-$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
+# The layer's lock goes in first, hash-checked: the tests run exactly what the layer ships.
+$(VENV)/.installed: requirements-dev.txt constraints.txt $(LOCK)
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (it is the Lambda runtime; install it first)"; exit 1; }
 	$(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	# pip refuses hashes in a constraints file: the lock's pins without them constrain the rest.
+	sed -nE 's/^([A-Za-z0-9][^ ]*==[^ ]*).*/\1/p' $(LOCK) > $(VENV)/layer-pins.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt -c $(VENV)/layer-pins.txt
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt

@@ -20,7 +20,7 @@ from billit_sync.api.responses import error_response, json_response
 from billit_sync.config import RuntimeConfig
 from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanelQuery
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.observability import logger, metrics
 from billit_sync.store import Connection
 from billit_sync.sync.exports.triggers import (
     ROW_ID_PATTERN,
@@ -220,7 +220,6 @@ def retry_exports(tenant_id: str) -> Response[str]:
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
 # No response in the trace: the registration answer carries the OutSmart webhook secret once.
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

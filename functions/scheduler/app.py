@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.parser import BaseModel, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billit_sync.config import RuntimeConfig
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.observability import logger, metrics
 from billit_sync.sync.scheduler import ScheduledJobKind
 from billit_sync.wiring import Services
 
@@ -28,7 +28,6 @@ class ScheduledJob(BaseModel):
 
 
 @logger.inject_lambda_context(log_event=True, clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = parse(event=event, model=ScheduledJob)

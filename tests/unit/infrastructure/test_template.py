@@ -44,7 +44,7 @@ def test_design_card_functions_exist_and_share_the_one_layer() -> None:
     assert list(layers) == ["CommonLayer"]
     layer = layers["CommonLayer"]
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/common"
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # layers/common/Makefile (issue 16)
     assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.12"
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
     for name, function in FUNCTIONS.items():
