@@ -6,7 +6,7 @@ Thin handler: check the ticket, parse the body, call billit_sync, shape the JSON
 import os
 import time
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,7 +18,6 @@ from billit_sync.api.errors import register_error_handlers
 from billit_sync.api.requests import parse_body
 from billit_sync.api.responses import error_response, json_response
 from billit_sync.config import RuntimeConfig
-from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanelQuery
 from billit_sync.observability import logger, metrics
 from billit_sync.store import Connection
@@ -32,6 +31,9 @@ from billit_sync.tenancy import validate_tenant_id
 from billit_sync.tenant_settings import TenantSettings
 from billit_sync.tickets import TicketScope
 from billit_sync.wiring import Services
+
+if TYPE_CHECKING:  # built on the connection routes only (cold start, issue 16)
+    from billit_sync.connection.lifecycle import ConnectionLifecycle
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)
@@ -90,7 +92,7 @@ def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
     return tenant_id
 
 
-def _lifecycle() -> ConnectionLifecycle:
+def _lifecycle() -> "ConnectionLifecycle":
     domain = app.current_event.request_context.domain_name
     return services().connection_lifecycle(services().public_base_url(domain))
 

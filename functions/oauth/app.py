@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billit_sync.api.pages import html_page, redirect
 from billit_sync.config import RuntimeConfig
-from billit_sync.connection.connect_flow import ConnectFlow, InvalidStateError, UnknownTenantError
-from billit_sync.errors import BadInputError, IntegrationError
+from billit_sync.connection.connect_flow import ConnectFlow, InvalidStateError
+from billit_sync.errors import BadInputError, IntegrationError, UnknownTenantError
 from billit_sync.observability import logger, metrics
 from billit_sync.tickets import (
     ForbiddenTicketError,

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from billit_sync.connection.connect_flow import UnknownTenantError
+from billit_sync.errors import UnknownTenantError
 from billit_sync.observability import logger
 from billit_sync.store import SettingsStore, TenantStore
 from billit_sync.tenant_settings import SETTINGS_NOTES, TenantSettings

@@ -12,27 +12,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import boto3
-import httpx
 
-from billit_sync.billit import (
-    BillitClient,
-    BillitCredentials,
-    BillitEndpoints,
-    BillitHttp,
-    BillitOAuth,
-)
 from billit_sync.config import MisconfiguredFunctionError, RuntimeConfig
-from billit_sync.connection.auth_expiry import AuthExpiry
-from billit_sync.connection.connect_flow import ConnectFlow
-from billit_sync.connection.lifecycle import ConnectionLifecycle
-from billit_sync.connection.secret_lock import TenantSecretLock
-from billit_sync.connection.token_provider import TenantTokenProvider
-from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 from billit_sync.errors import UserFixableError
 from billit_sync.jobs_queue import JobQueue
-from billit_sync.log_panel import LogPanel
-from billit_sync.outsmart import OutSmartClient
-from billit_sync.settings_page import SettingsPage
 from billit_sync.store import (
     AppSecretReader,
     AppSecrets,
@@ -49,22 +32,43 @@ from billit_sync.store import (
     WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock, system_clock
-from billit_sync.sync.exports.discovery import DiscoveryService
-from billit_sync.sync.exports.exporter import ExportService
-from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
-from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
-from billit_sync.sync.imports.importer import Importer
-from billit_sync.sync.imports.jobs import ImportJob
-from billit_sync.sync.imports.service import ImportService
-from billit_sync.sync.scheduler import ManualSync, Scheduler
-from billit_sync.tenant_settings import ImportSettings
-from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
 
+# Cold start (issue 16): every handler imports this module, but each needs only its own
+# services. What one handler alone needs is imported where it is built (the methods below), so
+# the scheduler never loads the Billit client, the export worker never loads the importer, and
+# so on; the names are here for the type checker.
 if TYPE_CHECKING:
+    import httpx
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+
+    from billit_sync.billit import (
+        BillitClient,
+        BillitCredentials,
+        BillitEndpoints,
+        BillitOAuth,
+    )
+    from billit_sync.connection.auth_expiry import AuthExpiry
+    from billit_sync.connection.connect_flow import ConnectFlow
+    from billit_sync.connection.lifecycle import ConnectionLifecycle
+    from billit_sync.connection.secret_lock import TenantSecretLock
+    from billit_sync.connection.token_provider import TenantTokenProvider
+    from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
+    from billit_sync.log_panel import LogPanel
+    from billit_sync.outsmart import OutSmartClient
+    from billit_sync.settings_page import SettingsPage
+    from billit_sync.sync.exports.discovery import DiscoveryService
+    from billit_sync.sync.exports.exporter import ExportService
+    from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
+    from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
+    from billit_sync.sync.imports.importer import Importer
+    from billit_sync.sync.imports.jobs import ImportJob
+    from billit_sync.sync.imports.service import ImportService
+    from billit_sync.sync.scheduler import ManualSync, Scheduler
+    from billit_sync.tenant_settings import ImportSettings
+    from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
 
@@ -88,6 +92,8 @@ class Services:
     # ------------------------------------------------------------------ clients
     @cached_property
     def http(self) -> httpx.Client:
+        import httpx
+
         return self._http or httpx.Client(follow_redirects=False)
 
     @cached_property
@@ -157,15 +163,21 @@ class Services:
 
     @cached_property
     def secret_lock(self) -> TenantSecretLock:
+        from billit_sync.connection.secret_lock import TenantSecretLock
+
         return TenantSecretLock(self.leases, self.tenant_secrets, self.clock)
 
     @cached_property
     def auth_expiry(self) -> AuthExpiry:
+        from billit_sync.connection.auth_expiry import AuthExpiry
+
         return AuthExpiry(self.tenants, self.sync_log)
 
     # -------------------------------------------------------------------- Billit
     @cached_property
     def billit_endpoints(self) -> BillitEndpoints:
+        from billit_sync.billit import BillitEndpoints
+
         return BillitEndpoints(
             api_url=str(self.config.billit_api_url), login_url=str(self.config.billit_login_url)
         )
@@ -181,6 +193,8 @@ class Services:
     def billit_oauth(self, public_base_url: str | None = None) -> BillitOAuth:
         """Login and code exchange need the public URL (the redirect URI); refreshing a token
         does not, so workers call this without one."""
+        from billit_sync.billit import BillitOAuth
+
         secrets = self.app_secrets
         return BillitOAuth(
             self.http,
@@ -192,9 +206,14 @@ class Services:
         )
 
     def billit_client(self, credentials: BillitCredentials) -> BillitClient:
+        from billit_sync.billit import BillitClient, BillitHttp
+
         return BillitClient(BillitHttp(self.http, self.billit_endpoints, credentials))
 
     def token_provider(self, tenant_id: str, party_id: int | None) -> TenantTokenProvider:
+        from billit_sync.connection.secret_lock import TenantSecretLock
+        from billit_sync.connection.token_provider import TenantTokenProvider
+
         return TenantTokenProvider(
             tenant_id=tenant_id,
             party_id=party_id,
@@ -206,10 +225,14 @@ class Services:
         )
 
     def webhook_subscriptions(self, public_base_url: str) -> WebhookSubscriptions:
+        from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
+
         return WebhookSubscriptions(public_base_url, self.secret_lock, self.sync_log)
 
     # ------------------------------------------------------------------ services
     def connect_flow(self, public_base_url: str) -> ConnectFlow:
+        from billit_sync.connection.connect_flow import ConnectFlow
+
         return ConnectFlow(
             tenants=self.tenants,
             states=self.oauth_states,
@@ -224,6 +247,8 @@ class Services:
         )
 
     def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:
+        from billit_sync.connection.lifecycle import ConnectionLifecycle
+
         return ConnectionLifecycle(
             tenants=self.tenants,
             secret_lock=self.secret_lock,
@@ -249,10 +274,14 @@ class Services:
     # -------------------------------------------------------- settings, schedule
     @cached_property
     def settings_page(self) -> SettingsPage:
+        from billit_sync.settings_page import SettingsPage
+
         return SettingsPage(tenants=self.tenants, settings=self.settings)
 
     @cached_property
     def scheduler(self) -> Scheduler:
+        from billit_sync.sync.scheduler import Scheduler
+
         return Scheduler(
             tenants=self.tenants,
             settings=self.settings,
@@ -265,6 +294,9 @@ class Services:
         return _outsmart_client(self, tenant_id)
 
     def import_service(self, time_left: Callable[[], float]) -> ImportService:
+        from billit_sync.sync.imports.importer import Importer
+        from billit_sync.sync.imports.service import ImportService
+
         def importer(
             tenant_id: str, party_id: str, settings: ImportSettings, credentials: BillitCredentials
         ) -> Importer:
@@ -292,6 +324,8 @@ class Services:
 
     @cached_property
     def manual_sync(self) -> ManualSync:
+        from billit_sync.sync.scheduler import ManualSync
+
         return ManualSync(
             tenants=self.tenants, settings=self.settings, import_jobs=self.import_jobs
         )
@@ -309,6 +343,8 @@ class Services:
 
     @cached_property
     def discovery_service(self) -> DiscoveryService:
+        from billit_sync.sync.exports.discovery import DiscoveryService
+
         return DiscoveryService(
             tenants=self.tenants,
             settings=self.settings,
@@ -327,10 +363,14 @@ class Services:
 
     @cached_property
     def outsmart_webhook(self) -> OutSmartWebhook:
+        from billit_sync.sync.exports.triggers import OutSmartWebhook
+
         return OutSmartWebhook(secrets=self.tenant_secrets, export_jobs=self.export_jobs)
 
     @cached_property
     def export_retry(self) -> ExportRetry:
+        from billit_sync.sync.exports.triggers import ExportRetry
+
         return ExportRetry(
             tenants=self.tenants, ledger=self.export_ledger, export_jobs=self.export_jobs
         )
@@ -338,6 +378,8 @@ class Services:
     # ------------------------------------------------------- exports: the worker
     @cached_property
     def export_service(self) -> ExportService:
+        from billit_sync.sync.exports.exporter import ExportService
+
         return ExportService(
             tenants=self.tenants,
             settings=self.settings,
@@ -354,6 +396,8 @@ class Services:
     # ------------------------------------------------------------------ log panel
     @cached_property
     def log_panel(self) -> LogPanel:
+        from billit_sync.log_panel import LogPanel
+
         return LogPanel(tenants=self.tenants, sync_log=self.sync_log)
 
     # ------------------------------------------------ Billit webhooks (issue 6)
@@ -369,6 +413,8 @@ class Services:
 
     @cached_property
     def billit_webhooks(self) -> BillitWebhookIngestion:
+        from billit_sync.webhooks import BillitWebhookIngestion
+
         return BillitWebhookIngestion(
             secrets=self.tenant_secrets,
             deliveries=self.delivery_log,
@@ -378,6 +424,8 @@ class Services:
 
     @cached_property
     def webhook_processor(self) -> WebhookProcessor:
+        from billit_sync.webhooks import WebhookProcessor
+
         return WebhookProcessor(
             tenants=self.tenants,
             settings=self.settings,
@@ -391,6 +439,8 @@ class Services:
 
 # The import: one tenant per job.
 def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
+    from billit_sync.outsmart import OutSmartClient
+
     token = services.tenant_secrets.read(tenant_id).outsmart_token
     if token is None:
         raise UserFixableError(

@@ -5,15 +5,17 @@ the secrets are kept in the tenant's secret by webhook id.
 """
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from billit_sync import messages
-from billit_sync.billit import BillitClient
 from billit_sync.billit.webhooks import WebhookEntityType, WebhookUpdateType
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.errors import ErrorKind, IntegrationError
 from billit_sync.observability import logger
 from billit_sync.store import SyncLogCategory, SyncLogLevel, SyncLogStore, TenantSecret
+
+if TYPE_CHECKING:  # the client loads when one is built (cold start of /connect, issue 16)
+    from billit_sync.billit import BillitClient
 
 # Invoice status changes (sent, paid) and e-invoice messages (delivered, refused). Billit
 # allows only a few webhooks per company (4 or 20, ⚠ sources differ): two is within both.
@@ -36,7 +38,7 @@ class WebhookSubscriptions:
     def url_for(self, tenant_id: str) -> str:
         return billit_webhook_url(self.public_base_url, tenant_id)
 
-    def remove(self, billit: BillitClient, tenant_id: str) -> int:
+    def remove(self, billit: "BillitClient", tenant_id: str) -> int:
         """Delete this tenant's webhooks from the company (others' are left alone)."""
         url = self.url_for(tenant_id)
         removed = 0
@@ -46,7 +48,7 @@ class WebhookSubscriptions:
                 removed += 1
         return removed
 
-    def replace(self, billit: BillitClient, tenant_id: str) -> bool:
+    def replace(self, billit: "BillitClient", tenant_id: str) -> bool:
         """Swap the tenant's webhooks on the company for fresh ones and keep their secrets.
 
         A failure does not undo the connection: the user gets a log-panel warning (invoice

@@ -22,8 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from billit_sync import messages
-from billit_sync.connection.connect_flow import UnknownTenantError
-from billit_sync.connection.lifecycle import ConnectionRequiredError
+from billit_sync.errors import ConnectionRequiredError, UnknownTenantError
 from billit_sync.jobs_queue import MAX_BATCH_SIZE, JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import Connection, ConnectionStatus, SettingsStore, TenantStore
