@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,10 @@ if TYPE_CHECKING:
     from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
+# How long a warm worker trusts its copy of a tenant secret (README, Operate: a new OutSmart
+# token reaches warm workers within this). Longer than the discovery schedule (5 minutes), so
+# a poll with nothing to do reads no secret; short enough for a re-registered token.
+TENANT_SECRET_CACHE = timedelta(minutes=15)
 
 
 class Services:
@@ -149,6 +154,18 @@ class Services:
         return TenantSecretStore(self.secretsmanager, self.config.tenant_secret_prefix)
 
     @cached_property
+    def cached_tenant_secrets(self) -> TenantSecretStore:
+        """What the token provider and the OutSmart client read (issue 16): one read per
+        tenant and container every ``TENANT_SECRET_CACHE``, a token refresh updates it.
+        Webhook verification and the connection's own changes read ``tenant_secrets``."""
+        return TenantSecretStore(
+            self.secretsmanager,
+            self.config.tenant_secret_prefix,
+            cache_for=TENANT_SECRET_CACHE,
+            clock=self.clock,
+        )
+
+    @cached_property
     def app_secret_reader(self) -> AppSecretReader:
         return AppSecretReader(self.secretsmanager, self.config.app_secret_name)
 
@@ -218,7 +235,7 @@ class Services:
             tenant_id=tenant_id,
             party_id=party_id,
             # Its own lease owner: providers used from several threads still exclude each other.
-            lock=TenantSecretLock(self.leases, self.tenant_secrets, self.clock),
+            lock=TenantSecretLock(self.leases, self.cached_tenant_secrets, self.clock),
             oauth=self.billit_oauth(),
             auth_expiry=self.auth_expiry,
             clock=self.clock,
@@ -441,7 +458,7 @@ class Services:
 def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
     from billit_sync.outsmart import OutSmartClient
 
-    token = services.tenant_secrets.read(tenant_id).outsmart_token
+    token = services.cached_tenant_secrets.read(tenant_id).outsmart_token
     if token is None:
         raise UserFixableError(
             "the OutSmart API token of this tenant is missing; register the tenant again"

@@ -14,7 +14,7 @@ Secret values are ``SecretStr`` everywhere so they never show up in logs, reprs 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -32,7 +32,7 @@ from billit_sync.store.aws_errors import (
     error_code,
     translate_aws_errors,
 )
-from billit_sync.store.clock import as_utc
+from billit_sync.store.clock import Clock, as_utc, system_clock
 from billit_sync.tenancy import validate_tenant_id
 
 if TYPE_CHECKING:
@@ -160,19 +160,55 @@ def _reveal(value: SecretStr | None) -> str | None:
 
 
 class TenantSecretStore:
-    """One Secrets Manager secret per tenant under ``prefix`` (the IAM policy's scope)."""
+    """One Secrets Manager secret per tenant under ``prefix`` (the IAM policy's scope).
 
-    def __init__(self, client: SecretsManagerClient, prefix: str) -> None:
+    With ``cache_for`` (the workers', issue 16), ``read`` answers from this container's copy
+    while it is younger than that, so a warm worker exporting work order after work order, or
+    polling OutSmart with nothing to do, reads no secret at all; every ``write`` through this
+    store (a token refresh) and every ``read_fresh`` replace the copy. Whoever reads to decide
+    and then write (a token refresh, a webhook registration: under the tenant's lease) calls
+    ``read_fresh``. What a cached copy can miss is a change another container wrote: a Billit
+    pair refreshed elsewhere (the token provider re-reads fresh before it refreshes, and a
+    refused token is re-checked fresh) or a new OutSmart token (seen within ``cache_for``).
+    """
+
+    def __init__(
+        self,
+        client: SecretsManagerClient,
+        prefix: str,
+        *,
+        cache_for: timedelta = timedelta(0),
+        clock: Clock = system_clock,
+    ) -> None:
         if not prefix.endswith("/"):
             raise ValueError("tenant secret prefix must end with '/'")
         self._client = client
         self._prefix = prefix
+        self._cache_for = cache_for
+        self._clock = clock
+        self._cached: dict[str, tuple[datetime, TenantSecret]] = {}
 
     def secret_name(self, tenant_id: str) -> str:
         return self._prefix + validate_tenant_id(tenant_id)
 
     def read(self, tenant_id: str) -> TenantSecret:
-        """The tenant's secret, read fresh; empty when the tenant has none yet."""
+        """The tenant's secret (this container's copy while younger than ``cache_for``)."""
+        cached = self._cached.get(tenant_id)
+        if cached is not None and self._clock() - cached[0] < self._cache_for:
+            return cached[1]
+        return self.read_fresh(tenant_id)
+
+    def read_fresh(self, tenant_id: str) -> TenantSecret:
+        """The tenant's secret, read from Secrets Manager; empty when the tenant has none yet."""
+        secret = self._read(tenant_id)
+        self._remember(tenant_id, secret)
+        return secret
+
+    def _remember(self, tenant_id: str, secret: TenantSecret) -> None:
+        if self._cache_for > timedelta(0):
+            self._cached[tenant_id] = (self._clock(), secret)
+
+    def _read(self, tenant_id: str) -> TenantSecret:
         name = self.secret_name(tenant_id)
         try:
             with translate_aws_errors("TenantSecretStore.read"):
@@ -195,9 +231,11 @@ class TenantSecretStore:
         """
         name = self.secret_name(tenant_id)
         payload = secret.to_secret_string()
+        self._cached.pop(tenant_id, None)  # whatever happens next, the old copy is not it
         with translate_aws_errors("TenantSecretStore.write"):
             try:
                 self._client.put_secret_value(SecretId=name, SecretString=payload)
+                self._remember(tenant_id, secret)
                 return
             except ClientError as error:
                 if error_code(error) != "ResourceNotFoundException":

@@ -20,11 +20,14 @@ from billit_sync.errors import BadInputError
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_iso, to_iso
-from billit_sync.store.dynamo import Item, query_all
+from billit_sync.store.dynamo import Item, batch_get, query_all
+from billit_sync.store.settings import settings_from_item, settings_key
 from billit_sync.tenancy import TenantId, validate_tenant_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from billit_sync.tenant_settings import TenantSettings
 
 Language = Literal["en", "nl"]
 LANGUAGES: tuple[Language, ...] = ("en", "nl")
@@ -77,7 +80,6 @@ class Connection(BaseModel):
     disconnected_at: datetime | None = None
     auth_expired_at: datetime | None = None
     last_import_at: datetime | None = None
-    last_export_at: datetime | None = None
 
     @property
     def is_connected(self) -> bool:
@@ -94,7 +96,6 @@ _CONNECTION_TIMES = (
     "disconnected_at",
     "auth_expired_at",
     "last_import_at",
-    "last_export_at",
 )
 
 
@@ -141,6 +142,18 @@ class TenantStore:
             )
         item = response.get("Item")
         return _connection(item) if item else Connection(tenant_id=tenant_id)
+
+    def get_connection_and_settings(self, tenant_id: str) -> tuple[Connection, TenantSettings]:
+        """The connection and the settings in one request (BatchGetItem, strongly consistent):
+        what every export and discovery of a tenant starts with (issue 16: one DynamoDB
+        operation instead of two per work order)."""
+        wanted = [self._connection_key(tenant_id), settings_key(tenant_id)]
+        found = {str(item["sk"]): item for item in batch_get(self._table, "TenantStore", wanted)}
+        connection_item = found.get(keys.CONNECTION_SK)
+        connection = (
+            _connection(connection_item) if connection_item else Connection(tenant_id=tenant_id)
+        )
+        return connection, settings_from_item(found.get(keys.SETTINGS_SK))
 
     def save_connected(
         self,
@@ -236,10 +249,6 @@ class TenantStore:
     def record_import_finished(self, tenant_id: str, at: datetime) -> bool:
         """Set ``last_import_at`` unless a later import already finished (False then)."""
         return self._advance_time(tenant_id, "last_import_at", at)
-
-    def record_export_finished(self, tenant_id: str, at: datetime) -> bool:
-        """Set ``last_export_at`` unless a later export already finished (False then)."""
-        return self._advance_time(tenant_id, "last_export_at", at)
 
     def list_connected_tenant_ids(self) -> Iterator[str]:
         """Tenants currently connected (sparse index, paginated)."""

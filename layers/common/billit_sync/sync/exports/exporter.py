@@ -49,7 +49,7 @@ from billit_sync.connection.token_provider import (
     NotConnectedError,
     TenantTokenProvider,
     TokenRefreshOutcomeUnknownError,
-    ensure_connected,
+    require_connected,
 )
 from billit_sync.errors import (
     AuthExpiredError,
@@ -64,6 +64,7 @@ from billit_sync.outsmart.models import WorkOrder
 from billit_sync.store import (
     Connection,
     ExportLedger,
+    IdMapping,
     LedgerConflictError,
     LedgerEntry,
     LedgerState,
@@ -101,6 +102,7 @@ TRANSPORTS = {
 }
 
 CredentialsFactory = Callable[[str, int], TenantTokenProvider]
+MappingsByEntity = dict[MappedEntity, dict[str, IdMapping]]
 BillitFactory = Callable[[BillitCredentials], BillitClient]
 OutSmartFactory = Callable[[str], OutSmartClient]
 
@@ -150,12 +152,14 @@ class ExportService:
 
     def export(self, job: ExportJob, *, owner: str, redelivered: bool = False) -> ExportOutcome:
         tenant_id = job.tenant_id
+        # One read for both (issue 16: DynamoDB operations per work order).
+        connection, tenant_settings = self.tenants.get_connection_and_settings(tenant_id)
         try:
-            connection = ensure_connected(self.tenants, tenant_id)
+            require_connected(connection)
         except NotConnectedError:
             # Nothing is lost: the work order stays Compleet and is rediscovered later.
             return ExportOutcome.NOT_CONNECTED
-        settings = self.settings.get(tenant_id).exports
+        settings = tenant_settings.exports
         if not settings.enabled:
             return ExportOutcome.DISABLED
         try:
@@ -295,11 +299,6 @@ class ExportService:
                     invoice_number=entry.order_number or str(order_id),
                 ),
             )
-        self._best_effort(
-            "last export time",
-            job.row_id,
-            lambda: self.tenants.record_export_finished(job.tenant_id, self.clock()),
-        )
         logger.info(
             "work order exported",
             extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "order_id": order_id},
@@ -370,16 +369,10 @@ class ExportService:
             ) from None
 
     def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
-        tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
-        customer_party, new_customer = self._customer(run, workorder)
-        codes = [m.code for m in workorder.materials if m.code]
-        mapped_products = (
-            self.mappings.get_many_by_outsmart_keys(
-                tenant_id, party_id, MappedEntity.PRODUCT, codes
-            )
-            if codes
-            else {}
-        )
+        tenant_id = run.job.tenant_id
+        mapped = self._mappings(run, workorder)
+        customer_party, new_customer = self._customer(run, workorder, mapped)
+        mapped_products = mapped[MappedEntity.PRODUCT]
         products = {
             code: ProductInfo(
                 billit_product_id=int(m.billit_id) if m.billit_id.isdigit() else None,
@@ -388,7 +381,7 @@ class ExportService:
             )
             for code, m in mapped_products.items()
         }
-        hour_types = self._hour_types(run, workorder)
+        hour_types = self._hour_types(run, workorder, mapped)
         attachment = None
         if run.settings.attach_workorder_pdf and workorder.pdf_url:
             content = run.outsmart.download_workorder_pdf(workorder.pdf_url)
@@ -477,18 +470,34 @@ class ExportService:
             invoice_number=params["invoice_number"],
         )
 
-    def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
+    def _mappings(self, run: _Run, workorder: WorkOrder) -> MappingsByEntity:
+        """Every id mapping the invoice needs (debtor, materials, hour types), in one
+        BatchGetItem (issue 16: one DynamoDB operation instead of three per work order)."""
+        wanted: dict[MappedEntity, list[str]] = {
+            MappedEntity.CUSTOMER: [workorder.invoice_debtor_number]
+            if workorder.invoice_debtor_number
+            else [],
+            MappedEntity.PRODUCT: [m.code for m in workorder.materials if m.code],
+            MappedEntity.HOUR_TYPE: _hour_type_codes(
+                workorder, run.settings.workorders.default_hour_type
+            )
+            if run.settings.include_hours
+            else [],
+        }
+        return self.mappings.get_many_by_outsmart_keys_per_entity(
+            run.job.tenant_id, str(run.connection.party_id), wanted
+        )
+
+    def _hour_types(
+        self, run: _Run, workorder: WorkOrder, mapped: MappingsByEntity
+    ) -> dict[str, HourTypeInfo]:
         """Hour types of the work order: imported from Billit (mapping) or, for those made in
         OutSmart, from OutSmart's own list (one call, only when needed)."""
-        default = run.settings.workorders.default_hour_type or ""
-        codes = sorted({p.hour_type.strip() or default for p in workorder.workperiods} - {""})
+        codes = _hour_type_codes(workorder, run.settings.workorders.default_hour_type)
         if not codes or not run.settings.include_hours:
             return {}
-        mapped = self.mappings.get_many_by_outsmart_keys(
-            run.job.tenant_id, str(run.connection.party_id), MappedEntity.HOUR_TYPE, codes
-        )
         found: dict[str, HourTypeInfo] = {}
-        for code, mapping in mapped.items():
+        for code, mapping in mapped[MappedEntity.HOUR_TYPE].items():
             price = _decimal(mapping.attributes.get("sale_price"))
             if price is not None:
                 found[code] = HourTypeInfo(
@@ -510,15 +519,15 @@ class ExportService:
                     )
         return found
 
-    def _customer(self, run: _Run, workorder: WorkOrder) -> tuple[int | None, OrderCustomer | None]:
+    def _customer(
+        self, run: _Run, workorder: WorkOrder, mapped: MappingsByEntity
+    ) -> tuple[int | None, OrderCustomer | None]:
         """The Billit customer: the invoice debtor if present, else the work customer; through
         the id mapping, else Billit's own number, else a new one from the invoice address."""
         workorder_no = workorder.workorder_no or run.job.row_id
         debtor = workorder.invoice_debtor_number
         if debtor:
-            mapping = self.mappings.get_by_outsmart_key(
-                run.job.tenant_id, str(run.connection.party_id), MappedEntity.CUSTOMER, debtor
-            )
+            mapping = mapped[MappedEntity.CUSTOMER].get(debtor)
             if mapping is not None and mapping.billit_id.isdigit():
                 return int(mapping.billit_id), None
             found = run.billit.parties.find_customers(nr=debtor)
@@ -580,6 +589,12 @@ class ExportService:
             "work order not exported: needs a fix",
             extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "problem": message_key},
         )
+
+
+def _hour_type_codes(workorder: WorkOrder, default_hour_type: str | None) -> list[str]:
+    """The work periods' hour types, the tenant's default for a period without one."""
+    default = default_hour_type or ""
+    return sorted({p.hour_type.strip() or default for p in workorder.workperiods} - {""})
 
 
 def _conflict_outcome(conflict: LedgerConflictError) -> ExportOutcome:

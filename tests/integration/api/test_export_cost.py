@@ -1,0 +1,121 @@
+"""What one exported work order costs in AWS operations, in steady state (issue 16): a warm
+export worker, the tenant connected and imported, its token fresh. The counts are
+deterministic, so they are asserted here; ``make bench`` reports the same figures with time.
+
+Per work order: DynamoDB, one read of the connection and the settings together, the ledger's
+claim, one read of every id mapping the invoice needs, the ledger's "created" and "handled"
+(and "sent" when the invoice is sent), the log-panel entry; Secrets Manager, nothing (the
+worker's copy of the tenant secret serves the token and the OutSmart client)."""
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from billit_sync.sync.exports.jobs import ExportJob
+from billit_sync.tenant_settings import ExportSettings, TenantSettings
+from functions.export_worker import app as export_worker
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.stack import (
+    BILLIT_COMPANY,
+    BILLIT_USER,
+    Stack,
+    running_stack,
+    seed_billit_account,
+    sqs_event,
+)
+
+TENANT = "acme"
+TOKEN = "os-token-cost"  # noqa: S105 - the fake OutSmart tenant token
+WORK_ORDERS = 10
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with running_stack(monkeypatch, export_worker) as running:
+        seed_billit_account(running.billit)
+        running.connect_tenant(TENANT, user=BILLIT_USER, outsmart_token=TOKEN)
+        running.import_master_data(TENANT)
+        yield running
+
+
+def _deliver(stack: Stack, delivery: str) -> None:
+    current = stack.services.settings.get(TENANT)
+    exports = ExportSettings.model_validate(current.exports.model_dump() | {"delivery": delivery})
+    stack.services.settings.put(TENANT, TenantSettings(imports=current.imports, exports=exports))
+
+
+def _work_orders(stack: Stack, count: int) -> list[str]:
+    office = stack.outsmart.tenant(TOKEN)
+    return [
+        office.add_workorder(
+            CustomerDebtorNr="C-1001",
+            Workperiods=[{"BeginTime": "08:00", "EndTime": "10:30", "HourType": "HT-001"}],
+            Materials=[{"MaterialCode": "MAT-00001", "MaterialNr": "3", "MaterialPrice": "4,55"}],
+        )["id"]
+        for _ in range(count)
+    ]
+
+
+def _export(stack: Stack, rows: list[str]) -> None:
+    event = sqs_event(
+        *(ExportJob(tenant_id=TENANT, row_id=row).model_dump_json() for row in rows)
+    )
+    assert export_worker.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def _count_operations(stack: Stack) -> Counter[tuple[str, str]]:
+    calls: Counter[tuple[str, str]] = Counter()
+    for service, client in (
+        ("dynamodb", stack.services.dynamodb.meta.client),
+        ("secretsmanager", stack.services.secretsmanager),
+    ):
+
+        def count(service: str = service, **kwargs: object) -> None:
+            calls[(service, str(kwargs["event_name"]).rpartition(".")[2])] += 1
+
+        client.meta.events.register(f"before-call.{service}", count)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("delivery", "ledger_writes"),
+    [("draft", 3), ("peppol", 4)],  # claim, created, (sent,) handled
+)
+def test_steady_state_operations_per_work_order(
+    stack: Stack, delivery: str, ledger_writes: int
+) -> None:
+    _deliver(stack, delivery)
+    _export(stack, _work_orders(stack, 1))  # the worker is warm, its secret copy read
+    rows = _work_orders(stack, WORK_ORDERS)
+    calls = _count_operations(stack)
+
+    _export(stack, rows)
+
+    assert all(stack.outsmart.tenant(TOKEN).workorders[r]["status"] == "Afgehandeld" for r in rows)
+    per_order = {key: count / WORK_ORDERS for key, count in calls.items()}
+    assert per_order == {
+        ("dynamodb", "BatchGetItem"): 2,  # connection + settings; every id mapping
+        ("dynamodb", "UpdateItem"): ledger_writes,
+        ("dynamodb", "PutItem"): 1,  # the log-panel entry
+    }
+    assert sum(per_order.values()) == 3 + ledger_writes  # 6 for a draft invoice
+
+
+def test_a_token_refresh_updates_the_workers_copy_of_the_secret(stack: Stack) -> None:
+    """The refreshed pair is written through the worker's store, so the next work order uses
+    it without reading the secret again (and never an outdated copy)."""
+    stack.clock.advance(seconds=50 * 60)  # the access token (1 hour) has 10 minutes left
+    _export(stack, _work_orders(stack, 1))  # the worker's copy is read now
+    stack.clock.advance(seconds=6 * 60)  # 4 minutes left: inside the 5-minute refresh margin
+    calls = _count_operations(stack)
+
+    _export(stack, _work_orders(stack, 2))
+
+    # The refresh re-reads the secret once, under the lease, before spending the refresh
+    # token; everything after uses the copy the write left behind.
+    assert calls[("secretsmanager", "GetSecretValue")] == 1
+    assert calls[("secretsmanager", "PutSecretValue")] == 1
+    stored = stack.services.tenant_secrets.read(TENANT).billit
+    cached = stack.services.cached_tenant_secrets.read(TENANT).billit
+    assert stored is not None and cached == stored
