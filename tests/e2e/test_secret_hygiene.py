@@ -10,16 +10,11 @@ metadata a Tracer wrote, cannot exist any more; what is checked instead is that 
 the whole story ran, no tracing SDK was loaded, so no code path could have written into a
 trace."""
 
-import contextlib
 import io
 import json
 import logging
 import sys
-import numbers
-import threading
 import traceback
-from collections.abc import Generator, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager
 from importlib import import_module
 from pathlib import Path
 from typing import Any

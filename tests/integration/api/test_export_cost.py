@@ -17,7 +17,6 @@ from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.stack import (
-    BILLIT_COMPANY,
     BILLIT_USER,
     Stack,
     running_stack,
@@ -26,7 +25,7 @@ from tests.support.stack import (
 )
 
 TENANT = "acme"
-TOKEN = "os-token-cost"  # noqa: S105 - the fake OutSmart tenant token
+TOKEN = "os-token-cost"
 WORK_ORDERS = 10
 
 
@@ -58,9 +57,7 @@ def _work_orders(stack: Stack, count: int) -> list[str]:
 
 
 def _export(stack: Stack, rows: list[str]) -> None:
-    event = sqs_event(
-        *(ExportJob(tenant_id=TENANT, row_id=row).model_dump_json() for row in rows)
-    )
+    event = sqs_event(*(ExportJob(tenant_id=TENANT, row_id=row).model_dump_json() for row in rows))
     assert export_worker.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
 
 
