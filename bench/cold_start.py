@@ -210,7 +210,7 @@ Bare `import boto3` (the layer's pinned boto3) in the same run: **{self.boto3_ms
 Target: every handler at most {TARGET_ABOVE_BOTO3_MS:.0f} ms above it.
 
 {header}
-|------|---|---|---|---|---|
+|---|---|---|---|---|---|---|
 {rows}
 
 The layer ({self.layer_source}): **{layer.total_bytes / mib:.1f} MiB unzipped**,
