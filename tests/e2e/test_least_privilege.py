@@ -109,10 +109,6 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     ("ExportFunction", "dynamodb:DeleteItem", "IntegrationTable"): (
         f"{_TOKEN_REFRESH}: LeaseStore.release (store/leases.py)"
     ),
-    ("ExportFunction", "dynamodb:GetItem", "IntegrationTable"): (
-        f"{_TOKEN_REFRESH}: TenantTokenProvider._refuse_if_auth_expired reads the connection "
-        "(connection/token_provider.py); the export itself reads with BatchGetItem (issue 16)"
-    ),
     ("ExportFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),

@@ -3,9 +3,10 @@ export worker, the tenant connected and imported, its token fresh. The counts ar
 deterministic, so they are asserted here; ``make bench`` reports the same figures with time.
 
 Per work order: DynamoDB, one read of the connection and the settings together, the ledger's
-claim, one read of every id mapping the invoice needs, the ledger's "created" and "handled"
-(and "sent" when the invoice is sent), the log-panel entry; Secrets Manager, nothing (the
-worker's copy of the tenant secret serves the token and the OutSmart client)."""
+claim, the work order's sighting (recorded by discovery when it first saw the work order; one
+GetItem, issue 11), one read of every id mapping the invoice needs, the ledger's "created" and
+"handled" (and "sent" when the invoice is sent), the log-panel entry; Secrets Manager, nothing
+(the worker's copy of the tenant secret serves the token and the OutSmart client)."""
 
 from collections import Counter
 from collections.abc import Iterator
@@ -45,8 +46,9 @@ def _deliver(stack: Stack, delivery: str) -> None:
 
 
 def _work_orders(stack: Stack, count: int) -> list[str]:
+    """Completed work orders, seen by discovery first (as in steady state)."""
     office = stack.outsmart.tenant(TOKEN)
-    return [
+    rows = [
         office.add_workorder(
             CustomerDebtorNr="C-1001",
             Workperiods=[{"BeginTime": "08:00", "EndTime": "10:30", "HourType": "HT-001"}],
@@ -54,6 +56,9 @@ def _work_orders(stack: Stack, count: int) -> list[str]:
         )["id"]
         for _ in range(count)
     ]
+    for row in rows:
+        stack.services.workorder_sightings.record(TENANT, row, at_connection=False)
+    return rows
 
 
 def _export(stack: Stack, rows: list[str]) -> None:
@@ -93,10 +98,11 @@ def test_steady_state_operations_per_work_order(
     per_order = {key: count / WORK_ORDERS for key, count in calls.items()}
     assert per_order == {
         ("dynamodb", "BatchGetItem"): 2,  # connection + settings; every id mapping
+        ("dynamodb", "GetItem"): 1,  # the sighting
         ("dynamodb", "UpdateItem"): ledger_writes,
         ("dynamodb", "PutItem"): 1,  # the log-panel entry
     }
-    assert sum(per_order.values()) == 3 + ledger_writes  # 6 for a draft invoice
+    assert sum(per_order.values()) == 4 + ledger_writes  # 7 for a draft invoice
 
 
 def test_a_token_refresh_updates_the_workers_copy_of_the_secret(stack: Stack) -> None:
