@@ -61,8 +61,10 @@ def _seed(stack: Stack) -> None:
 
 
 def _work_orders(stack: Stack, count: int) -> list[str]:
+    """Completed work orders, seen by discovery first (its sighting recorded), as in steady
+    state."""
     office = stack.outsmart.tenant(TOKEN)
-    return [
+    rows = [
         office.add_workorder(
             CustomerDebtorNr="C-1001",
             Workperiods=[{"BeginTime": "08:00", "EndTime": "10:30", "HourType": "HT-001"}],
@@ -70,6 +72,9 @@ def _work_orders(stack: Stack, count: int) -> list[str]:
         )["id"]
         for _ in range(count)
     ]
+    for row in rows:
+        stack.services.workorder_sightings.record(TENANT, row, at_connection=False)
+    return rows
 
 
 def _jobs(row_ids: list[str]) -> dict[str, Any]:
@@ -100,6 +105,7 @@ def run(
                 f"before-call.{service}", lambda service=service, **_: aws.update([service])
             )
         rows = _work_orders(stack, work_orders)
+        aws.clear()  # the sightings discovery would have recorded are not the export's
         stack.billit.faults.latency = stack.outsmart.faults.latency = latency_ms / 1000
         billit_before, outsmart_before = len(stack.billit.calls), len(stack.outsmart.calls)
         started = time.perf_counter()
