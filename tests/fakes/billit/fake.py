@@ -326,6 +326,21 @@ class BillitFake(OrderRoutes):
             user.companies.append(party_id)
             return party_id
 
+    def set_decimals(
+        self,
+        company_id: int,
+        decimals: int,
+        excess: invoicing.ExcessDecimals = invoicing.ExcessDecimals.REFUSE,
+    ) -> None:
+        """The company's decimals for quantities and unit prices (MyBillit Settings → General:
+        2, or 3-5 when extended) and what it does with more (unknown ⚠, billit-api.md §8)."""
+        if decimals not in invoicing.ALLOWED_DECIMALS:
+            raise ValueError(f"decimals must be one of {invoicing.ALLOWED_DECIMALS}")
+        with self._lock:
+            company = self._company(company_id)
+            company.decimals = decimals
+            company.excess_decimals = invoicing.ExcessDecimals(excess)
+
     @staticmethod
     def _check_fields(fields: dict[str, Any], allowed: frozenset[str], kind: str) -> None:
         unknown = sorted(set(fields) - allowed)
@@ -345,6 +360,12 @@ class BillitFake(OrderRoutes):
             record.update(decimalize(fields))
             record["LastModified"] = fields.get("LastModified", self._now())
             return copy.deepcopy(record)
+
+    def delete_party(self, company_id: int, party_id: int) -> None:
+        """The office deletes a customer in MyBillit: no webhook, no signal (billit-api.md §9
+        "Deletions of parties and products are never signalled"); GET answers 404."""
+        with self._lock:
+            del self._company(company_id).parties[party_id]
 
     def add_product(self, company_id: int, **fields: Any) -> dict[str, Any]:
         self._check_fields(fields, invoicing.PRODUCT_FIELDS - {"ProductID"}, "Product")

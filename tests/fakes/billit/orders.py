@@ -91,8 +91,15 @@ class OrderRoutes(BillitCore):
             body.get("OrderLines"),
             str(ventilation) if ventilation is not None else None,
             company.products,
+            decimals=company.decimals,
+            excess=company.excess_decimals,
         )
         party, new_party = self._resolve_customer(company, body)
+        # ⚠ whether posted customer fields overwrite the party is undocumented (§3): the
+        # party's VAT number or the posted one identifies the buyer.
+        posted = body["Customer"].get("VATNumber")
+        buyer = party if party is not None else new_party
+        invoicing.check_buyer_vat_number(lines, (buyer or {}).get("VATNumber") or posted)
         order_number = self._order_number(company, order)
         # validated: from here on nothing fails
         if new_party is not None:

@@ -98,9 +98,9 @@ def test_get_order_reads_totals_as_decimals(
     assert order.is_sent is False
     assert order.paid is False
     assert order.total_excl == Decimal("151.15")  # 2.5 * 55.00 + 3 * 4.55
-    assert order.total_vat == Decimal("31.75")
-    assert order.total_incl == Decimal("182.90")
-    assert str(order.total_incl) == "182.90"
+    assert order.total_vat == Decimal("31.74")  # 151.15 x 21 %, per rate (billit-api.md §8)
+    assert order.total_incl == Decimal("182.89")
+    assert str(order.total_incl) == "182.89"
     assert order.external_provider_id == "os-7-1919"
     assert order.order_date == date(2024, 5, 14)
     assert order.customer is not None

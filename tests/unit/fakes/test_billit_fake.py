@@ -669,20 +669,23 @@ def test_totals_are_exact_decimals(
         Decimal("2.87"),
         Decimal("16.52"),
     )
+    # VAT per rate on the summed nets (billit-api.md §8): 151.15 x 21 % = 31.7415 -> 31.74,
+    # where the lines' own VAT (28.88 + 2.87) would add up to 31.75.
     assert (order["TotalExcl"], order["TotalVAT"], order["TotalIncl"]) == (
         Decimal("151.15"),
-        Decimal("31.75"),
-        Decimal("182.90"),
+        Decimal("31.74"),
+        Decimal("182.89"),
     )
     assert [(g["VATPercentage"], g["TotalExcl"], g["TotalVAT"]) for g in order["VatGroups"]] == [
-        (Decimal("21.00"), Decimal("151.15"), Decimal("31.75"))
+        (Decimal("21.00"), Decimal("151.15"), Decimal("31.74"))
     ]
-    assert '"TotalIncl":182.90' in response.text  # digits as Billit writes them, no float noise
+    assert '"TotalIncl":182.89' in response.text  # digits as Billit writes them, no float noise
 
 
 def test_no_float_artefacts_in_totals(
-    http: httpx.Client, headers: dict[str, str], customer: int
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
 ) -> None:
+    fake.set_decimals(company, 3)
     body = order_json(customer, line("3", "0.1", vat=6), line("1", "0.015", vat=0))
     order_id = create_order(http, headers, body).text
 
@@ -1123,7 +1126,7 @@ def test_patch_only_the_patchable_properties(
         "2026-05-03T00:00:00",
         "ok",
     )
-    assert order["TotalIncl"] == Decimal("182.90")
+    assert order["TotalIncl"] == Decimal("182.89")
     assert [delivery.url for delivery in fake.outbox] == [hook["WebhookURL"]]
 
 
