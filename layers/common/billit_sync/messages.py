@@ -47,6 +47,13 @@ EXPORT_EXTRA_HOURS_SEVERAL_TYPES: Final = "export.extra_hours_several_types"
 EXPORT_WORK_NOT_FINISHED: Final = "export.work_not_finished"
 EXPORT_INVOICE_SENT: Final = "export.invoice_sent"
 EXPORT_ALREADY_EXPORTED: Final = "export.already_exported"
+# Issue 11: the customer's VAT regime cannot be decided; an invoice kept as a draft.
+EXPORT_VAT_REGIME_UNKNOWN_CODE: Final = "export.vat_regime.unknown_code"
+EXPORT_VAT_REGIME_NO_VAT_NUMBER: Final = "export.vat_regime.no_vat_number"
+EXPORT_VAT_REGIME_INVALID_VAT_NUMBER: Final = "export.vat_regime.invalid_vat_number"
+EXPORT_VAT_REGIME_NOT_VAT_LIABLE: Final = "export.vat_regime.not_vat_liable"
+EXPORT_VAT_REGIME_WRONG_COUNTRY: Final = "export.vat_regime.wrong_country"
+EXPORT_INVOICE_HELD: Final = "export.invoice_held"
 # Billit webhooks (issue 6): what Billit reported about an invoice the service created.
 WEBHOOK_INVOICE_SENT: Final = "webhook.invoice_sent"
 WEBHOOK_INVOICE_SENT_VIA: Final = "webhook.invoice_sent_via"
@@ -302,6 +309,65 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "nl": "Werkbon {workorder_no} stond al in Billit als factuur {invoice_number}; er werd "
         "geen tweede factuur gemaakt.",
     },
+    EXPORT_VAT_REGIME_UNKNOWN_CODE: {
+        "en": "Work order {workorder_no}: customer {customer_name} has VAT ventilation code "
+        "{code} in Billit, which cannot be invoiced automatically. In Billit, give the customer "
+        "no ventilation code (normal VAT), or 21 (co-contractor), 51 or 55 (intra-EU goods or "
+        "services), 70 (export) or 22 (outside scope), then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} heeft in Billit btw-ventilatiecode "
+        "{code}, die niet automatisch gefactureerd kan worden. Geef de klant in Billit geen "
+        "ventilatiecode (gewone btw), of 21 (medecontractant), 51 of 55 (intracommunautaire "
+        "goederen of diensten), 70 (uitvoer) of 22 (buiten toepassingsgebied) en probeer "
+        "opnieuw.",
+    },
+    EXPORT_VAT_REGIME_NO_VAT_NUMBER: {
+        "en": "Work order {workorder_no}: customer {customer_name} is set to reverse charge "
+        "(ventilation code {code}) in Billit but has no VAT number, so no invoice was made. "
+        "Add the customer's VAT number in Billit, or remove the ventilation code if normal VAT "
+        "applies, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} staat in Billit op verlegging van "
+        "heffing (ventilatiecode {code}) maar heeft geen btw-nummer, dus werd er geen factuur "
+        "gemaakt. Vul het btw-nummer van de klant in Billit in, of verwijder de ventilatiecode "
+        "als gewone btw geldt, en probeer opnieuw.",
+    },
+    EXPORT_VAT_REGIME_INVALID_VAT_NUMBER: {
+        "en": "Work order {workorder_no}: customer {customer_name} is set to reverse charge "
+        "(ventilation code {code}) in Billit, but its VAT number '{vat_number}' is not valid. "
+        "Correct the VAT number in Billit, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} staat in Billit op verlegging van "
+        "heffing (ventilatiecode {code}), maar het btw-nummer '{vat_number}' is ongeldig. "
+        "Verbeter het btw-nummer in Billit en probeer opnieuw.",
+    },
+    EXPORT_VAT_REGIME_NOT_VAT_LIABLE: {
+        "en": "Work order {workorder_no}: customer {customer_name} has ventilation code {code} "
+        "(reverse charge) in Billit but is marked as not liable for VAT; reverse charge needs a "
+        "VAT-liable customer. Correct the customer's VAT liability or ventilation code in "
+        "Billit, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} heeft in Billit ventilatiecode "
+        "{code} (verlegging van heffing) maar staat als niet btw-plichtig; verlegging vraagt "
+        "een btw-plichtige klant. Verbeter de btw-plicht of de ventilatiecode van de klant in "
+        "Billit en probeer opnieuw.",
+    },
+    EXPORT_VAT_REGIME_WRONG_COUNTRY: {
+        "en": "Work order {workorder_no}: the ventilation code {code} of customer "
+        "{customer_name} does not fit its country '{country}' in Billit (21: a Belgian or Dutch "
+        "co-contractor; 51 and 55: a customer in another EU country; 70: a customer outside "
+        "the EU). Correct the country or the ventilation code in Billit, then retry.",
+        "nl": "Werkbon {workorder_no}: ventilatiecode {code} van klant {customer_name} past "
+        "niet bij het land '{country}' in Billit (21: een Belgische of Nederlandse "
+        "medecontractant; 51 en 55: een klant in een ander EU-land; 70: een klant buiten de "
+        "EU). Verbeter het land of de ventilatiecode in Billit en probeer opnieuw.",
+    },
+    EXPORT_INVOICE_HELD: {
+        "en": "Work order {workorder_no} exported to Billit as invoice {invoice_number}, but "
+        "kept as a draft and NOT sent: {breaches}. Check the invoice in Billit and send it "
+        "yourself, or delete it and correct the work order in OutSmart. The limits are in the "
+        "export settings.",
+        "nl": "Werkbon {workorder_no} geëxporteerd naar Billit als factuur {invoice_number}, "
+        "maar als concept bewaard en NIET verstuurd: {breaches}. Controleer de factuur in "
+        "Billit en verstuur ze zelf, of verwijder ze en verbeter de werkbon in OutSmart. De "
+        "grenzen staan in de exportinstellingen.",
+    },
     WEBHOOK_INVOICE_SENT: {
         "en": "Invoice {invoice_number} sent",
         "nl": "Factuur {invoice_number} verstuurd",
@@ -376,6 +442,40 @@ _COUNT_WORDS: Final[dict[Language, tuple[str, str, str]]] = {
     "nl": ("nieuw", "bijgewerkt", "overgeslagen"),
 }
 COUNTS_PREFIX: Final = "counts."
+# An invoice kept as a draft: ``breach.<kind>`` = ``<value>`` or ``<value>/<limit>``.
+BREACH_PREFIX: Final = "breach."
+_BREACH_TEXTS: Final[dict[Language, dict[str, str]]] = {
+    "en": {
+        "quantity_per_line": "a line has quantity {value}, above the limit of {limit}",
+        "hours_per_workorder": "{value} hours, above the limit of {limit} hours",
+        "invoice_total": "the total is EUR {value}, above the limit of EUR {limit}",
+        "negative_line": "a line has a negative amount (EUR {value})",
+        "negative_total": "the total is negative (EUR {value})",
+    },
+    "nl": {
+        "quantity_per_line": "een lijn heeft aantal {value}, boven de grens van {limit}",
+        "hours_per_workorder": "{value} uur, boven de grens van {limit} uur",
+        "invoice_total": "het totaal is EUR {value}, boven de grens van EUR {limit}",
+        "negative_line": "een lijn heeft een negatief bedrag (EUR {value})",
+        "negative_total": "het totaal is negatief (EUR {value})",
+    },
+}
+
+
+def breach_summary(params: dict[str, str], language: Language) -> str:
+    """``breach.invoice_total`` = ``1200000.00/25000`` → "the total is EUR 1200000.00, above
+    the limit of EUR 25000"; several joined with "; "."""
+    parts = []
+    for key, value in params.items():
+        if not key.startswith(BREACH_PREFIX):
+            continue
+        kind = key.removeprefix(BREACH_PREFIX)
+        amount, _, limit = value.partition("/")
+        if language == "nl":
+            amount, limit = amount.replace(".", ","), limit.replace(".", ",")
+        template = _BREACH_TEXTS[language].get(kind, kind + " {value} {limit}")
+        parts.append(template.format(value=amount, limit=limit))
+    return "; ".join(parts) or "-"
 
 
 def import_summary(params: dict[str, str], language: Language) -> str:
@@ -405,6 +505,8 @@ def render(message_key: str, params: dict[str, str], language: Language) -> str:
     if templates is None:
         return message_key
     values = _KeepMissing(params)
+    if message_key == EXPORT_INVOICE_HELD:
+        values["breaches"] = breach_summary(params, language)
     if message_key in (IMPORT_FINISHED, IMPORT_PAUSED):
         values["summary"] = import_summary(params, language)
         if language == "nl" and "duration" in params:

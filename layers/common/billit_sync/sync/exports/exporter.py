@@ -11,9 +11,15 @@ The export ledger makes it exactly once, whatever crashes, redeliveries or dupli
 3. record the Billit order id **before** anything else happens to it;
 4. a work order paid on site (``PaymentMethod``, settings) is **marked paid** in Billit
    (``PATCH`` ``Paid``/``PaidDate``, repeated harmlessly on a resumed run);
-5. **send** it (when the tenant chose Peppol / e-mail), then **mark the work order Handled**
-   in OutSmart (and set the chosen work status) — each step recorded, so a crash resumes at the
-   step that did not finish and never creates a second invoice.
+5. **send** it (when the tenant chose Peppol / e-mail) unless it breaks a plausibility limit
+   (``plausibility``: then it stays a draft and the log panel warns, naming the value and the
+   limit), then **mark the work order Handled** in OutSmart (and set the chosen work status) —
+   each step recorded, so a crash resumes at the step that did not finish and never creates a
+   second invoice (a resumed send checks the limits again on a fresh plan).
+
+The customer's VAT regime is read from its Billit party at export time (``vat_regime``), not
+copied at import: the office may change a customer's regime in Billit at any moment, and the
+invoice must follow what Billit says now.
 
 A work order the technician did not finish (``WorkFinished`` ``"0"``) is not exportable:
 nothing is created or marked Handled (discovery tells the office why). The invoice date is
@@ -42,6 +48,7 @@ from billit_sync.billit import (
     BillitClient,
     BillitConflictError,
     BillitCredentials,
+    BillitNotFoundError,
     BillitValidationError,
 )
 from billit_sync.billit.orders import Attachment, OrderCustomer, TransportType
@@ -91,6 +98,8 @@ from billit_sync.sync.exports.invoice_builder import (
     workorder_number,
 )
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
+from billit_sync.sync.exports.plausibility import Breach, breach_params, breaches
+from billit_sync.sync.exports.vat_regime import STANDARD, CustomerVat, customer_vat
 from billit_sync.tenant_settings import ExportSettings, InvoiceDelivery, PaidOnSite
 
 LEASE_SECONDS = 300  # below the export queue's 360 s visibility timeout
@@ -228,6 +237,7 @@ class ExportService:
     ) -> ExportOutcome:
         job = run.job
         workorder: WorkOrder | None = None
+        held: list[Breach] | None = None  # None: not checked in this run
         if entry.state is LedgerState.PENDING:
             workorder = run.outsmart.get_workorder(job.row_id)
             if not self._exportable(run, workorder):
@@ -237,7 +247,9 @@ class ExportService:
             if maybe_created_before:
                 order_id = self._look_up(run)
             if order_id is None:
-                order_id = self._create(run, entry, workorder)
+                planned = self._plan(run, workorder)
+                held = breaches(planned, run.settings.limits)
+                order_id = self._create(run, entry, workorder, planned)
             entry = self.ledger.record_created(
                 job.tenant_id,
                 job.row_id,
@@ -251,19 +263,35 @@ class ExportService:
         if entry.state is LedgerState.CREATED:
             workorder = self._mark_paid_if_paid_on_site(run, order_id, entry, workorder)
         if entry.state is LedgerState.CREATED and transport is not None:
-            self._send(run, entry, order_id, transport)
-            entry = self.ledger.record_sent(job.tenant_id, job.row_id, owner=run.owner)
+            if held is None:  # resumed after the create: check the limits on a fresh plan
+                workorder = workorder or run.outsmart.get_workorder(job.row_id)
+                held = breaches(self._plan(run, workorder), run.settings.limits)
+            if not held:
+                self._send(run, entry, order_id, transport)
+                entry = self.ledger.record_sent(job.tenant_id, job.row_id, owner=run.owner)
         run.outsmart.mark_workorder_handled(job.row_id)
         if run.settings.workstatus_after_export:
             run.outsmart.set_workorder_status(job.row_id, run.settings.workstatus_after_export)
         self.ledger.record_handled(job.tenant_id, job.row_id, owner=run.owner)
         workorder_no = job.workorder_no or (workorder.workorder_no if workorder else None)
-        message_key, params = problems.exported_message(
-            workorder_no or job.row_id,
-            entry.order_number or "",
-            order_id,
-            sent_by=SHOWN_TRANSPORT.get(run.settings.delivery) if transport else None,
-        )
+        level = SyncLogLevel.INFO
+        if held:
+            level = SyncLogLevel.WARNING
+            message_key, params = problems.invoice_held_message(
+                workorder_no or job.row_id, entry.order_number or "", order_id, breach_params(held)
+            )
+            count_by("InvoicesHeld", kind=held[0].kind.value)
+            logger.warning(
+                "invoice kept as a draft: over a plausibility limit",
+                extra={"row_id": job.row_id, "limits": [breach.kind.value for breach in held]},
+            )
+        else:
+            message_key, params = problems.exported_message(
+                workorder_no or job.row_id,
+                entry.order_number or "",
+                order_id,
+                sent_by=SHOWN_TRANSPORT.get(run.settings.delivery) if transport else None,
+            )
         # Bookkeeping after the work order is done for good: a failure here must not fail
         # the message (the redelivery would find nothing left to do), so each step is
         # best-effort, the user's log entry first.
@@ -273,7 +301,7 @@ class ExportService:
             lambda: self.sync_log.record(
                 job.tenant_id,
                 category=SyncLogCategory.EXPORT,
-                level=SyncLogLevel.INFO,
+                level=level,
                 message_key=message_key,
                 params=params,
                 workorder_no=workorder_no,
@@ -344,8 +372,9 @@ class ExportService:
         )
         return found[0].order_id if found else None
 
-    def _create(self, run: _Run, entry: LedgerEntry, workorder: WorkOrder) -> int:
-        planned = self._plan(run, workorder)
+    def _create(
+        self, run: _Run, entry: LedgerEntry, workorder: WorkOrder, planned: PlannedInvoice
+    ) -> int:
         try:
             return run.billit.orders.create_order(planned.order, entry.idempotency_key)
         except BillitConflictError as conflict:
@@ -372,6 +401,11 @@ class ExportService:
     def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
         tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
         customer_party, new_customer = self._customer(run, workorder)
+        regime = (
+            self._customer_vat(run, workorder, customer_party)
+            if customer_party is not None
+            else STANDARD
+        )
         codes = [m.code for m in workorder.materials if m.code]
         mapped_products = (
             self.mappings.get_many_by_outsmart_keys(
@@ -407,6 +441,7 @@ class ExportService:
             attachment=attachment,
             issued_on=outsmart_today(self.clock()),
             first_seen=self._first_seen(run),
+            customer=regime,
         )
         if new_customer is not None:
             order = planned.order.model_copy(update={"customer": new_customer})
@@ -476,6 +511,20 @@ class ExportService:
             workorder_no=params["workorder_no"],
             invoice_number=params["invoice_number"],
         )
+
+    def _customer_vat(self, run: _Run, workorder: WorkOrder, party_id: int) -> CustomerVat:
+        """The customer's VAT regime as Billit has it now (the office may have changed it
+        since the import); a party gone from Billit is a customer to fix, not a retry."""
+        workorder_no = workorder.workorder_no or run.job.row_id
+        try:
+            party = run.billit.parties.get_party(party_id)
+        except BillitNotFoundError:
+            raise problems.customer_not_found(
+                workorder_no,
+                workorder.invoice_debtor_number or "",
+                workorder.invoice_customer_name or "",
+            ) from None
+        return customer_vat(party, workorder_no)
 
     def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
         """Hour types of the work order: imported from Billit (mapping) or, for those made in

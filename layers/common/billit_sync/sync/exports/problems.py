@@ -132,6 +132,35 @@ def invalid_vat_number(workorder_no: str, vat_number: str, customer_name: str) -
     )
 
 
+# Why a customer's VAT regime cannot be decided (vat_regime.customer_vat); each is a message.
+REGIME_UNKNOWN_CODE = messages.EXPORT_VAT_REGIME_UNKNOWN_CODE
+REGIME_NO_VAT_NUMBER = messages.EXPORT_VAT_REGIME_NO_VAT_NUMBER
+REGIME_INVALID_VAT_NUMBER = messages.EXPORT_VAT_REGIME_INVALID_VAT_NUMBER
+REGIME_NOT_VAT_LIABLE = messages.EXPORT_VAT_REGIME_NOT_VAT_LIABLE
+REGIME_WRONG_COUNTRY = messages.EXPORT_VAT_REGIME_WRONG_COUNTRY
+
+
+def customer_vat_regime_unclear(
+    reason: str,
+    *,
+    workorder_no: str,
+    customer_name: str,
+    code: str,
+    vat_number: str,
+    country: str,
+) -> ExportProblem:
+    """The Billit customer's VAT regime cannot be decided safely; ``reason`` is one of the
+    ``REGIME_*`` message keys, each saying what to change in Billit."""
+    return _problem(
+        reason,
+        workorder_no=workorder_no,
+        customer_name=customer_name.strip() or NONE_SHOWN,
+        code=code.strip() or NONE_SHOWN,
+        vat_number=vat_number.strip() or NONE_SHOWN,
+        country=country.strip() or NONE_SHOWN,
+    )
+
+
 def nothing_to_invoice(workorder_no: str) -> ExportProblem:
     """Every line switched off by the settings, or the work order has none."""
     return _problem(messages.EXPORT_NOTHING_TO_INVOICE, workorder_no=workorder_no)
@@ -235,6 +264,26 @@ def unknown_payment_method(workorder_no: str, payment_method: str) -> ExportProb
         workorder_no=workorder_no,
         payment_method=payment_method,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Warnings (the invoice exists, but was not sent)
+# ---------------------------------------------------------------------------------------------
+
+
+def invoice_held_message(
+    workorder_no: str, invoice_number: str, order_id: int, breaches: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The log panel's warning for an invoice kept as a draft; ``breaches`` maps each broken
+    limit's kind to ``<value>/<limit>`` (``plausibility.breach_params``), rendered in the
+    tenant's language (``messages.breach_summary``)."""
+    params = {
+        "workorder_no": _shown(workorder_no),
+        "invoice_number": _shown(invoice_number) or str(order_id),
+        "order_id": str(order_id),
+    }
+    params.update({messages.BREACH_PREFIX + kind: value for kind, value in breaches.items()})
+    return messages.EXPORT_INVOICE_HELD, params
 
 
 # ---------------------------------------------------------------------------------------------
