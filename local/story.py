@@ -87,7 +87,9 @@ class Story:
         hours = sum(1 for p in self.data.products if p.is_hours)
         self.detail(
             f"Billit   {self.data.company_name} (PartyID {self.data.party_id}): "
-            f"{len(self.data.customers)} customers (BE, NL), "
+            f"{len(self.data.customers)} customers "
+            f"({', '.join(sorted({c.country for c in self.data.customers}))}; "
+            f"{sum(c.reverse_charge for c in self.data.customers)} reverse charged), "
             f"{len(self.data.products) - hours} products in "
             f"{len({p.group_id for p in self.data.products if p.group_id})} groups, "
             f"{hours} hour products"
