@@ -81,7 +81,7 @@ def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
     validate_tenant_id(tenant_id)
     require_ticket(
         bearer_token(app.current_event.headers),
-        services().ticket_key,
+        services().ticket_keyring,
         now=time.time(),
         tenant_id=tenant_id,
         scope=scope,

@@ -5,14 +5,13 @@ builds, so tests can swap any piece.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import boto3
 import httpx
+from pydantic import SecretStr
 
 from billit_sync.billit import (
     BillitClient,
@@ -49,6 +48,11 @@ from billit_sync.store import (
     WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock, system_clock
+from billit_sync.store.connect_confirmations import (
+    BillitCompanyOwners,
+    ConnectConfirmationStore,
+    UsedTickets,
+)
 from billit_sync.sync.exports.discovery import DiscoveryService
 from billit_sync.sync.exports.exporter import ExportService
 from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
@@ -58,6 +62,7 @@ from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.sync.imports.service import ImportService
 from billit_sync.sync.scheduler import ManualSync, Scheduler
 from billit_sync.tenant_settings import ImportSettings
+from billit_sync.tickets import TicketKeyring
 from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
 
 if TYPE_CHECKING:
@@ -133,9 +138,9 @@ class Services:
             self.sync_log_table,
             self.clock,
             retention_days=self.config.sync_log_retention_days,
-            # Log-panel cursors are signed with a key derived from the ticket-signing key (its
-            # own purpose, so a cursor's MAC is never a valid ticket signature).
-            cursor_key=hmac.new(self.ticket_key, b"sync-log-cursor", hashlib.sha256).digest(),
+            # Its own key (not derived from a ticket key): rotating ticket keys leaves cursors
+            # alone, and a cursor's MAC can never be a ticket's.
+            cursor_key=_revealed(self.app_secrets.sync_log_cursor_key),
         )
 
     @cached_property
@@ -152,8 +157,9 @@ class Services:
         return self.app_secret_reader.get()
 
     @property
-    def ticket_key(self) -> bytes:
-        return self.app_secrets.ticket_signing_key.get_secret_value().encode()
+    def ticket_keyring(self) -> TicketKeyring:
+        """The keys tickets are verified with (current and, while rotating, previous)."""
+        return self.app_secrets.ticket_keyring()
 
     @cached_property
     def secret_lock(self) -> TenantSecretLock:
@@ -221,7 +227,17 @@ class Services:
             environment=self.config.billit_environment,
             return_url_allow_list=self.config.return_url_allow_list,
             clock=self.clock,
+            confirmations=ConnectConfirmationStore(self.integration_table, self.clock),
+            owners=self.billit_company_owners,
         )
+
+    @cached_property
+    def billit_company_owners(self) -> BillitCompanyOwners:
+        return BillitCompanyOwners(self.integration_table, self.clock)
+
+    @cached_property
+    def used_tickets(self) -> UsedTickets:
+        return UsedTickets(self.integration_table, self.clock)
 
     def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:
         return ConnectionLifecycle(
@@ -232,6 +248,7 @@ class Services:
             billit=self.billit_client,
             credentials=self.token_provider,
             webhooks=self.webhook_subscriptions(public_base_url),
+            owners=self.billit_company_owners,
         )
 
     # ------------------------------------------------------------ job queues
@@ -402,6 +419,10 @@ def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
         token,
         services.app_secrets.outsmart_software_token,
     )
+
+
+def _revealed(value: SecretStr | None) -> bytes | None:
+    return value.get_secret_value().encode() if value and value.get_secret_value() else None
 
 
 def _required(value: str | None, variable: str) -> str:

@@ -17,6 +17,9 @@ export ledger          ``TENANT#{t}#LEDGER``                        ``ROW#{row i
 work order sighting    ``TENANT#{t}#SEEN``                          ``ROW#{row id}``
 completed baseline     ``TENANT#{t}``                               ``COMPLETED_BASELINE``
 OAuth state            ``OAUTH_STATE#{sha256(state)}``              ``OAUTH_STATE``
+connect confirmation   ``OAUTH_CONFIRM#{sha256(id)}``               ``OAUTH_CONFIRM``
+Billit company owner   ``BILLIT_PARTY#{environment}#{party}``       ``OWNER``
+used single-use ticket ``USED_TICKET#{sha256(jti)}``                ``USED``
 =====================  ===========================================  ==========================
 
 GSI ``gsi1`` (sparse):
@@ -28,9 +31,10 @@ GSI ``gsi1`` (sparse):
 
 Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by time).
 
-Every key except the OAuth state starts with the validated tenant id. Components in the
-middle of a key may not contain ``#`` (so one key can never be read as another); the last
-component may, since nothing follows it.
+Every key except the OAuth state, the connect confirmation, the company owner (one Billit
+company → the one tenant connected to it) and the used ticket starts with the validated
+tenant id. Components in the middle of a key may not contain ``#`` (so one key can never be
+read as another); the last component may, since nothing follows it.
 """
 
 import hashlib
@@ -152,6 +156,28 @@ def oauth_state_pk(state: str) -> str:
 
 
 OAUTH_STATE_SK = "OAUTH_STATE"
+
+
+def oauth_confirmation_pk(confirmation_id: str) -> str:
+    return f"OAUTH_CONFIRM#{sha256_hex(confirmation_id)}"
+
+
+OAUTH_CONFIRMATION_SK = "OAUTH_CONFIRM"
+
+
+def billit_party_owner_pk(environment: str, party_id: str) -> str:
+    """One Billit company (per environment: PartyIDs are not shared) → its one tenant."""
+    return f"BILLIT_PARTY#{name(environment, 'environment')}#{last(party_id, 'party id')}"
+
+
+BILLIT_PARTY_OWNER_SK = "OWNER"
+
+
+def used_ticket_pk(jti: str) -> str:
+    return f"USED_TICKET#{sha256_hex(last(jti, 'ticket id'))}"
+
+
+USED_TICKET_SK = "USED"
 
 SYNC_LOG_SK_PREFIX = "LOG#"
 

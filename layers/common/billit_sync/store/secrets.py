@@ -34,6 +34,7 @@ from billit_sync.store.aws_errors import (
 )
 from billit_sync.store.clock import as_utc
 from billit_sync.tenancy import validate_tenant_id
+from billit_sync.tickets import TicketKeyring
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -56,6 +57,21 @@ class AppSecrets(BaseModel):
     billit_client_secret: SecretStr = Field(min_length=1)
     outsmart_software_token: SecretStr = Field(min_length=1)
     ticket_signing_key: SecretStr = Field(min_length=1)
+    # Ticket key rotation (tickets.py): the current key's id, and the previous key (with its
+    # id) still accepted until every ticket signed with it has expired.
+    ticket_signing_kid: str = Field("1", min_length=1, max_length=64)
+    ticket_previous_signing_key: SecretStr | None = None
+    ticket_previous_signing_kid: str | None = Field(None, min_length=1, max_length=64)
+    # Signs log-panel cursors; its own key, unrelated to the ticket keys (optional: without
+    # it a cursor is unsigned and can still only move within the tenant's own log).
+    sync_log_cursor_key: SecretStr | None = None
+
+    def ticket_keyring(self) -> TicketKeyring:
+        keys = {self.ticket_signing_kid: self.ticket_signing_key.get_secret_value().encode()}
+        previous = self.ticket_previous_signing_key
+        if previous and previous.get_secret_value() and self.ticket_previous_signing_kid:
+            keys.setdefault(self.ticket_previous_signing_kid, previous.get_secret_value().encode())
+        return TicketKeyring(self.ticket_signing_kid, keys)
 
 
 class AppSecretReader:
@@ -127,11 +143,24 @@ class BillitTokenRecord(BaseModel):
     expires_at: datetime
 
 
+class PendingBillitGrant(BaseModel):
+    """A Billit login that came back but is not confirmed yet (issue 14): held here, never in
+    the confirmation page, until the user confirms; the confirmation id's hash ties it to the
+    one page that may use it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tokens: BillitTokenRecord
+    confirmation_hash: str
+    expires_at: datetime
+
+
 class TenantSecret(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     outsmart_token: SecretStr | None = None
     billit: BillitTokenRecord | None = None
+    pending_billit: PendingBillitGrant | None = None
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     outsmart_webhook_secret: SecretStr | None = None
 
@@ -147,12 +176,22 @@ class TenantSecret(BaseModel):
             "outsmart_webhook_secret": _reveal(self.outsmart_webhook_secret),
         }
         if self.billit is not None:
-            document["billit"] = {
-                "access_token": self.billit.access_token.get_secret_value(),
-                "refresh_token": self.billit.refresh_token.get_secret_value(),
-                "expires_at": as_utc(self.billit.expires_at).isoformat(),
+            document["billit"] = _token_document(self.billit)
+        if self.pending_billit is not None:
+            document["pending_billit"] = {
+                "tokens": _token_document(self.pending_billit.tokens),
+                "confirmation_hash": self.pending_billit.confirmation_hash,
+                "expires_at": as_utc(self.pending_billit.expires_at).isoformat(),
             }
         return json.dumps(document, sort_keys=True)
+
+
+def _token_document(record: BillitTokenRecord) -> dict[str, str]:
+    return {
+        "access_token": record.access_token.get_secret_value(),
+        "refresh_token": record.refresh_token.get_secret_value(),
+        "expires_at": as_utc(record.expires_at).isoformat(),
+    }
 
 
 def _reveal(value: SecretStr | None) -> str | None:
