@@ -140,11 +140,11 @@ def test_a_failure_after_the_dedup_record_removes_it_so_a_redelivery_is_processe
     def broken(event: object) -> None:
         raise RuntimeError("a bug after the de-dup record")
 
-    with pytest.MonkeyPatch.context() as patch, pytest.raises(RuntimeError):
+    headers = {"billit-signature": _signature(stack, raw)}
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(events, "send", broken)
-        stack.services.billit_webhooks.receive(
-            TENANT, {"billit-signature": _signature(stack, raw)}, raw.decode()
-        )
+        with pytest.raises(RuntimeError):
+            stack.services.billit_webhooks.receive(TENANT, headers, raw.decode())
     again = billit_post(stack, raw)
     assert again["statusCode"] == 202, again
     assert len(stack.drain("WebhookEventsQueue")) == 1
