@@ -17,6 +17,7 @@ wildcard resource only where documented).
 """
 
 import io
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 NAMES = AwsNames(region="eu-west-1", account="123456789012")  # moto's account
 
 TENANT_SECRETS = "secret:outsmart-billit/${Stage}/tenants/*"
+WEBHOOK_SECRETS = "secret:outsmart-billit/${Stage}/webhooks/*"
 
 # What the Lambda service does with the function's role, not the function's code.
 LAMBDA_SERVICE_SQS_ACTIONS = {
@@ -67,13 +69,14 @@ _TOKEN_REFRESH = (
     "Billit token refresh: TenantTokenProvider._refresh (connection/token_provider.py) holds "
     "TenantSecretLock (connection/secret_lock.py)"
 )
-_SECRET_RECREATED = (
+_WEBHOOK_SECRET_CREATED = (
     "TenantSecretStore.write (store/secrets.py) calls CreateSecret when PutSecretValue finds no "
-    "secret; registration creates it first, so only a tenant secret deleted in between gets here"
+    "webhook secret: a tenant registered before webhook secrets had their own secret (issue 14) "
+    "and not migrated yet; registration creates it for every newer tenant"
 )
 NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     # --- OAuth callback
-    ("OAuthFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
+    ("OAuthFunction", "secretsmanager:CreateSecret", WEBHOOK_SECRETS): _WEBHOOK_SECRET_CREATED,
     # --- webhook ingestion
     ("WebhookIngestionFunction", "dynamodb:DeleteItem", "IntegrationTable"): (
         "BillitWebhookIngestion._forget → DeliveryLog.forget (webhooks/ingestion.py, "
@@ -90,14 +93,10 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     ("WebhookProcessorFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),
-    ("WebhookProcessorFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): (
-        _SECRET_RECREATED
-    ),
     # --- import worker
     ("ImportFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),
-    ("ImportFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
     ("ImportFunction", "sqs:SendMessage", "ImportJobsQueue"): (
         "ImportService queues the rest of an import that runs out of time (send_job, "
         "sync/imports/service.py); the demo's import fits in one invocation"
@@ -112,7 +111,6 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     ("ExportFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),
-    ("ExportFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
     # --- discovery worker
     ("DiscoveryFunction", "dynamodb:PutItem", "SyncLogTable"): (
         "DiscoveryService._notice (sync/exports/discovery.py): the notice itself, when OutSmart "
@@ -408,3 +406,35 @@ def test_operations_map_to_the_iam_actions_aws_checks() -> None:
     ]
     with pytest.raises(UnknownOperationError):
         needs("s3", "PutObject", Bucket="b", Key="k")
+
+
+def test_the_edge_function_is_denied_every_token_read(recorded: Recorded) -> None:
+    """Issue 14: the internet-facing ingestion function verifies webhook signatures with the
+    tenant's *webhook* secret and cannot read the secret holding its Billit and OutSmart
+    tokens; the workers can (so this check can fail)."""
+    tenant = SMALL.tenant_id
+    token_name = f"outsmart-billit/{STAGE}/tenants/{tenant}"
+    webhook_name = f"outsmart-billit/{STAGE}/webhooks/{tenant}"
+    token_secret, webhook_secret = NAMES.secret_arn(token_name), NAMES.secret_arn(webhook_name)
+
+    def may_read(function: str, arn: str) -> bool:
+        wanted = Permission("secretsmanager:GetSecretValue", arn)
+        return any(_allows(grant, wanted) for grant in recorded.resolver.grants(function))
+
+    assert not may_read("WebhookIngestionFunction", token_secret)
+    assert may_read("WebhookIngestionFunction", webhook_secret)
+    assert may_read("ExportFunction", token_secret)
+    # What the story's ingestion calls read: webhook secrets, never the token secret.
+    read = {
+        p.resource
+        for p in recorded.permissions["WebhookIngestionFunction"]
+        if p.action == "secretsmanager:GetSecretValue"
+    }
+    assert read == {webhook_secret}
+    # And the token secret does hold the tokens, the webhook secret none of them.
+    client = recorded.stack.aws.session().client("secretsmanager")
+    tokens = json.loads(client.get_secret_value(SecretId=token_name)["SecretString"])
+    webhooks = json.loads(client.get_secret_value(SecretId=webhook_name)["SecretString"])
+    assert tokens["outsmart_token"] and "webhook_secrets" not in tokens
+    assert set(webhooks) == {"webhook_secrets", "outsmart_webhook_secret"}
+    assert webhooks["outsmart_webhook_secret"]

@@ -99,6 +99,7 @@ def runtime_config() -> RuntimeConfig:
             "SYNC_LOG_RETENTION_DAYS": "90",
             "APP_SECRET_NAME": f"outsmart-billit/{STAGE}/app",
             "TENANT_SECRET_PREFIX": f"outsmart-billit/{STAGE}/tenants/",
+            "WEBHOOK_SECRET_PREFIX": f"outsmart-billit/{STAGE}/webhooks/",
             "BILLIT_ENVIRONMENT": "sandbox",
             "BILLIT_API_URL": BILLIT_API,
             "BILLIT_LOGIN_URL": BILLIT_LOGIN,

@@ -53,6 +53,7 @@ from billit_sync.store.connect_confirmations import (
     ConnectConfirmationStore,
     UsedTickets,
 )
+from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.sync.exports.discovery import DiscoveryService
 from billit_sync.sync.exports.exporter import ExportService
 from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
@@ -145,7 +146,18 @@ class Services:
 
     @cached_property
     def tenant_secrets(self) -> TenantSecretStore:
-        return TenantSecretStore(self.secretsmanager, self.config.tenant_secret_prefix)
+        return TenantSecretStore(
+            self.secretsmanager,
+            self.config.tenant_secret_prefix,
+            webhook_prefix=self.config.webhook_secret_prefix,
+        )
+
+    @cached_property
+    def webhook_secrets(self) -> WebhookSecretReader | TenantSecretStore:
+        """What the webhook ingestion function reads: the webhook secret only (cached)."""
+        if self.config.webhook_secret_prefix is None:
+            return self.tenant_secrets
+        return WebhookSecretReader(self.tenant_secrets, lambda: self.clock().timestamp())
 
     @cached_property
     def app_secret_reader(self) -> AppSecretReader:
@@ -344,7 +356,7 @@ class Services:
 
     @cached_property
     def outsmart_webhook(self) -> OutSmartWebhook:
-        return OutSmartWebhook(secrets=self.tenant_secrets, export_jobs=self.export_jobs)
+        return OutSmartWebhook(secrets=self.webhook_secrets, export_jobs=self.export_jobs)
 
     @cached_property
     def export_retry(self) -> ExportRetry:
@@ -387,7 +399,7 @@ class Services:
     @cached_property
     def billit_webhooks(self) -> BillitWebhookIngestion:
         return BillitWebhookIngestion(
-            secrets=self.tenant_secrets,
+            secrets=self.webhook_secrets,
             deliveries=self.delivery_log,
             events=self.webhook_events,
             clock=self.clock,
@@ -408,7 +420,7 @@ class Services:
 
 # The import: one tenant per job.
 def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
-    token = services.tenant_secrets.read(tenant_id).outsmart_token
+    token = services.tenant_secrets.read_credentials(tenant_id).outsmart_token
     if token is None:
         raise UserFixableError(
             "the OutSmart API token of this tenant is missing; register the tenant again"

@@ -14,8 +14,9 @@ Secret values are ``SecretStr`` everywhere so they never show up in logs, reprs 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import (
@@ -198,42 +199,141 @@ def _reveal(value: SecretStr | None) -> str | None:
     return None if value is None else value.get_secret_value()
 
 
-class TenantSecretStore:
-    """One Secrets Manager secret per tenant under ``prefix`` (the IAM policy's scope)."""
+WEBHOOK_FIELDS: Final = frozenset({"webhook_secrets", "outsmart_webhook_secret"})
+"""What lives in the tenant's *webhook* secret, apart from its tokens (issue 14): the
+internet-facing ingestion function may read these and nothing else."""
 
-    def __init__(self, client: SecretsManagerClient, prefix: str) -> None:
-        if not prefix.endswith("/"):
+
+def _webhook_part(secret: TenantSecret) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(secret.to_secret_string())
+    return {name: document[name] for name in sorted(WEBHOOK_FIELDS)}
+
+
+def _without_webhooks(payload: str) -> str:
+    document: dict[str, Any] = json.loads(payload)
+    return json.dumps(
+        {k: v for k, v in document.items() if k not in WEBHOOK_FIELDS}, sort_keys=True
+    )
+
+
+class TenantSecretStore:
+    """Each tenant's credentials in Secrets Manager (the IAM policies' scopes):
+
+    - ``{prefix}{tenant}``: the OutSmart token and the Billit token pair;
+    - ``{webhook_prefix}{tenant}``: the webhook secrets (Billit's per webhook, OutSmart's), in
+      their own secret so the webhook ingestion function can verify deliveries without being
+      able to read a token (issue 14).
+
+    Callers see one ``TenantSecret``. Migration from the single secret of earlier versions:
+    ``read`` takes the webhook fields from the old place while the webhook secret does not
+    exist; the first ``write`` that changes them creates the webhook secret and drops them
+    from the token secret (``python -m billit_sync.store.migrate_webhook_secrets`` does it
+    for every tenant at once: run it after deploying). A write that leaves them unchanged
+    never touches the webhook secret, so workers need no right on it beyond reading.
+    Without ``webhook_prefix`` everything stays in one secret (tests of other parts).
+    """
+
+    def __init__(
+        self, client: SecretsManagerClient, prefix: str, webhook_prefix: str | None = None
+    ) -> None:
+        if not prefix.endswith("/") or (
+            webhook_prefix is not None and not webhook_prefix.endswith("/")
+        ):
             raise ValueError("tenant secret prefix must end with '/'")
+        if webhook_prefix == prefix:
+            raise ValueError("webhook secrets need their own prefix")
         self._client = client
         self._prefix = prefix
+        self._webhook_prefix = webhook_prefix
+        # tenant → (webhook part as last read, read from the webhook secret itself?)
+        self._webhooks_read: dict[str, tuple[dict[str, Any], bool]] = {}
 
     def secret_name(self, tenant_id: str) -> str:
         return self._prefix + validate_tenant_id(tenant_id)
 
+    def webhook_secret_name(self, tenant_id: str) -> str | None:
+        if self._webhook_prefix is None:
+            return None
+        return self._webhook_prefix + validate_tenant_id(tenant_id)
+
     def read(self, tenant_id: str) -> TenantSecret:
         """The tenant's secret, read fresh; empty when the tenant has none yet."""
-        name = self.secret_name(tenant_id)
+        secret = self._read_one(self.secret_name(tenant_id))
+        webhook_name = self.webhook_secret_name(tenant_id)
+        if webhook_name is None:
+            return secret
+        webhooks = self._read_document(webhook_name)
+        if webhooks is not None:
+            update = TenantSecret.model_validate(webhooks)
+            secret = secret.model_copy(
+                update={name: getattr(update, name) for name in WEBHOOK_FIELDS}
+            )
+        self._webhooks_read[tenant_id] = (_webhook_part(secret), webhooks is not None)
+        return secret
+
+    def read_credentials(self, tenant_id: str) -> TenantSecret:
+        """The token secret alone (the OutSmart token, Billit's pair): for readers that need
+        no webhook secret, so their roles need no right on one. Never write what this read."""
+        return self._read_one(self.secret_name(tenant_id))
+
+    def read_webhooks_only(self, tenant_id: str) -> TenantSecret:
+        """Only the webhook fields, from the webhook secret alone (what ingestion may read)."""
+        name = self.webhook_secret_name(tenant_id)
+        if name is None:
+            raise ValueError("the store has no webhook prefix")
+        document = self._read_document(name) or {}
+        try:
+            return TenantSecret.model_validate(
+                {k: v for k, v in document.items() if k in WEBHOOK_FIELDS}
+            )
+        except ValidationError:
+            raise ConfigurationError(f"tenant secret {name} is not valid") from None
+
+    def _read_document(self, name: str) -> dict[str, Any] | None:
         try:
             with translate_aws_errors("TenantSecretStore.read"):
                 response = self._client.get_secret_value(SecretId=name)
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundException":
-                return TenantSecret()
+                return None
             raise
         try:
-            return TenantSecret.model_validate_json(response.get("SecretString") or "{}")
+            document = json.loads(response.get("SecretString") or "{}")
+        except ValueError:
+            raise ConfigurationError(f"tenant secret {name} is not valid") from None
+        if not isinstance(document, dict):
+            raise ConfigurationError(f"tenant secret {name} is not valid")
+        return document
+
+    def _read_one(self, name: str) -> TenantSecret:
+        document = self._read_document(name)
+        try:
+            return TenantSecret.model_validate(document or {})
         except ValidationError:
             # The pydantic message could quote the value: report the secret's name only.
             raise ConfigurationError(f"tenant secret {name} is not valid") from None
 
     def write(self, tenant_id: str, secret: TenantSecret) -> None:
-        """Store ``secret`` as the tenant's current value (creates the secret the first time).
+        """Store ``secret`` as the tenant's current value (creates a secret the first time).
 
         Secrets Manager has no compare-and-set: callers that read, change and write (token
         refresh, webhook registration) do so under the tenant's lease.
         """
-        name = self.secret_name(tenant_id)
         payload = secret.to_secret_string()
+        webhook_name = self.webhook_secret_name(tenant_id)
+        if webhook_name is not None:
+            part = _webhook_part(secret)
+            last_read = self._webhooks_read.get(tenant_id)
+            unchanged = last_read is not None and last_read[0] == part
+            if not unchanged:
+                self._put(webhook_name, json.dumps(part, sort_keys=True), "webhook secrets")
+                self._webhooks_read[tenant_id] = (part, True)
+            if not unchanged or last_read is None or last_read[1] or not any(part.values()):
+                payload = _without_webhooks(payload)
+            # else: not migrated yet and unchanged, so the fields stay in the old place
+        self._put(self.secret_name(tenant_id), payload, "credentials")
+
+    def _put(self, name: str, payload: str, what: str) -> None:
         with translate_aws_errors("TenantSecretStore.write"):
             try:
                 self._client.put_secret_value(SecretId=name, SecretString=payload)
@@ -245,10 +345,44 @@ class TenantSecretStore:
                 self._client.create_secret(
                     Name=name,
                     SecretString=payload,
-                    Description="OutSmart-Billit integration: one tenant's credentials",
+                    Description=f"OutSmart-Billit integration: one tenant's {what}",
                 )
             except ClientError as error:
                 if error_code(error) != "ResourceExistsException":
                     raise
                 # Created concurrently since our first attempt: store our value as current.
                 self._client.put_secret_value(SecretId=name, SecretString=payload)
+
+
+class WebhookSecretReader:
+    """What the webhook ingestion function reads: only the tenant's webhook secret, never its
+    tokens, cached briefly (answers *and* misses) so a flood of forged deliveries for any
+    tenant id costs at most one Secrets Manager call per tenant per ``max_age_seconds``.
+
+    A secret registered or rotated meanwhile is seen within ``max_age_seconds``.
+    """
+
+    def __init__(
+        self, store: TenantSecretStore, clock: Callable[[], float], max_age_seconds: float = 15
+    ) -> None:
+        if store.webhook_secret_name("aa") is None:
+            raise ValueError("the store has no webhook prefix")
+        self._store = store
+        self._clock = clock
+        self._max_age = max_age_seconds
+        self._cache: dict[str, tuple[float, TenantSecret]] = {}
+
+    def read(self, tenant_id: str) -> TenantSecret:
+        """A ``TenantSecret`` with only the webhook fields set (empty when there is none)."""
+        now = self._clock()
+        cached = self._cache.get(tenant_id)
+        if cached is not None and now - cached[0] < self._max_age:
+            return cached[1]
+        secret = self._store.read_webhooks_only(tenant_id)
+        if len(self._cache) >= MAX_CACHED_TENANTS:
+            self._cache.clear()  # bounded: tenant ids in URLs are the attacker's choice
+        self._cache[tenant_id] = (now, secret)
+        return secret
+
+
+MAX_CACHED_TENANTS: Final = 10_000

@@ -43,6 +43,7 @@ from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import DeliveryLog, TenantSecretStore
 from billit_sync.store.clock import Clock
+from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 from billit_sync.webhooks.events import BillitWebhookEnvelope, WebhookEvent
 
@@ -139,7 +140,7 @@ def parse_envelope(raw: bytes) -> tuple[BillitWebhookEnvelope, dict[str, Any]]:
 class BillitWebhookIngestion:
     """Turns one authenticated Billit delivery into one ``WebhookEvent`` on the queue."""
 
-    secrets: TenantSecretStore
+    secrets: TenantSecretStore | WebhookSecretReader
     deliveries: DeliveryLog
     events: JobQueue[WebhookEvent]
     clock: Clock

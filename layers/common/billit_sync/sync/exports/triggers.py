@@ -65,6 +65,7 @@ from billit_sync.store import (
     TenantSecretStore,
     TenantStore,
 )
+from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.sync.exports.jobs import ExportJob
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 
@@ -178,7 +179,7 @@ def parse_webhook_body(body: str | None, *, base64_encoded: bool = False) -> Out
 class OutSmartWebhook:
     """``POST /webhooks/outsmart/{tenant}``: authenticate, validate, queue one export."""
 
-    secrets: TenantSecretStore
+    secrets: TenantSecretStore | WebhookSecretReader
     export_jobs: JobQueue[ExportJob]
 
     def receive(
