@@ -204,9 +204,7 @@ def test_the_edge_reads_webhook_secrets_only_and_workers_create_no_secret() -> N
     for worker in ("ExportFunctionRole", "ImportFunctionRole", "WebhookProcessorFunctionRole"):
         assert not {a for a, _ in _secret_grants(worker)} & {"secretsmanager:CreateSecret"}
     assert ("secretsmanager:CreateSecret", "tenants") not in _secret_grants("OAuthFunctionRole")
-    assert ("secretsmanager:CreateSecret", "tenants") in _secret_grants(
-        "ManagementApiFunctionRole"
-    )
+    assert ("secretsmanager:CreateSecret", "tenants") in _secret_grants("ManagementApiFunctionRole")
 
 
 def test_only_functions_that_write_tenant_secrets_may() -> None:

@@ -14,7 +14,7 @@ Secret values are ``SecretStr`` everywhere so they never show up in logs, reprs 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -270,6 +270,27 @@ class TenantSecretStore:
             )
         self._webhooks_read[tenant_id] = (_webhook_part(secret), webhooks is not None)
         return secret
+
+    def migrate(self, tenant_id: str) -> bool:
+        """Move the webhook fields of an older single secret into the tenant's webhook
+        secret (creating it); False when already there. Call under the tenant's lease, and
+        only for a tenant whose token secret exists."""
+        secret = self.read(tenant_id)
+        last_read = self._webhooks_read.get(tenant_id)
+        if last_read is None or last_read[1]:
+            return False
+        del self._webhooks_read[tenant_id]  # unknown → write() writes both secrets
+        self.write(tenant_id, secret)
+        return True
+
+    def tenant_ids(self) -> Iterator[str]:
+        """Every tenant with a token secret (operators' tools; the functions never list)."""
+        paginator = self._client.get_paginator("list_secrets")
+        for page in paginator.paginate(Filters=[{"Key": "name", "Values": [self._prefix]}]):
+            for entry in page.get("SecretList", []):
+                name = entry.get("Name", "")
+                if name.startswith(self._prefix):
+                    yield name.removeprefix(self._prefix)
 
     def read_credentials(self, tenant_id: str) -> TenantSecret:
         """The token secret alone (the OutSmart token, Billit's pair): for readers that need
