@@ -279,3 +279,32 @@ def test_the_export_dead_letter_queue_has_an_alarm() -> None:
     assert alarm["Threshold"] == 0
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_internet_facing_routes_have_their_own_throttles() -> None:
+    """Issue 14: one bucket for the whole API let forged webhooks push genuine calls into
+    429s. Each webhook and browser route has its own; the management API keeps the default."""
+    api = TEMPLATE["Resources"]["HttpApi"]["Properties"]
+    routes = {
+        f"{event['Properties']['Method']} {event['Properties']['Path']}"
+        for function in FUNCTIONS.values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+    own = api["RouteSettings"]
+    edge = {
+        "POST /webhooks/billit/{tenant_id}",
+        "POST /webhooks/outsmart/{tenant_id}",
+        "GET /connect",
+        "GET /oauth/callback",
+        "POST /oauth/confirm",
+    }
+    assert set(own) == edge
+    assert edge <= routes  # each names a real route
+    default = api["DefaultRouteSettings"]
+    for settings in own.values():
+        assert 0 < settings["ThrottlingRateLimit"] <= default["ThrottlingRateLimit"]
+        assert settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+    assert not any(
+        route.startswith(("GET /tenants", "PUT /tenants", "POST /tenants")) for route in own
+    )
