@@ -80,8 +80,8 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     # --- webhook ingestion
     ("WebhookIngestionFunction", "dynamodb:DeleteItem", "IntegrationTable"): (
         "BillitWebhookIngestion._forget → DeliveryLog.forget (webhooks/ingestion.py, "
-        "store/deliveries.py): the de-duplication record is dropped when the event queue "
-        "refused the message, so Billit's retry is accepted"
+        "store/deliveries.py): the de-duplication record is dropped when anything after it "
+        "failed (the queue refused the message), so Billit's retry is accepted"
     ),
     # --- webhook processor: Billit calls (invoice status) may refresh the token
     ("WebhookProcessorFunction", "dynamodb:PutItem", "IntegrationTable"): (
@@ -132,6 +132,8 @@ class Grant:
     action: str
     resource: str  # ARN pattern (IAM's * and ?)
     label: str  # the resource as the template names it
+    # ``ForAllValues:StringLike`` ``dynamodb:LeadingKeys`` patterns, when the statement has one
+    leading_keys: tuple[str, ...] | None = None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -201,11 +203,11 @@ class TemplateResolver:
             for statement in policy["PolicyDocument"]["Statement"]:
                 assert statement["Effect"] == "Allow", (role_id, statement["Sid"])
                 assert "NotAction" not in statement and "NotResource" not in statement
-                assert "Condition" not in statement, "conditions are not evaluated here"
+                leading_keys = _leading_keys(statement)
                 for resource in _as_list(statement["Resource"]):
                     pattern, label = self.resource(resource)
                     grants.extend(
-                        Grant(function, statement["Sid"], action, pattern, label)
+                        Grant(function, statement["Sid"], action, pattern, label, leading_keys)
                         for action in _as_list(statement["Action"])
                     )
         return grants
@@ -224,8 +226,24 @@ class TemplateResolver:
         return resource
 
 
+def _leading_keys(statement: dict[str, Any]) -> tuple[str, ...] | None:
+    """The one condition this check evaluates: partition keys by pattern (issue 14)."""
+    condition = statement.get("Condition")
+    if condition is None:
+        return None
+    assert set(condition) == {"ForAllValues:StringLike"}, "only LeadingKeys is evaluated here"
+    (only,) = condition["ForAllValues:StringLike"].items()
+    assert only[0] == "dynamodb:LeadingKeys", only
+    return tuple(_as_list(only[1]))
+
+
 def _allows(grant: Grant, permission: Permission) -> bool:
-    return grant.action == permission.action and fnmatchcase(permission.resource, grant.resource)
+    if grant.action != permission.action or not fnmatchcase(permission.resource, grant.resource):
+        return False
+    if grant.leading_keys is None:
+        return True
+    key = permission.leading_key
+    return key is not None and any(fnmatchcase(key, pattern) for pattern in grant.leading_keys)
 
 
 # ------------------------------------------------------------------------------- the story
@@ -438,3 +456,24 @@ def test_the_edge_function_is_denied_every_token_read(recorded: Recorded) -> Non
     assert tokens["outsmart_token"] and "webhook_secrets" not in tokens
     assert set(webhooks) == {"webhook_secrets", "outsmart_webhook_secret"}
     assert webhooks["outsmart_webhook_secret"]
+
+
+def test_the_edge_function_writes_only_dedup_partitions(recorded: Recorded) -> None:
+    """Issue 14: ingestion's table grant carries a ``dynamodb:LeadingKeys`` condition; the
+    story's writes all fall under it, and a write to a tenant's own partition would not."""
+    grants = [
+        g
+        for g in recorded.resolver.grants("WebhookIngestionFunction")
+        if g.action.startswith("dynamodb:")
+    ]
+    assert grants and all(g.leading_keys == ("DELIVERY#*",) for g in grants)
+    writes = [
+        p
+        for p in recorded.permissions["WebhookIngestionFunction"]
+        if p.action.startswith("dynamodb:")
+    ]
+    assert writes and all(str(p.leading_key).startswith("DELIVERY#") for p in writes)
+    table = writes[0].resource
+    profile = Permission("dynamodb:PutItem", table, f"TENANT#{SMALL.tenant_id}")
+    assert not any(_allows(g, profile) for g in grants)
+    assert not any(_allows(g, Permission("dynamodb:PutItem", table)) for g in grants)

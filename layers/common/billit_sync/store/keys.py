@@ -10,7 +10,7 @@ Billit connection      ``TENANT#{t}``                               ``CONNECTION
 settings               ``TENANT#{t}``                               ``SETTINGS``
 import watermark       ``TENANT#{t}``                               ``WATERMARK#{party}#{entity}``
 lease / lock           ``TENANT#{t}``                               ``LEASE#{name}``
-webhook delivery       ``TENANT#{t}``                               ``DELIVERY#{sha256(key)}``
+webhook delivery       ``DELIVERY#{t}``                             ``DELIVERY#{sha256(key)}``
 id mapping             ``TENANT#{t}#COMPANY#{party}#MAP#{entity}``  ``BILLIT#{id}`` and
                                                                     ``OUTSMART#{key}``
 export ledger          ``TENANT#{t}#LEDGER``                        ``ROW#{row id}``
@@ -31,7 +31,8 @@ GSI ``gsi1`` (sparse):
 
 Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by time).
 
-Every key except the OAuth state, the connect confirmation, the company owner (one Billit
+Every key except the webhook delivery (``DELIVERY#`` first, for its IAM condition), the
+OAuth state, the connect confirmation, the company owner (one Billit
 company → the one tenant connected to it) and the used ticket starts with the validated
 tenant id. Components in the middle of a key may not contain ``#`` (so one key can never be
 read as another); the last component may, since nothing follows it.
@@ -106,6 +107,16 @@ def watermark_sk(party_id: str, entity: str) -> str:
 
 def lease_sk(lease_name: str) -> str:
     return f"LEASE#{name(lease_name, 'lease name')}"
+
+
+def delivery_pk(tenant_id: str) -> str:
+    """De-dup records have their own partitions (issue 14): the internet-facing ingestion
+    function may write only keys starting ``DELIVERY#`` (an IAM ``dynamodb:LeadingKeys``
+    condition), never a tenant's profile, connection or ledger."""
+    return f"{DELIVERY_PK_PREFIX}{validate_tenant_id(tenant_id)}"
+
+
+DELIVERY_PK_PREFIX = "DELIVERY#"
 
 
 def delivery_sk(delivery_key: str) -> str:
