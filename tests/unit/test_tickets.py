@@ -228,3 +228,61 @@ def test_the_command_needs_a_key_and_a_tenant(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TICKET_SIGNING_KEY", "k")
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_python_m_tickets_mints_from_the_app_secret(tmp_path: Any) -> None:
+    """What the README tells operators to run: ``python -m billit_sync.tickets
+    --secret-name …`` reads the keyring (current kid) from the app secret."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        environ = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "layers/common"),
+        }
+        client = boto3.client(
+            "secretsmanager",
+            endpoint_url=environ["AWS_ENDPOINT_URL"],
+            region_name="eu-west-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        document = {
+            "billit_client_id": "cid",
+            "billit_client_secret": "cs",
+            "outsmart_software_token": "st",
+            "ticket_signing_key": KEY.decode(),
+            "ticket_signing_kid": "2026-12",
+            "ticket_previous_signing_key": OLD_KEY.decode(),
+            "ticket_previous_signing_kid": "2026-06",
+        }
+        client.create_secret(Name="outsmart-billit/t/app", SecretString=json.dumps(document))
+        command = [sys.executable, "-m", "billit_sync.tickets", "--secret-name"]
+        out = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [*command, "outsmart-billit/t/app", "--tenant", "acme", "--scope", "connect"],
+            env=environ,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+    finally:
+        server.stop()
+    assert jwt.get_unverified_header(out)["kid"] == "2026-12"
+    keyring = TicketKeyring("2026-12", {"2026-12": KEY, "2026-06": OLD_KEY})
+    verified = verify_ticket(out, keyring, now=time.time())
+    assert (verified.tenant, verified.scope) == ("acme", TicketScope.CONNECT)
+    assert verified.exp - verified.iat == MAX_LIFETIME_SECONDS[TicketScope.CONNECT]

@@ -117,7 +117,7 @@ class TicketKeyring:
 
 
 def _keyring(keys: "TicketKeyring | bytes") -> TicketKeyring:
-    return keys if isinstance(keys, TicketKeyring) else TicketKeyring.single(keys)
+    return TicketKeyring.single(keys) if isinstance(keys, bytes) else keys
 
 
 def mint_ticket(
@@ -259,4 +259,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as the package's module, not as a second copy named __main__ (one TicketKeyring).
+    from billit_sync.tickets import main as package_main
+
+    raise SystemExit(package_main())
