@@ -6,11 +6,15 @@ import json
 from typing import Any
 
 import pytest
+from mypy_boto3_dynamodb.service_resource import Table
 from mypy_boto3_secretsmanager import SecretsManagerClient
 from pydantic import SecretStr
 
-from billit_sync.store.migrate_webhook_secrets import main as migrate_main
+from billit_sync.store.clock import system_clock
+from billit_sync.store.connect_confirmations import BillitCompanyOwners
+from billit_sync.store.migrate import main as migrate_main
 from billit_sync.store.secrets import TenantSecret, TenantSecretStore, WebhookSecretReader
+from billit_sync.store.tenants import BillitCompany, TenantStore
 from tests.integration.store.test_secrets import full_secret
 
 TOKENS = "outsmart-billit/test/tenants/"
@@ -79,36 +83,46 @@ def test_an_older_single_secret_keeps_working_and_migrates(
     assert store.migrate("acme") is False
 
 
-def test_the_migration_command_moves_every_tenant(
+def test_the_migration_command_moves_every_tenant_and_records_their_companies(
     secrets_client: SecretsManagerClient,
-    monkeypatch: pytest.MonkeyPatch,
+    table: Table,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import boto3
-
+    tenants = TenantStore(table, system_clock)
+    owners = BillitCompanyOwners(table, system_clock)
+    company = [BillitCompany(party_id="512340", name="Claes BV")]
     for tenant in ("acme", "globex"):
         secrets_client.create_secret(
             Name=f"outsmart-billit/prod/tenants/{tenant}",
             SecretString=full_secret().to_secret_string(),
         )
-    boto3.client("dynamodb").create_table(
-        TableName="leases",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
+        tenants.register(tenant, "nl")
+    tenants.save_connected(
+        "acme",
+        party_id="512340",
+        company_name="Claes BV",
+        companies=company,
+        environment="production",
     )
-    assert migrate_main(["--stage", "prod", "--table", "leases"]) == 0
-    assert "2 tenant(s) migrated" in capsys.readouterr().out
+    command = ["--stage", "prod", "--table", table.name]
+    assert migrate_main(command) == 0
+    out = capsys.readouterr().out
+    assert "2 tenant(s) migrated" in out and "CHECK" not in out
     webhook = stored(secrets_client, "outsmart-billit/prod/webhooks/globex")
     assert webhook["outsmart_webhook_secret"] == "os-hook"
-    assert migrate_main(["--stage", "prod", "--table", "leases"]) == 0
-    assert "0 tenant(s) migrated" in capsys.readouterr().out
+    assert owners.owner("production", "512340") == "acme"
+    # Before issue 14 a second tenant could connect to the same company: reported.
+    tenants.save_connected(
+        "globex",
+        party_id="512340",
+        company_name="Claes BV",
+        companies=company,
+        environment="production",
+    )
+    assert migrate_main(command) == 1
+    out = capsys.readouterr().out
+    assert "0 tenant(s) migrated" in out
+    assert "CHECK: Billit company 512340 (production) is connected to both acme and globex" in out
 
 
 class CountingClient:

@@ -227,7 +227,7 @@ class TenantSecretStore:
     Callers see one ``TenantSecret``. Migration from the single secret of earlier versions:
     ``read`` takes the webhook fields from the old place while the webhook secret does not
     exist; the first ``write`` that changes them creates the webhook secret and drops them
-    from the token secret (``python -m billit_sync.store.migrate_webhook_secrets`` does it
+    from the token secret (``python -m billit_sync.store.migrate`` does it
     for every tenant at once: run it after deploying). A write that leaves them unchanged
     never touches the webhook secret, so workers need no right on it beyond reading.
     Without ``webhook_prefix`` everything stays in one secret (tests of other parts).
