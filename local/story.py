@@ -122,7 +122,8 @@ class Story:
 
     def connect(self) -> None:
         self.step("Connecting Billit through the browser redirect chain")
-        ticket = self.stack.ticket(self.tenant)
+        # A single-use connect ticket (10 minutes), never the tenant's own ticket, in the URL.
+        ticket = self.stack.ticket(self.tenant, TicketScope.CONNECT)
         start = self.http.get(
             f"{self.stack.api.url}/connect",
             params={"ticket": ticket, "return_url": self.stack.return_url},
@@ -143,10 +144,14 @@ class Story:
         )
         callback = redirect_target(answer)
         self.detail(f"POST Billit /Account/Logon   -> {answer.status_code} to /oauth/callback")
-        done = self.http.get(callback)
+        # The browser carries the __Host- cookie /connect set; the callback asks to confirm.
+        asked = self.http.get(callback)
+        confirm_url, confirm_fields = hidden_form(asked)
+        self.detail(f"GET  /oauth/callback         -> {asked.status_code} confirmation page")
+        done = self.http.post(confirm_url, data=confirm_fields | {"decision": "connect"})
         back = redirect_target(done)
         self.detail(
-            f"GET  /oauth/callback         -> {done.status_code} to OutSmart's settings page"
+            f"POST /oauth/confirm          -> {done.status_code} to OutSmart's settings page"
         )
         landing = self.http.get(back)
         if "billit_connection=connected" not in back or landing.status_code != 200:

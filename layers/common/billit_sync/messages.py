@@ -512,3 +512,52 @@ def render(message_key: str, params: dict[str, str], language: Language) -> str:
         if language == "nl" and "duration" in params:
             values["duration"] = params["duration"].replace(".", ",")
     return templates[language].format_map(values)
+
+
+# Browser pages of the connect flow (issue 14): the confirmation and its refusals.
+CONNECT_PAGES: Final[dict[str, dict[Language, str]]] = {
+    "confirm.title": {"en": "Connect Billit?", "nl": "Billit verbinden?"},
+    "confirm.question": {
+        "en": "Connect OutSmart account {tenant} to Billit company {company} (VAT number {vat})?",
+        "nl": "OutSmart-account {tenant} verbinden met Billit-bedrijf {company} "
+        "(btw-nummer {vat})?",
+    },
+    "confirm.choose": {
+        "en": "Connect OutSmart account {tenant} to which Billit company?",
+        "nl": "Met welk Billit-bedrijf wilt u OutSmart-account {tenant} verbinden?",
+    },
+    "confirm.explain": {
+        "en": "Invoices will be created in this company's name. Only confirm if you started "
+        "this connection yourself from OutSmart.",
+        "nl": "Facturen worden op naam van dit bedrijf gemaakt. Bevestig alleen als u deze "
+        "koppeling zelf vanuit OutSmart gestart hebt.",
+    },
+    "confirm.yes": {"en": "Connect", "nl": "Verbinden"},
+    "confirm.no": {"en": "Cancel", "nl": "Annuleren"},
+    "confirm.no_vat": {"en": "none", "nl": "geen"},
+    "confirm.taken": {
+        "en": "(already connected to another OutSmart account)",
+        "nl": "(al verbonden met een ander OutSmart-account)",
+    },
+    "taken.title": {
+        "en": "Billit company already connected",
+        "nl": "Billit-bedrijf al verbonden",
+    },
+    "taken.message": {
+        "en": "Billit company {company} is already connected to another OutSmart account. "
+        "Disconnect it there first, or choose another company. Nothing was changed.",
+        "nl": "Billit-bedrijf {company} is al verbonden met een ander OutSmart-account. "
+        "Verbreek die koppeling eerst, of kies een ander bedrijf. Er is niets gewijzigd.",
+    },
+    "expired.title": {"en": "Confirmation expired", "nl": "Bevestiging verlopen"},
+    "expired.message": {
+        "en": "This confirmation is unknown, has expired, was already used or was opened in "
+        "another browser. Nothing was changed. Go back to OutSmart and connect again.",
+        "nl": "Deze bevestiging is onbekend, verlopen, al gebruikt of in een andere browser "
+        "geopend. Er is niets gewijzigd. Ga terug naar OutSmart en verbind opnieuw.",
+    },
+}
+
+
+def page_text(key: str, language: Language, **params: str) -> str:
+    return CONNECT_PAGES[key][language].format_map(_KeepMissing(params))

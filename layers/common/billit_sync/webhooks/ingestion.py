@@ -27,7 +27,6 @@ Nothing here logs the signature, a secret or the body.
 import base64
 import binascii
 import hashlib
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,12 +36,14 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import SecretStr, ValidationError
 
+from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.billit.signature import SIGNATURE_HEADER, verify_billit_signature
 from billit_sync.errors import BadInputError
-from billit_sync.jobs_queue import JobQueue, JobQueueError
+from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import DeliveryLog, TenantSecretStore
 from billit_sync.store.clock import Clock
+from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 from billit_sync.webhooks.events import BillitWebhookEnvelope, WebhookEvent
 
@@ -117,9 +118,9 @@ def raw_body(body: str | None, *, base64_encoded: bool) -> bytes:
 def parse_envelope(raw: bytes) -> tuple[BillitWebhookEnvelope, dict[str, Any]]:
     """The validated envelope and the payload as a JSON object, or a 400."""
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BillitWebhookBadRequestError("the body is not valid JSON") from None
+        data: Any = load_json(raw)
+    except MalformedBodyError as malformed:
+        raise BillitWebhookBadRequestError(str(malformed).replace("request ", "")) from None
     if not isinstance(data, dict):
         raise BillitWebhookBadRequestError("the body must be a JSON object")
     try:
@@ -139,7 +140,7 @@ def parse_envelope(raw: bytes) -> tuple[BillitWebhookEnvelope, dict[str, Any]]:
 class BillitWebhookIngestion:
     """Turns one authenticated Billit delivery into one ``WebhookEvent`` on the queue."""
 
-    secrets: TenantSecretStore
+    secrets: TenantSecretStore | WebhookSecretReader
     deliveries: DeliveryLog
     events: JobQueue[WebhookEvent]
     clock: Clock
@@ -183,18 +184,21 @@ class BillitWebhookIngestion:
             metrics.add_metric(name="BillitWebhookDuplicates", unit=MetricUnit.Count, value=1)
             logger.info("Billit webhook delivered again; already queued", extra=facts)
             return IngestionResult(IngestionOutcome.DUPLICATE, delivery_id)
-        event = WebhookEvent(
-            tenant_id=tenant_id,
-            delivery_id=delivery_id,
-            entity_type=entity.value,
-            update_type=envelope.update_type,
-            entity_id=envelope.entity_id,
-            received_at=self.clock(),
-            payload=payload,
-        )
         try:
-            self.events.send(event)
-        except JobQueueError:
+            self.events.send(
+                WebhookEvent(
+                    tenant_id=tenant_id,
+                    delivery_id=delivery_id,
+                    entity_type=entity.value,
+                    update_type=envelope.update_type,
+                    entity_id=envelope.entity_id,
+                    received_at=self.clock(),
+                    payload=payload,
+                )
+            )
+        except BaseException:
+            # Whatever failed after the de-dup record was written (the queue, a bug, a
+            # timeout): drop the record, so Billit's next delivery is processed, not "duplicate".
             self._forget(tenant_id, key, facts)
             raise
         metrics.add_metric(name="BillitWebhookQueued", unit=MetricUnit.Count, value=1)
