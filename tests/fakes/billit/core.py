@@ -31,6 +31,10 @@ from tests.fakes.billit.webhooks import (
 from tests.fakes.faults import FaultPlan
 
 Auth = Literal["none", "user", "company"]
+# billit-api.md §6: "Idempotency-Key" (idempotent-tokens page, confac) or "Idempotent-Key"
+# (header-values page); which one Billit reads is unknown. The fake honours exactly one,
+# chosen per test (``BillitFake.idempotency_header``), and ignores the other.
+IDEMPOTENCY_HEADER_NAMES = ("Idempotency-Key", "Idempotent-Key")
 
 
 @dataclass
@@ -121,6 +125,7 @@ class BillitCore:
         self.calls: list[RecordedCall] = []
         self.outbox: list[WebhookDelivery] = []
         self.page_size = page_size
+        self.idempotency_header = IDEMPOTENCY_HEADER_NAMES[0]
         self._clock = clock
         self._lock = threading.RLock()
         self._client_id = client_id
@@ -181,11 +186,8 @@ class BillitCore:
         return json_response(200, {"Items": items, "NextPageLink": next_link, "Count": page.count})
 
     def _idempotency_keys(self, ctx: Ctx) -> set[str]:
-        keys = {
-            value
-            for name in ("Idempotency-Key", "Idempotent-Key")
-            if (value := ctx.request.headers.get(name)) is not None
-        }
+        value = ctx.request.headers.get(self.idempotency_header)
+        keys = {value} if value is not None else set()
         for key in keys:
             if not IDEMPOTENCY_KEY.fullmatch(key):
                 raise generic("The idempotency key must be alphanumeric (max 100 characters).")

@@ -19,6 +19,7 @@ import httpx
 
 from tests.fakes.billit import invoicing, jsoncodec, odata
 from tests.fakes.billit.core import (
+    IDEMPOTENCY_HEADER_NAMES,
     Auth,
     Ctx,
     Handler,
@@ -55,6 +56,7 @@ class BillitFake(OrderRoutes):
         faults: FaultPlan | None = None,
         page_size: int = 120,
         access_token_lifetime: int = 3600,
+        idempotency_header: str = IDEMPOTENCY_HEADER_NAMES[0],
     ) -> None:
         super().__init__(
             client_id=client_id,
@@ -65,6 +67,9 @@ class BillitFake(OrderRoutes):
             page_size=page_size,
             access_token_lifetime=access_token_lifetime,
         )
+        if idempotency_header not in IDEMPOTENCY_HEADER_NAMES:
+            raise ValueError(f"idempotency_header must be one of {IDEMPOTENCY_HEADER_NAMES}")
+        self.idempotency_header = idempotency_header
         self._routes = self._build_routes()
 
     # == the entry point ===================================================================
@@ -74,8 +79,7 @@ class BillitFake(OrderRoutes):
             method=request.method,
             path=request.url.path,
             query=dict(request.url.params),
-            idempotency_key=request.headers.get("Idempotency-Key")
-            or request.headers.get("Idempotent-Key"),
+            idempotency_key=request.headers.get(self.idempotency_header),
             party_id=request.headers.get("PartyID"),
         )
         with self._lock:

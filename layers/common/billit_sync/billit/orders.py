@@ -34,9 +34,12 @@ from billit_sync.billit.pagination import iter_rows
 
 ORDERS_PATH = "/v1/orders"
 SEND_PATH = "/v1/orders/commands/send"
-# ⚠ Header name: "Idempotency-Key" (docs page + confac in production) vs "Idempotent-Key"
-# (header-values page). We send the production-proven name only (reference §6).
+# ⚠ Header name: "Idempotency-Key" (idempotent-tokens page + confac in production) vs
+# "Idempotent-Key" (header-values page). Send both with the same value on create and send
+# (billit-api.md §6): whichever one Billit reads, the key counts.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_HEADER_ALTERNATIVE = "Idempotent-Key"
+IDEMPOTENCY_HEADERS: tuple[str, ...] = (IDEMPOTENCY_HEADER, IDEMPOTENCY_HEADER_ALTERNATIVE)
 STRICT_TRANSPORT_HEADER = "StrictTransportType"
 # ⚠ Send body casing: docs "Transporttype", Swagger "OrderIds", confac (production)
 # "TransportType"/"OrderIDs". We use confac's (reference §3).
@@ -54,6 +57,12 @@ def validate_idempotency_key(key: str) -> str:
     if not isinstance(key, str) or not _IDEMPOTENCY_KEY.match(key):
         raise ValueError("idempotency key must be 1-100 letters or digits")
     return key
+
+
+def idempotency_headers(key: str) -> dict[str, str]:
+    """Both documented header names carrying the same (validated) key (reference §6)."""
+    valid = validate_idempotency_key(key)
+    return dict.fromkeys(IDEMPOTENCY_HEADERS, valid)
 
 
 def make_idempotency_key(*parts: str) -> str:
@@ -289,12 +298,11 @@ class OrdersApi:
         ``is_idempotency_replay`` is true means an earlier call with this key succeeded. In
         both cases look the order up with ``find_orders_by_external_reference``.
         """
-        key = validate_idempotency_key(idempotency_key)
         response = self._http.request(
             "POST",
             ORDERS_PATH,
             json=order.to_wire(),
-            headers={IDEMPOTENCY_HEADER: key},
+            headers=idempotency_headers(idempotency_key),
             unsafe=True,
         )
         order_id = _order_id_of(read_json(response, unsafe=True))
@@ -337,7 +345,7 @@ class OrdersApi:
             raise ValueError("no order ids to send")
         headers: dict[str, str] = {}
         if idempotency_key is not None:
-            headers[IDEMPOTENCY_HEADER] = validate_idempotency_key(idempotency_key)
+            headers.update(idempotency_headers(idempotency_key))
         if strict_transport:
             headers[STRICT_TRANSPORT_HEADER] = "true"
         body = {
