@@ -126,6 +126,8 @@ class BillitCore:
         self.outbox: list[WebhookDelivery] = []
         self.page_size = page_size
         self.idempotency_header = IDEMPOTENCY_HEADER_NAMES[0]
+        # The body of the 401 for an unknown Customer.PartyID: "envelope" or "empty".
+        self.unknown_customer_body: Literal["envelope", "empty"] = "envelope"
         self._clock = clock
         self._lock = threading.RLock()
         self._client_id = client_id

@@ -350,6 +350,11 @@ class BillitFake(OrderRoutes):
             record["LastModified"] = fields.get("LastModified", self._now())
             return copy.deepcopy(record)
 
+    def remove_party(self, company_id: int, party_id: int) -> None:
+        """The office deletes a customer in MyBillit; no webhook fires (billit-api.md §5, §9)."""
+        with self._lock:
+            del self._company(company_id).parties[party_id]
+
     def add_product(self, company_id: int, **fields: Any) -> dict[str, Any]:
         self._check_fields(fields, invoicing.PRODUCT_FIELDS - {"ProductID"}, "Product")
         with self._lock:

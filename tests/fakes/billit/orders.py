@@ -27,6 +27,19 @@ from tests.fakes.billit.state import (
     Company,
 )
 
+RESEND_WINDOW_SECONDS = 60
+ALREADY_SENT_CODE = "This_0_WasAlreadySentLessThen_1_MinutesAgoTo_2_OrIsStillInTheQueue"
+
+
+class EmptyUnauthorized(ApiError):
+    """A bare 401 without a body (one of the two forms the fake plays, see below)."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "")
+
+    def response(self) -> httpx.Response:
+        return httpx.Response(401)
+
 
 class OrderRoutes(BillitCore):
     """Invoices: create, look up, send, patch, delete, and their life after sending."""
@@ -44,7 +57,12 @@ class OrderRoutes(BillitCore):
                 raise generic("Customer.PartyID must be an integer.")
             party = company.parties.get(party_id)
             if party is None:
-                raise generic(f"Customer with PartyID {party_id} does not exist.")
+                # billit-api.md §7 [doc: 401]: "the wrong Customer ID in the Object" is a 401
+                # without a token code; its body is undocumented, so the fake plays both an
+                # envelope naming the customer and an empty body (``unknown_customer_body``).
+                if self.unknown_customer_body == "empty":
+                    raise EmptyUnauthorized()
+                raise ApiError(401, "Unauthorized", f"No access to Customer {party_id}.")
             return party, None
         match = invoicing.match_customer(company.parties.values(), customer)
         if match is not None:
@@ -203,6 +221,16 @@ class OrderRoutes(BillitCore):
         ):
             raise generic("OrderIDs must be a non-empty list of order ids.")
         orders = [self._owned(ctx, "orders", "Order", order_id) for order_id in order_ids]
+        for order in orders:
+            sent_at = company.sent_at.get(order["OrderID"])
+            if sent_at is not None and self._clock() - sent_at < RESEND_WINDOW_SECONDS:
+                # billit-api.md §7 send codes; HTTP status unrecorded, assumed 400.
+                raise ApiError(
+                    400,
+                    ALREADY_SENT_CODE,
+                    f"Invoice {order['OrderNumber']} was already sent less than 1 minutes ago "
+                    "or is still in the queue.",
+                )
         strict = ctx.request.headers.get("StrictTransportType", "").lower() == "true"
         plan = [(order, self._transport_for(order, transport, strict)) for order in orders]
         for order, chosen in plan:
@@ -246,6 +274,7 @@ class OrderRoutes(BillitCore):
         self._next_message_id += 1
         order["Messages"].append(message)
         company.outgoing[order["OrderID"]] = (message_id, message)
+        company.sent_at[order["OrderID"]] = self._clock()
         order["IsSent"] = True
         order["CurrentDocumentDeliveryDetails"] = {
             "DocumentDeliveryDate": now,

@@ -751,13 +751,38 @@ def test_customer_is_matched_on_vat_then_email_then_nr_or_created(
     assert http.get(f"{API}/v1/parties", headers=headers).json()["Count"] == 3
 
 
-def test_unknown_customer_party_id_is_refused(
-    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int
+@pytest.mark.parametrize("body", ["envelope", "empty"])
+def test_unknown_customer_party_id_is_a_401_without_a_token_code(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, body: str
 ) -> None:
+    # billit-api.md §7 [doc: 401]: the wrong Customer ID in the object → 401; body unknown
+    fake.unknown_customer_body = body  # type: ignore[assignment]
     response = create_order(http, headers, order_json(999))
 
-    assert response.status_code == 400
+    assert response.status_code == 401
+    token_codes = {"InvalidAccessToken", "AccessTokenExpired", "AccessTokenRevoked"}
+    codes = {e["Code"] for e in response.json()["errors"]} if response.content else set()
+    assert not codes & token_codes
+    assert (body == "empty") == (response.content == b"")
     assert fake.orders(company) == []
+
+
+def test_resending_within_a_minute_is_the_already_sent_code(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
+) -> None:
+    # billit-api.md §7 send codes: This_0_WasAlreadySentLessThen_1_MinutesAgo…
+    order_id = int(create_order(http, headers, order_json(customer)).text)
+    send = {"TransportType": "Peppol", "OrderIDs": [order_id]}
+    url = f"{API}/v1/orders/commands/send"
+    assert http.post(url, headers=headers, json=send).status_code == 200
+
+    again = http.post(url, headers=headers, json=send)
+
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["Code"] == (
+        "This_0_WasAlreadySentLessThen_1_MinutesAgoTo_2_OrIsStillInTheQueue"
+    )
+    assert len(fake.order(company, order_id)["Messages"]) == 1
 
 
 def test_idempotency_replay_is_409_and_creates_nothing(
@@ -776,12 +801,7 @@ def test_idempotency_replay_is_409_and_creates_nothing(
 
 @pytest.mark.parametrize("honoured", ["Idempotency-Key", "Idempotent-Key"])
 def test_only_the_honoured_idempotency_header_counts(
-    fake: BillitFake,
-    http: httpx.Client,
-    headers: dict[str, str],
-    company: int,
-    customer: int,
-    honoured: str,
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], customer: int, honoured: str
 ) -> None:
     # billit-api.md §6: two names are documented, which one Billit reads is unknown
     fake.idempotency_header = honoured
@@ -800,7 +820,7 @@ def test_only_the_honoured_idempotency_header_counts(
     assert first.status_code == 200
     assert replay.status_code == 409
     assert unread.status_code == 200  # the other name is ignored: a second invoice
-    assert len(fake.orders(company)) == 2
+    assert len(fake.orders(int(headers["PartyID"]))) == 2
 
 
 def test_failed_create_does_not_store_the_key(
