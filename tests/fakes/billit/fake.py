@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -70,6 +70,8 @@ class BillitFake(OrderRoutes):
         if idempotency_header not in IDEMPOTENCY_HEADER_NAMES:
             raise ValueError(f"idempotency_header must be one of {IDEMPOTENCY_HEADER_NAMES}")
         self.idempotency_header = idempotency_header
+        # The token endpoint's error body: OAuth2's (RFC 6749 §5.2) or Billit's envelope.
+        self.token_error_shape: Literal["oauth", "billit"] = "oauth"
         self._routes = self._build_routes()
 
     # == the entry point ===================================================================
@@ -200,7 +202,15 @@ class BillitFake(OrderRoutes):
             body = None
         if not isinstance(body, dict):
             raise OAuthError(400, "invalid_request", "The token request must be a JSON object.")
-        return json_response(200, self._oauth.token(body), headers={"Cache-Control": "no-store"})
+        try:
+            answer = self._oauth.token(body)
+        except OAuthError as error:
+            if self.token_error_shape == "billit":
+                # billit-api.md §2: the token endpoint's error shape is undocumented; the
+                # fake also plays Billit's REST envelope {"errors":[{"Code":…}]} (§7).
+                raise ApiError(error.status, error.error, error.description) from None
+            raise
+        return json_response(200, answer, headers={"Cache-Control": "no-store"})
 
     def _post_revoke(self, ctx: Ctx) -> httpx.Response:
         self._oauth.revoke_bearer(ctx.request)
