@@ -126,6 +126,7 @@ class BillitCore:
         self.outbox: list[WebhookDelivery] = []
         self.page_size = page_size
         self.idempotency_header = IDEMPOTENCY_HEADER_NAMES[0]
+        self.next_link_form: Literal["absolute", "relative", "http", "internal"] = "absolute"
         # The body of the 401 for an unknown Customer.PartyID: "envelope" or "empty".
         self.unknown_customer_body: Literal["envelope", "empty"] = "envelope"
         self._clock = clock
@@ -183,9 +184,21 @@ class BillitCore:
             query["$skip"] = str(page.next_skip)
             url = ctx.request.url
             encoded = urlencode(query, quote_via=quote, safe="$'/:,")
-            next_link = f"{url.scheme}://{url.netloc.decode()}{url.path}?{encoded}"
+            next_link = self._next_link(url, encoded)
         items = [row(item) for item in page.items]
         return json_response(200, {"Items": items, "NextPageLink": next_link, "Count": page.count})
+
+    def _next_link(self, url: httpx.URL, encoded: str) -> str:
+        """``NextPageLink`` in the form chosen per test (billit-api.md §4: the form is
+        undocumented; absolute or relative, and scheme/host behind Billit's proxy unknown)."""
+        form = self.next_link_form
+        if form == "relative":
+            return f"{url.path}?{encoded}"
+        if form == "http":  # TLS terminated in front of the API: the link says http://
+            return f"http://{url.netloc.decode()}{url.path}?{encoded}"
+        if form == "internal":  # the proxy's inner host and path prefix leak into the link
+            return f"http://billit-api-internal:8080/api{url.path}?{encoded}"
+        return f"{url.scheme}://{url.netloc.decode()}{url.path}?{encoded}"
 
     def _idempotency_keys(self, ctx: Ctx) -> set[str]:
         value = ctx.request.headers.get(self.idempotency_header)
