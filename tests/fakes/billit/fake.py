@@ -72,6 +72,7 @@ class BillitFake(OrderRoutes):
         self.idempotency_header = idempotency_header
         # The token endpoint's error body: OAuth2's (RFC 6749 §5.2) or Billit's envelope.
         self.token_error_shape: Literal["oauth", "billit"] = "oauth"
+        self.account_requires_party_id = False
         self._routes = self._build_routes()
 
     # == the entry point ===================================================================
@@ -218,6 +219,10 @@ class BillitFake(OrderRoutes):
 
     def _get_account(self, ctx: Ctx) -> httpx.Response:
         user = ctx.the_user()
+        if self.account_requires_party_id:
+            # billit-api.md §2 ⚠: [doc: create-new-companies] "Include Party ID of one company
+            # in the header"; [bmcp] sends none. Played per test: False (default) or True.
+            self._company_of(user, ctx.request.headers.get("PartyID"))
         companies = [self._companies[party_id] for party_id in user.companies]
         return json_response(
             200,

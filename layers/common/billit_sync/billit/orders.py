@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from billit_sync.billit import wire
 from billit_sync.billit.errors import BillitUnreadableResultError
@@ -50,6 +50,8 @@ _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9]{1,100}$")
 # Finding an order by its external reference should hit one page; a few are allowed.
 _FIND_MAX_PAGES = 10
 DESCRIPTION_MAX_LENGTH = 512
+# Where a line's text beyond Description + DescriptionExtended goes (reference §3).
+LINE_NOTE_FIELD = "InvoiceLine.Note"
 
 
 def validate_idempotency_key(key: str) -> str:
@@ -154,10 +156,36 @@ class NewOrderLine(BillitRequestModel):
     description_extended: str | None = Field(default=None, alias="DescriptionExtended")
     reference: str | None = Field(default=None, alias="Reference")
     vat_percentage: WireDecimal | None = Field(default=None, alias="VATPercentage")
+    custom_fields: dict[str, str] | None = Field(default=None, alias="CustomFields")
     ventilation_code: str | None = Field(default=None, alias="VentilationCode")
     unit: str | None = Field(default=None, alias="Unit")  # omit unless mapped (NAR/PCE)
     product_id: int | None = Field(default=None, alias="ProductID")
     reduction_percentage: WireDecimal | None = Field(default=None, alias="ReductionPercentage")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_long_text_visible(cls, data: Any) -> Any:
+        """``DescriptionExtended`` holds at most 512 characters (reference §3); the rest goes
+        to the line's ``CustomFields."InvoiceLine.Note"`` (Peppol line note), never cut off."""
+        if not isinstance(data, Mapping):
+            return data
+        values = dict(data)
+        text_key = next(
+            (k for k in ("description_extended", "DescriptionExtended") if k in values), None
+        )
+        extended = values.get(text_key) if text_key else None
+        if not isinstance(extended, str) or len(extended) <= DESCRIPTION_MAX_LENGTH:
+            return data
+        fields_key = next(
+            (k for k in ("custom_fields", "CustomFields") if k in values), "custom_fields"
+        )
+        fields = dict(values.get(fields_key) or {})
+        rest = extended[DESCRIPTION_MAX_LENGTH:]
+        earlier = fields.get(LINE_NOTE_FIELD)
+        fields[LINE_NOTE_FIELD] = f"{rest}\n{earlier}" if earlier else rest
+        values[str(text_key)] = extended[:DESCRIPTION_MAX_LENGTH]
+        values[fields_key] = fields
+        return values
 
 
 class Attachment(BillitRequestModel):

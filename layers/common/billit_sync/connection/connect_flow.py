@@ -123,7 +123,12 @@ class ConnectFlow:
 
     def _connect(self, tenant_id: str, tokens: TokenSet, return_url: str) -> str:
         access_token = tokens.access_token.get_secret_value()
-        account = self.billit(StaticCredentials(access_token)).account.get_account_information()
+        previous = self.tenants.get_connection(tenant_id)
+        # A reconnect knows its company: the PartyID header if Billit asks for it (§2).
+        known = int(previous.party_id) if (previous.party_id or "").isdigit() else None
+        account = self.billit(
+            StaticCredentials(access_token, known)
+        ).account.get_account_information()
         companies = [
             BillitCompany(
                 party_id=str(company.party_id),
@@ -134,7 +139,6 @@ class ConnectFlow:
         ]
         if not companies:
             return with_result(return_url, "not_connected", "no_company")
-        previous = self.tenants.get_connection(tenant_id)
         chosen = next((c for c in companies if c.party_id == previous.party_id), companies[0])
 
         record = BillitTokenRecord(
