@@ -125,7 +125,8 @@ class ConnectFlow:
         access_token = tokens.access_token.get_secret_value()
         previous = self.tenants.get_connection(tenant_id)
         # A reconnect knows its company: the PartyID header if Billit asks for it (§2).
-        known = int(previous.party_id) if (previous.party_id or "").isdigit() else None
+        known_text = previous.party_id or ""
+        known = int(known_text) if known_text.isdigit() else None
         account = self.billit(
             StaticCredentials(access_token, known)
         ).account.get_account_information()
