@@ -83,9 +83,11 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     },
     WEBHOOKS_NOT_REGISTERED: {
         "en": "Billit did not accept the status notifications ({reason}). Invoice statuses "
-        "will not update until you reconnect the integration.",
+        "are read from Billit every hour instead; reconnect the integration to get them as "
+        "they happen.",
         "nl": "Billit aanvaardde de statusmeldingen niet ({reason}). Factuurstatussen worden "
-        "pas bijgewerkt als u de integratie opnieuw verbindt.",
+        "in de plaats elk uur bij Billit opgehaald; verbind de integratie opnieuw om ze meteen "
+        "te krijgen.",
     },
     COMPANY_SELECTED: {
         "en": "Invoices now go to Billit company {company}",

@@ -127,6 +127,11 @@ class BillitCore:
         self.page_size = page_size
         self.idempotency_header = IDEMPOTENCY_HEADER_NAMES[0]
         self.next_link_form: Literal["absolute", "relative", "http", "internal"] = "absolute"
+        # Message events (billit-api.md §5): payload generation, the receiver's feedback as
+        # an insert or an update, with or without its flow state.
+        self.message_detail: Literal["current", "flat", "empty"] = "current"
+        self.feedback_update_type: Literal["I", "U"] = "I"
+        self.feedback_flow_state = True
         # The body of the 401 for an unknown Customer.PartyID: "envelope" or "empty".
         self.unknown_customer_body: Literal["envelope", "empty"] = "envelope"
         self._clock = clock

@@ -39,7 +39,14 @@ from tests.fakes.billit.state import (
     RecordedCall,
     User,
 )
-from tests.fakes.billit.webhooks import ENTITY_TYPES, MAX_WEBHOOKS, UPDATE_TYPES
+from tests.fakes.billit.webhooks import (
+    ENTITY_TYPES,
+    MAX_WEBHOOKS,
+    UPDATE_TYPES,
+    WebhookDelivery,
+    payload,
+    signature,
+)
 from tests.fakes.faults import FaultPlan, apply_faults
 
 
@@ -73,6 +80,9 @@ class BillitFake(OrderRoutes):
         # The token endpoint's error body: OAuth2's (RFC 6749 §5.2) or Billit's envelope.
         self.token_error_shape: Literal["oauth", "billit"] = "oauth"
         self.account_requires_party_id = False
+        self.webhook_secret_delivery: Literal["answer", "confirmation", "both"] = "answer"
+        self.confirmation_secret_key = "Secret"
+        self.confirmation_signed = True
         self._routes = self._build_routes()
 
     # == the entry point ===================================================================
@@ -289,7 +299,43 @@ class BillitFake(OrderRoutes):
         }
         self._next_webhook_id += 1
         company.webhooks[webhook["WebhookID"]] = webhook
-        return json_response(200, webhook)
+        # billit-api.md §5: "This payload will provide you a Secret" (webhooks page) vs "a
+        # Message confirmation will be sent as a webhook. This message does contain the
+        # secret" (use-webhooks). Played per test: "answer", "confirmation" or "both".
+        answer = dict(webhook)
+        if self.webhook_secret_delivery == "confirmation":
+            del answer["Secret"]
+        if self.webhook_secret_delivery in ("confirmation", "both"):
+            self._confirm_webhook(webhook)
+        return json_response(200, answer)
+
+    def _confirm_webhook(self, webhook: dict[str, Any]) -> None:
+        """The "Message confirmation" delivery carrying the secret. ⚠ Its shape and signing
+        are undocumented (§5): a Message-typed envelope whose detail names the webhook and
+        holds the secret under ``confirmation_secret_key``; signed with that very secret,
+        or not at all (``confirmation_signed``)."""
+        detail = {
+            "WebhookID": webhook["WebhookID"],
+            "EntityType": webhook["EntityType"],
+            "EntityUpdateType": webhook["EntityUpdateType"],
+            "Description": "Webhook created",
+            self.confirmation_secret_key: webhook["Secret"],
+        }
+        body = jsoncodec.dumps(payload("Message", "I", webhook["WebhookID"], detail))
+        headers = {"Content-Type": "application/json"}
+        if self.confirmation_signed:
+            headers["Billit-Signature"] = signature(webhook["Secret"], int(self._clock()), body)
+        self.outbox.append(
+            WebhookDelivery(
+                url=webhook["WebhookURL"],
+                body=body,
+                headers=headers,
+                webhook_id=webhook["WebhookID"],
+                entity_type="Message",
+                update_type="I",
+                payload=jsoncodec.loads(body),
+            )
+        )
 
     def _list_webhooks(self, ctx: Ctx) -> httpx.Response:
         hooks = [

@@ -286,30 +286,80 @@ class OrderRoutes(BillitCore):
         self._emit(company, "Order", "U", order["OrderID"], self._order_row(order))
         created = {key: message[key] for key in ("CreationDate", "TransportType", "Destination")}
         detail = {"OrderID": order["OrderID"], **created, "Trials": 0}
-        self._emit(
-            company,
-            "Message",
-            "I",
-            message_id,
-            {
-                "OrderMessage": {**detail, "MessageDirection": "Outgoing"},
-                "AdditionalMessageInformation": {},
-            },
-        )
+        # billit-api.md §5 lifecycle step 1: Message I, OrderMessage without a flow state.
+        self._emit_message(company, "I", message_id, {**detail, "MessageDirection": "Outgoing"}, {})
         self._emit_message_state(company, order, "Sent", None)
+
+    def _emit_message(
+        self,
+        company: Company,
+        update_type: str,
+        message_id: int,
+        message: dict[str, Any],
+        information: dict[str, Any],
+    ) -> None:
+        """One Message event in the payload generation chosen per test (billit-api.md §5
+        "Rules": ``EntityDetail.OrderMessage`` + ``AdditionalMessageInformation``, or the older
+        flat ``EntityDetail`` + ``MessageAdditionalInformation``), or with an empty
+        ``EntityDetail`` (§5 ⚠ "In all tests this was just an empty object")."""
+        if self.message_detail == "empty":
+            detail: dict[str, Any] = {}
+        elif self.message_detail == "flat":
+            detail = {**message, "MessageAdditionalInformation": information}
+        else:
+            detail = {"OrderMessage": message, "AdditionalMessageInformation": information}
+        self._emit(company, "Message", update_type, message_id, detail)
 
     def _emit_message_state(
         self, company: Company, order: dict[str, Any], state: str, reason: str | None
     ) -> None:
+        """Lifecycle step 2 (Message U on the outgoing message): Sent, Accepted."""
         message_id, message = company.outgoing[order["OrderID"]]
-        detail = {
-            "OrderMessage": {"OrderID": order["OrderID"], **copy.deepcopy(message)},
-            "AdditionalMessageInformation": {
-                "EInvoiceFlowState": state,
-                "AdditionalFlowStateInformation": reason,
-            },
+        information = {"EInvoiceFlowState": state, "AdditionalFlowStateInformation": reason}
+        self._emit_message(
+            company,
+            "U",
+            message_id,
+            {"OrderID": order["OrderID"], **copy.deepcopy(message)},
+            information,
+        )
+
+    def _emit_feedback(
+        self, company: Company, order: dict[str, Any], state: str, reason: str | None
+    ) -> None:
+        """Lifecycle step 3-4: the receiver's feedback is a NEW Incoming message (an IMR) with
+        a new MessageID, ``Description`` = IMR code + text (§5 example: ``"AB: The document has
+        been successfully received."``; a refusal ``RE``, [doc: imr]). Sent as an insert (the
+        documented current form) or an update (the older "Refused" example), per test; with
+        the flow state, or with the IMR code alone (``feedback_flow_state``)."""
+        outgoing = company.outgoing[order["OrderID"]][1]
+        code_text = (
+            f"RE: {reason}"
+            if state == "Refused" and reason
+            else "RE: The document was rejected."
+            if state == "Refused"
+            else "AB: The document has been successfully received."
+        )
+        message: dict[str, Any] = {
+            "OrderID": order["OrderID"],
+            "Description": code_text,
+            "FileID": str(uuid.uuid4()),
+            "CreationDate": self._now(),
+            "TransportType": outgoing["TransportType"],
+            "Success": True,
+            "Trials": 0,
+            "Destination": outgoing["Destination"],
+            "MessageDirection": "Incoming",
         }
-        self._emit(company, "Message", "U", message_id, detail)
+        order["Messages"].append({k: v for k, v in message.items() if k != "OrderID"})
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        information: dict[str, Any] = {}
+        if self.feedback_flow_state:
+            information["EInvoiceFlowState"] = state
+            if state == "Refused" and reason:
+                information["AdditionalFlowStateInformation"] = reason
+        self._emit_message(company, self.feedback_update_type, message_id, message, information)
 
     def _patch_order(self, ctx: Ctx) -> httpx.Response:
         company = ctx.the_company()
@@ -349,7 +399,8 @@ class OrderRoutes(BillitCore):
         self, company_id: int, order_id: int, state: str, reason: str | None = None
     ) -> None:
         """Peppol feedback on a sent invoice; an unsent one is first sent over Peppol, as
-        Billit's daily auto-send would."""
+        Billit's daily auto-send would. Sent/Accepted update the outgoing message; Delivered
+        and Refused come from the receiver as a new Incoming message (billit-api.md §5)."""
         if state not in DELIVERY_STATES:
             raise ValueError(f"state must be one of {', '.join(DELIVERY_STATES)}")
         with self._lock:
@@ -359,23 +410,29 @@ class OrderRoutes(BillitCore):
                 self._mark_sent(company, order, "Peppol")
                 if state == "Sent":
                     return
-            _, message = company.outgoing[order_id]
-            message["Success"] = state != "Refused"
-            message["Description"] = reason
-            delivered = state in {"Accepted", "Delivered", "Refused"}
+            now = self._now()
+            # CurrentDocumentDeliveryDetails as [doc: status] describes it (§5 "Polling"):
+            # DocumentDeliveryStatus Delivered | Pending | Error, refusal fields on failure.
             details: dict[str, Any] = {
-                "DocumentDeliveryDate": self._now(),
+                "DocumentDeliveryDate": now,
                 "DocumentDeliveryInfo": reason or state,
-                "IsDocumentDelivered": delivered,
-                "DocumentDeliveryStatus": "Pending" if not delivered else state,
+                "IsDocumentDelivered": state in {"Delivered", "Refused"},
+                "DocumentDeliveryStatus": "Pending",
             }
-            if state == "Accepted":
+            if state == "Delivered":
                 details["DocumentDeliveryStatus"] = "Delivered"
+                details["DocumentDeliveryInfo"] = "Ontvangen"
             if state == "Refused":
+                details["DocumentDeliveryStatus"] = "Error"
+                details["DocumentRefusedDate"] = now
+                details["DocumentRefusedReasonTC"] = "InvalidInvoice"
                 details["DocumentRefusedInfo"] = reason
             order["CurrentDocumentDeliveryDetails"] = details
             self._touch(order)
-            self._emit_message_state(company, order, state, reason)
+            if state in {"Sent", "Accepted"}:
+                self._emit_message_state(company, order, state, reason)
+            else:
+                self._emit_feedback(company, order, state, reason)
 
     def mark_paid(self, company_id: int, order_id: int, paid_date: str | None = None) -> None:
         with self._lock:

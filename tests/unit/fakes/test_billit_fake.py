@@ -1049,27 +1049,50 @@ def test_peppol_directory_refuses_unregistered_customers_when_strict(
     assert lookup.json()["Registered"] is False
 
 
-def test_delivery_state_and_payment_reach_the_webhooks(
-    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
+@pytest.mark.parametrize(
+    ("shape", "update_type"), [(s, u) for s in ("current", "flat") for u in ("I", "U")]
+)
+def test_a_refusal_is_a_new_incoming_message_in_the_shape_chosen(  # noqa: PLR0917
+    fake: BillitFake,
+    http: httpx.Client,
+    headers: dict[str, str],
+    customer: int,
+    shape: str,
+    update_type: str,
 ) -> None:
-    register(http, headers, "Message", "U", "message-u")
+    # billit-api.md §5 lifecycle step 3/4: receiver feedback = a NEW Message, Incoming, with
+    # the IMR in Description; current (OrderMessage + AdditionalMessageInformation) or flat
+    # (EntityDetail + MessageAdditionalInformation); ⚠ "I or U"
+    company = int(headers["PartyID"])
+    fake.message_detail = shape  # type: ignore[assignment]
+    fake.feedback_update_type = update_type  # type: ignore[assignment]
+    register(http, headers, "Message", update_type, "message-feedback")
     register(http, headers, "Order", "U", "order-u")
     order_id = int(create_order(http, headers, order_json(customer)).text)
-    http.post(
-        f"{API}/v1/orders/commands/send",
-        headers=headers,
-        json={"TransportType": "Peppol", "OrderIDs": [order_id]},
-    )
+    send = {"TransportType": "Peppol", "OrderIDs": [order_id]}
+    http.post(f"{API}/v1/orders/commands/send", headers=headers, json=send)
+    sent_message_ids = {d.payload["UpdatedEntityID"] for d in fake.outbox}
     fake.outbox.clear()
 
     fake.set_delivery_state(company, order_id, "Refused", "No valid VAT")
-    refused = json.loads(fake.outbox[-1].body)
+    (refused,) = [json.loads(d.body) for d in fake.outbox]
     fake.mark_paid(company, order_id, "2026-05-20")
     paid_event = json.loads(fake.outbox[-1].body)
 
-    assert refused["UpdatedEntityType"] == "Message"
-    assert refused["EntityDetail"]["OrderMessage"]["Success"] is False
-    assert refused["EntityDetail"]["AdditionalMessageInformation"] == {
+    assert (refused["UpdatedEntityType"], refused["WebhookUpdateTypeTC"]) == (
+        "Message",
+        update_type,
+    )
+    assert refused["UpdatedEntityID"] not in sent_message_ids | {order_id}  # a NEW message
+    detail = refused["EntityDetail"]
+    message = detail["OrderMessage"] if shape == "current" else detail
+    information = detail[
+        "AdditionalMessageInformation" if shape == "current" else "MessageAdditionalInformation"
+    ]
+    assert message["OrderID"] == order_id
+    assert message["MessageDirection"] == "Incoming"
+    assert message["Description"] == "RE: No valid VAT"
+    assert information == {
         "EInvoiceFlowState": "Refused",
         "AdditionalFlowStateInformation": "No valid VAT",
     }
@@ -1078,24 +1101,52 @@ def test_delivery_state_and_payment_reach_the_webhooks(
     assert order["Paid"] is True
     assert order["PaidDate"] == "2026-05-20T00:00:00"
     assert order["OrderStatus"] == "Paid"
-    assert order["CurrentDocumentDeliveryDetails"]["DocumentDeliveryStatus"] == "Refused"
+    # [doc: status]: DocumentDeliveryStatus Delivered | Pending | Error, refusal fields
+    delivery = order["CurrentDocumentDeliveryDetails"]
+    assert delivery["DocumentDeliveryStatus"] == "Error"
+    assert delivery["DocumentRefusedInfo"] == "No valid VAT"
+    assert delivery["DocumentRefusedReasonTC"] == "InvalidInvoice"
+    assert order["Messages"][-1]["MessageDirection"] == "Incoming"
     with pytest.raises(ValueError, match="state"):
         fake.set_delivery_state(company, order_id, "Lost")
+
+
+def test_an_empty_entity_detail_and_an_imr_without_flow_state(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], customer: int
+) -> None:
+    # billit-api.md §5 ⚠ EntityDetail may be {}; the flow state may be missing (IMR decides)
+    company = int(headers["PartyID"])
+    register(http, headers, "Message", "I", "message-i")
+    order_id = int(create_order(http, headers, order_json(customer)).text)
+    fake.feedback_flow_state = False
+    fake.set_delivery_state(company, order_id, "Delivered")
+    receipt = json.loads(fake.outbox[-1].body)["EntityDetail"]
+    assert receipt["OrderMessage"]["Description"].startswith("AB: ")
+    assert receipt["AdditionalMessageInformation"] == {}
+
+    fake.outbox.clear()
+    fake.message_detail = "empty"
+    fake.set_delivery_state(company, order_id, "Refused", "Wrong buyer")
+    assert [json.loads(d.body)["EntityDetail"] for d in fake.outbox] == [{}]
 
 
 def test_delivery_state_on_an_unsent_order_sends_it_first(
     fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
 ) -> None:
     register(http, headers, "Message", "U", "message-u")
+    register(http, headers, "Message", "I", "message-i")
     order_id = int(create_order(http, headers, order_json(customer)).text)
 
     fake.set_delivery_state(company, order_id, "Delivered")
 
-    states = [
-        json.loads(d.body)["EntityDetail"]["AdditionalMessageInformation"]["EInvoiceFlowState"]
-        for d in fake.outbox
+    events = [(d.update_type, json.loads(d.body)["EntityDetail"]) for d in fake.outbox]
+    assert [(kind, e["OrderMessage"]["MessageDirection"]) for kind, e in events] == [
+        ("I", "Outgoing"),
+        ("U", "Outgoing"),
+        ("I", "Incoming"),
     ]
-    assert states == ["Sent", "Delivered"]
+    states = [e["AdditionalMessageInformation"].get("EInvoiceFlowState") for _, e in events]
+    assert states == [None, "Sent", "Delivered"]
     assert fake.order(company, order_id)["CurrentDocumentDeliveryDetails"]["IsDocumentDelivered"]
 
 

@@ -152,9 +152,6 @@ class ConnectFlow:
             return secret.model_copy(update={"billit": record, "webhook_secrets": {}})
 
         self.secret_lock.update(tenant_id, store_tokens)
-        self.webhooks.replace(
-            self.billit(StaticCredentials(access_token, int(chosen.party_id))), tenant_id
-        )
         self.tenants.save_connected(
             tenant_id,
             party_id=chosen.party_id,
@@ -168,6 +165,10 @@ class ConnectFlow:
             level=SyncLogLevel.INFO,
             message_key=messages.CONNECTED,
             params={"company": chosen.name},
+        )
+        # After "connected": what the status notifications achieved reads as the newer line.
+        self.webhooks.replace(
+            self.billit(StaticCredentials(access_token, int(chosen.party_id))), tenant_id
         )
         logger.info(
             "connected to Billit", extra={"tenant_id": tenant_id, "party_id": chosen.party_id}
