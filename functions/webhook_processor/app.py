@@ -23,6 +23,7 @@ from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics, tracer
 from billit_sync.webhooks import WebhookEvent
 from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.secret_capture import WebhookConfirmationJob
 from billit_sync.wiring import Services
 
 # A batch whose every record failed is reported like any partial failure (no exception):
@@ -58,9 +59,25 @@ def _reconcile(record: SQSRecord) -> bool:
     return True
 
 
+def _confirmation(record: SQSRecord) -> bool:
+    """A webhook's confirmation delivery (its secret) handed over by ingestion."""
+    if '"webhook_confirmation"' not in record.body:
+        return False
+    try:
+        job = WebhookConfirmationJob.model_validate_json(record.body)
+    except ValidationError:
+        return False
+    stored = services().webhook_secret_capture.store(job)
+    logger.info(
+        "webhook confirmation handled",
+        extra={"tenant_id": job.tenant_id, "message_id": record.message_id, "stored": stored},
+    )
+    return True
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    if _reconcile(record):
+    if _reconcile(record) or _confirmation(record):
         return
     try:
         event = WebhookEvent.model_validate_json(record.body)

@@ -61,7 +61,7 @@ from billit_sync.tenant_settings import ImportSettings
 from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
 from billit_sync.webhooks.processor import InvoiceStatusUpdater
 from billit_sync.webhooks.reconcile import ReconcileJob, Reconciler
-from billit_sync.webhooks.secret_capture import WebhookSecretCapture
+from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake, WebhookSecretCapture
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
@@ -380,8 +380,8 @@ class Services:
             deliveries=self.delivery_log,
             events=self.webhook_events,
             clock=self.clock,
-            secret_capture=WebhookSecretCapture(
-                self.tenants, self.secret_lock, self.sync_log, self.clock
+            confirmations=WebhookConfirmationIntake(
+                self.tenants, JobQueue(self.sqs, self.webhook_events.queue_url), self.clock
             ),
         )
 
@@ -414,6 +414,10 @@ class Services:
             billit=self.billit_client,
             clock=self.clock,
         )
+
+    @cached_property
+    def webhook_secret_capture(self) -> WebhookSecretCapture:
+        return WebhookSecretCapture(self.tenants, self.secret_lock, self.sync_log)
 
     @cached_property
     def reconcile_jobs(self) -> JobQueue[ReconcileJob]:

@@ -46,7 +46,7 @@ from billit_sync.store import DeliveryLog, TenantSecretStore
 from billit_sync.store.clock import Clock
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 from billit_sync.webhooks.events import BillitWebhookEnvelope, WebhookEvent
-from billit_sync.webhooks.secret_capture import WebhookSecretCapture
+from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake
 
 SIGNATURE_TOLERANCE_SECONDS: Final = 300
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -71,7 +71,7 @@ class BillitWebhookBadRequestError(BadInputError):
 
 class IngestionOutcome(StrEnum):
     QUEUED = "queued"
-    SECRET_STORED = "secret_stored"  # noqa: S105 - the confirmation delivery of a webhook
+    CONFIRMATION = "confirmation"  # a webhook's confirmation delivery (carries its secret)
     DUPLICATE = "duplicate"
     IGNORED = "ignored"  # an entity type the service does not use
 
@@ -147,8 +147,8 @@ class BillitWebhookIngestion:
     events: JobQueue[WebhookEvent]
     clock: Clock
     tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS
-    # Takes an awaited webhook secret from Billit's signed confirmation delivery (issue 13).
-    secret_capture: WebhookSecretCapture | None = None
+    # Hands Billit's signed confirmation delivery (an awaited secret) to the processor.
+    confirmations: WebhookConfirmationIntake | None = None
 
     def receive(
         self,
@@ -171,7 +171,7 @@ class BillitWebhookIngestion:
             if self._secret_captured(tenant_id, signature_header(headers), raw):
                 key = delivery_key("secret", 1, None, raw)
                 return IngestionResult(
-                    IngestionOutcome.SECRET_STORED, delivery_id_for(tenant_id, key)
+                    IngestionOutcome.CONFIRMATION, delivery_id_for(tenant_id, key)
                 )
             metrics.add_metric(name="BillitWebhookRefused", unit=MetricUnit.Count, value=1)
             raise
@@ -188,7 +188,7 @@ class BillitWebhookIngestion:
         if find_secret(payload) is not None:
             # A confirmation delivery whose secret is known already: never queue a secret.
             logger.info("Billit webhook confirmation; nothing to queue", extra=facts)
-            return IngestionResult(IngestionOutcome.SECRET_STORED, delivery_id)
+            return IngestionResult(IngestionOutcome.CONFIRMATION, delivery_id)
         entity = envelope.known_entity
         if entity is None:
             logger.info("Billit webhook for an entity type the service does not use", extra=facts)
@@ -247,13 +247,13 @@ class BillitWebhookIngestion:
 
     def _secret_captured(self, tenant_id: str, header: str | None, raw: bytes) -> bool:
         """A delivery no stored secret verifies may be the confirmation carrying one."""
-        if self.secret_capture is None or not header:
+        if self.confirmations is None or not header:
             return False
         try:
             validate_tenant_id(tenant_id)
         except InvalidTenantIdError:
             return False
-        return self.secret_capture.capture(tenant_id, header, raw)
+        return self.confirmations.offer(tenant_id, header, raw)
 
     def _forget(self, tenant_id: str, key: str, facts: dict[str, Any]) -> None:
         """The event was not queued: let Billit's next delivery of it through."""

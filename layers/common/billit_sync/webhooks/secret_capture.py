@@ -17,20 +17,23 @@ one is awaited ("Safe procedure" step 2):
 Nothing here logs the secret, the signature or the body; key paths only.
 """
 
+import base64
 import json
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Final
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import SecretStr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
 from billit_sync import messages
 from billit_sync.billit.signature import verify_billit_signature
 from billit_sync.billit.webhooks import WEBHOOK_ID_FIELDS, find_secret
 from billit_sync.connection.secret_lock import TenantSecretLock
+from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import (
+    Connection,
     SyncLogCategory,
     SyncLogLevel,
     SyncLogStore,
@@ -39,48 +42,106 @@ from billit_sync.store import (
     WebhooksState,
 )
 from billit_sync.store.clock import Clock
+from billit_sync.tenancy import TenantId
 
 CAPTURE_WINDOW: Final = timedelta(minutes=10)
 
 
+class WebhookConfirmationJob(BaseModel):
+    """A signed delivery that carries an awaited webhook secret, on its way from ingestion
+    (which may not write secrets) to the processor (which stores it). The queue is internal
+    and encrypted; the job is never logged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job: Literal["webhook_confirmation"] = "webhook_confirmation"
+    tenant_id: TenantId
+    signature: str = Field(min_length=1, max_length=1000, repr=False)
+    body: str = Field(min_length=1, repr=False)  # base64 of the bytes Billit signed
+    received_at: AwareDatetime
+
+    @property
+    def raw(self) -> bytes:
+        return base64.b64decode(self.body)
+
+
+def confirmation_candidate(
+    connection: Connection, header: str, raw: bytes, now: datetime, tolerance_seconds: int
+) -> tuple[str, str, SecretStr] | None:
+    """(key path, webhook id, secret) when ``raw`` is the signed confirmation of a webhook
+    whose secret the connection awaits; None for anything else."""
+    awaiting = connection.webhooks_awaiting
+    registered_at = connection.webhooks_registered_at
+    if (
+        not connection.is_connected
+        or connection.webhooks_state is not WebhooksState.AWAITING_SECRET
+        or not awaiting
+        or registered_at is None
+        or now - registered_at > CAPTURE_WINDOW
+    ):
+        return None
+    data = _json(raw)
+    found = find_secret(data)
+    if found is None:
+        return None
+    path, candidate = found
+    secret = SecretStr(candidate)
+    if not verify_billit_signature(
+        header, raw, secret, now=now.timestamp(), tolerance_seconds=tolerance_seconds
+    ):
+        logger.info(
+            "Billit delivery holds a secret but is not signed with it; ignored",
+            extra={"tenant_id": connection.tenant_id, "secret_key": path},
+        )
+        return None
+    return path, _named_webhook(data, awaiting) or awaiting[0], secret
+
+
 @dataclass
-class WebhookSecretCapture:
+class WebhookConfirmationIntake:
+    """Ingestion's side: recognise the confirmation and hand it to the processor."""
+
     tenants: TenantStore
-    secret_lock: TenantSecretLock
-    sync_log: SyncLogStore
+    jobs: JobQueue[WebhookConfirmationJob]
     clock: Clock
     tolerance_seconds: int = 300
 
-    def capture(self, tenant_id: str, header: str, raw: bytes) -> bool:
-        """True when ``raw`` is the signed confirmation of an awaited webhook and its secret
-        is now stored; False for anything else (the caller then answers 401)."""
+    def offer(self, tenant_id: str, header: str, raw: bytes) -> bool:
         connection = self.tenants.get_connection(tenant_id)
-        awaiting = connection.webhooks_awaiting
-        registered_at = connection.webhooks_registered_at
         now = self.clock()
-        if (
-            not connection.is_connected
-            or connection.webhooks_state is not WebhooksState.AWAITING_SECRET
-            or not awaiting
-            or registered_at is None
-            or now - registered_at > CAPTURE_WINDOW
-        ):
+        if confirmation_candidate(connection, header, raw, now, self.tolerance_seconds) is None:
             return False
-        data = _json(raw)
-        found = find_secret(data)
+        self.jobs.send(
+            WebhookConfirmationJob(
+                tenant_id=tenant_id,
+                signature=header,
+                body=base64.b64encode(raw).decode("ascii"),
+                received_at=now,
+            )
+        )
+        logger.info("Billit webhook confirmation queued", extra={"tenant_id": tenant_id})
+        return True
+
+
+@dataclass
+class WebhookSecretCapture:
+    """The processor's side: check the confirmation again and store its secret."""
+
+    tenants: TenantStore
+    secret_lock: TenantSecretLock
+    sync_log: SyncLogStore
+    tolerance_seconds: int = 300
+
+    def store(self, job: WebhookConfirmationJob) -> bool:
+        """True when the secret is now stored (False: not (or no longer) awaited)."""
+        tenant_id = job.tenant_id
+        connection = self.tenants.get_connection(tenant_id)
+        found = confirmation_candidate(
+            connection, job.signature, job.raw, job.received_at, self.tolerance_seconds
+        )
         if found is None:
             return False
-        path, candidate = found
-        secret = SecretStr(candidate)
-        if not verify_billit_signature(
-            header, raw, secret, now=now.timestamp(), tolerance_seconds=self.tolerance_seconds
-        ):
-            logger.info(
-                "Billit delivery holds a secret but is not signed with it; ignored",
-                extra={"tenant_id": tenant_id, "secret_key": path},
-            )
-            return False
-        webhook_id = _named_webhook(data, awaiting) or awaiting[0]
+        path, webhook_id, secret = found
 
         def keep(current: TenantSecret) -> TenantSecret:
             return current.model_copy(
