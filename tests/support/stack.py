@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import ModuleType
 from typing import Any, Literal
@@ -170,6 +170,7 @@ class Stack:
     outsmart: OutSmartFake
     clock: FakeClock
     router: respx.MockRouter
+    connect_reconciles: list[str] = field(default_factory=list)
 
     def ticket(self, tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
         return mint_ticket(TICKET_KEY.encode(), tenant_id, scope, now=time.time(), ttl_seconds=600)
@@ -202,6 +203,14 @@ class Stack:
         answer = query_of(self.billit.authorize(user, REDIRECT_URI, state))
         done = flow.complete(state=answer["state"], code=answer["code"], error=None)
         assert done.location.endswith("billit_connection=connected"), done.location
+        # The connect queued the tenant's reconcile on the webhook events queue: keep it aside
+        # (``connect_reconciles``) so tests see only the events they cause.
+        url = queue_url("WebhookEventsQueue", REGION, STAGE)
+        for body in self.drain("WebhookEventsQueue"):
+            if '"job":"reconcile"' in body.replace(" ", ""):
+                self.connect_reconciles.append(body)
+            else:
+                self.services.sqs.send_message(QueueUrl=url, MessageBody=body)
 
     def import_master_data(self, tenant_id: str) -> None:
         """Run the tenant's import to the end, so exports find their id mappings."""

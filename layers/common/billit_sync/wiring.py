@@ -226,6 +226,7 @@ class Services:
             environment=self.config.billit_environment,
             return_url_allow_list=self.config.return_url_allow_list,
             clock=self.clock,
+            reconcile_jobs=lambda: self.reconcile_jobs,
         )
 
     def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:

@@ -45,7 +45,14 @@ from tests.integration.api.test_billit_webhooks import (
     texts,
     webhook_entries,
 )
-from tests.support.stack import PUBLIC_BASE_URL, Stack, running_stack, seed_billit_account
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.stack import (
+    PUBLIC_BASE_URL,
+    Stack,
+    running_stack,
+    seed_billit_account,
+    sqs_event,
+)
 
 OUR_URL = f"{PUBLIC_BASE_URL}/webhooks/billit/{TENANT}"
 
@@ -340,7 +347,10 @@ def test_refusal_and_payment_while_away_are_caught_up_after_the_reconnect(
 
     stack.connect_tenant(TENANT, user=USER, outsmart_token=OUTSMART_TOKEN, language="en")
     take_deliveries(stack)
-    reconcile_by_schedule(stack)
+    # The reconnect itself queued the tenant's reconcile: run it (no schedule needed).
+    (job,) = stack.connect_reconciles[-1:]
+    result = webhook_processor.lambda_handler(sqs_event(job), FakeLambdaContext())
+    assert result["batchItemFailures"] == []
 
     assert ledger(stack, refused_row).invoice_status == InvoiceStatus.REFUSED
     assert ledger(stack, paid_row).invoice_status == InvoiceStatus.PAID

@@ -24,6 +24,7 @@ from billit_sync.connection.return_urls import check_return_url, with_result
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 from billit_sync.errors import BadInputError, IntegrationError
+from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger
 from billit_sync.store import (
     BillitCompany,
@@ -36,6 +37,7 @@ from billit_sync.store import (
     TenantStore,
 )
 from billit_sync.store.clock import Clock
+from billit_sync.webhooks.reconcile import ReconcileJob
 
 STATE_BYTES = 32  # 256 bits
 STATE_TTL = timedelta(minutes=10)
@@ -80,6 +82,9 @@ class ConnectFlow:
     environment: str
     return_url_allow_list: tuple[str, ...]
     clock: Clock
+    # Queues the tenant's reconcile right after (re)connecting: what happened to its invoices
+    # while it was disconnected or expired is read back at once (issue 13).
+    reconcile_jobs: Callable[[], JobQueue[ReconcileJob]] | None = None
 
     def start(self, tenant_id: str, return_url: str | None) -> Redirect:
         """Where to send the browser: Billit's login with a fresh, stored state."""
@@ -120,6 +125,18 @@ class ConnectFlow:
                 extra={"tenant_id": tenant_id, "error": type(failure).__name__},
             )
             return Redirect(with_result(return_url, "error", "billit_unavailable"))
+
+    def _queue_reconcile(self, tenant_id: str) -> None:
+        """Best effort: the hourly schedule catches up anyway."""
+        if self.reconcile_jobs is None:
+            return
+        try:
+            self.reconcile_jobs().send(ReconcileJob(tenant_id=tenant_id, trigger="reconnect"))
+        except IntegrationError as failure:
+            logger.warning(
+                "reconcile after connecting not queued; the schedule runs it",
+                extra={"tenant_id": tenant_id, "error": type(failure).__name__},
+            )
 
     def _connect(self, tenant_id: str, tokens: TokenSet, return_url: str) -> str:
         access_token = tokens.access_token.get_secret_value()
@@ -170,6 +187,7 @@ class ConnectFlow:
         self.webhooks.replace(
             self.billit(StaticCredentials(access_token, int(chosen.party_id))), tenant_id
         )
+        self._queue_reconcile(tenant_id)
         logger.info(
             "connected to Billit", extra={"tenant_id": tenant_id, "party_id": chosen.party_id}
         )
