@@ -310,27 +310,6 @@ class ExportLedger:
             values=values,
         )
 
-    def update_invoice_status(
-        self, tenant_id: str, row_id: str, status: str, detail: str | None = None
-    ) -> LedgerEntry:
-        """What Billit reported about the invoice (sent, delivered, refused, paid…)."""
-        values: dict[str, Any] = {":status": status, ":now": to_iso(self._clock())}
-        update = "SET invoice_status = :status, invoice_status_at = :now, updated_at = :now"
-        if detail is None:
-            update += " REMOVE invoice_status_detail"
-        else:
-            values[":detail"] = detail
-            update = update.replace("SET ", "SET invoice_status_detail = :detail, ", 1)
-        return self._update(
-            "update_invoice_status",
-            tenant_id,
-            row_id,
-            expected="an entry with a Billit order",
-            update=update,
-            condition="attribute_exists(order_id)",
-            values=values,
-        )
-
     def transition_invoice_status(
         self,
         entry: LedgerEntry,
