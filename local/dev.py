@@ -4,8 +4,8 @@
 
 Seeds the fakes with the demo's office and registers its tenant (not connected: that is for
 you to do, in the browser), runs the queues' event source mappings in the background and
-fires the template's schedules (import, discovery) every ``--schedule-seconds``. Prints the
-URLs to try and writes them to ``<state-dir>/endpoints.json``.
+fires the template's schedules (import, discovery, reconcile) every ``--schedule-seconds``.
+Prints the URLs to try and writes them to ``<state-dir>/endpoints.json``.
 """
 
 import argparse
@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  {curl} {urls['settings']}\n"
             f"  {curl} {urls['log_panel']}\n"
             f"  {curl} -X POST -d '{{}}' {api}/tenants/{tenant}/sync\n\n"
-            f"Schedules (import, discovery) fire every {args.schedule_seconds:.0f} s; queues are "
-            f"worked at once. Service logs: {stack.service_log}. Ctrl-C stops.\n"
+            "Schedules (import, discovery, reconcile) fire every "
+            f"{args.schedule_seconds:.0f} s; queues are worked at once. "
+            f"Service logs: {stack.service_log}. Ctrl-C stops.\n"
         )
         out.flush()
         schedules = stack.functions[SCHEDULER].schedules

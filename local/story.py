@@ -230,6 +230,16 @@ class Story:
         report = self.stack.workers.drain()
         self.detail(f"webhook processor: {report.handled['WebhookProcessorFunction']} event(s)")
 
+    def reconcile(self) -> None:
+        self.step('Reconcile: the hourly schedule\'s event {"job": "reconcile"}')
+        fanned = self.stack.invoke(SCHEDULER, {"job": "reconcile"})
+        self.detail(f"scheduler: {json.dumps(fanned)}")
+        report = self.stack.workers.drain()
+        self.detail(
+            "webhook processor read the open invoices back from Billit: "
+            f"{report.handled['WebhookProcessorFunction']} job(s)"
+        )
+
     def read_log(self) -> None:
         entries: list[dict[str, Any]] = []
         cursor: str | None = None
@@ -258,5 +268,6 @@ class Story:
         self.import_master_data()
         self.discover_and_export()
         self.billit_webhooks()
+        self.reconcile()
         self.read_log()
         return self.result

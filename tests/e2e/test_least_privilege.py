@@ -83,6 +83,11 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
         "store/deliveries.py): the de-duplication record is dropped when anything after it "
         "failed (the queue refused the message), so Billit's retry is accepted"
     ),
+    ("WebhookIngestionFunction", "dynamodb:GetItem", "IntegrationTable"): (
+        "WebhookConfirmationIntake.offer (webhooks/secret_capture.py): a delivery no stored "
+        "secret verifies is checked against the connection's awaited webhook secrets; the "
+        "demo's Billit answers the secret at registration, so none is awaited"
+    ),
     # --- webhook processor: Billit calls (invoice status) may refresh the token
     ("WebhookProcessorFunction", "dynamodb:PutItem", "IntegrationTable"): (
         f"{_TOKEN_REFRESH}: LeaseStore.acquire (store/leases.py)"

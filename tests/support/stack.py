@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import ModuleType
 from typing import Any, Literal
@@ -172,6 +172,7 @@ class Stack:
     outsmart: OutSmartFake
     clock: FakeClock
     router: respx.MockRouter
+    connect_reconciles: list[str] = field(default_factory=list)
 
     def ticket(self, tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
         ttl = min(600, MAX_LIFETIME_SECONDS[scope])
@@ -217,6 +218,14 @@ class Stack:
             accept=True,
         )
         assert done.location.endswith("billit_connection=connected"), done.location
+        # The connect queued the tenant's reconcile on the webhook events queue: keep it aside
+        # (``connect_reconciles``) so tests see only the events they cause.
+        url = queue_url("WebhookEventsQueue", REGION, STAGE)
+        for body in self.drain("WebhookEventsQueue"):
+            if '"job":"reconcile"' in body.replace(" ", ""):
+                self.connect_reconciles.append(body)
+            else:
+                self.services.sqs.send_message(QueueUrl=url, MessageBody=body)
 
     def import_master_data(self, tenant_id: str) -> None:
         """Run the tenant's import to the end, so exports find their id mappings."""

@@ -66,6 +66,13 @@ WEBHOOK_INVOICE_NOT_DELIVERED_NO_REASON: Final = "webhook.invoice_not_delivered.
 WEBHOOK_INVOICE_PAID: Final = "webhook.invoice_paid"
 WEBHOOK_INVOICE_PAID_WORKSTATUS: Final = "webhook.invoice_paid.workstatus_set"
 WEBHOOK_WORKSTATUS_NOT_SET: Final = "webhook.workstatus_not_set"
+# Invoice status back from Billit (issue 13): customers Billit no longer knows, webhook secrets
+# and quota, the reconcile backstop.
+EXPORT_CUSTOMER_GONE: Final = "export.customer_gone"
+EXPORT_CUSTOMER_REFUSED: Final = "export.customer_refused"
+WEBHOOKS_AWAITING_SECRET: Final = "connection.webhooks_awaiting_secret"  # noqa: S105
+WEBHOOKS_ACTIVE: Final = "connection.webhooks_active"
+WEBHOOKS_QUOTA_FULL: Final = "connection.webhooks_quota_full"
 
 CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     AUTH_EXPIRED: {
@@ -83,9 +90,11 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     },
     WEBHOOKS_NOT_REGISTERED: {
         "en": "Billit did not accept the status notifications ({reason}). Invoice statuses "
-        "will not update until you reconnect the integration.",
+        "are read from Billit every hour instead; reconnect the integration to get them as "
+        "they happen.",
         "nl": "Billit aanvaardde de statusmeldingen niet ({reason}). Factuurstatussen worden "
-        "pas bijgewerkt als u de integratie opnieuw verbindt.",
+        "in de plaats elk uur bij Billit opgehaald; verbind de integratie opnieuw om ze meteen "
+        "te krijgen.",
     },
     COMPANY_SELECTED: {
         "en": "Invoices now go to Billit company {company}",
@@ -417,6 +426,47 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "nl": "Factuur {invoice_number} is betaald, maar werkbon {workorder_no} kon niet op "
         "werkstatus {workstatus} gezet worden: {reason}. Controleer de werkstatus in de "
         "exportinstellingen en in OutSmart.",
+    },
+    EXPORT_CUSTOMER_GONE: {
+        "en": "Work order {workorder_no}: customer {customer_name} (Billit id {party_id}) no "
+        "longer exists in this Billit company, so Billit refused the invoice. Import customers "
+        "again or link debtor {debtor_number} to the right Billit customer, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} (Billit-id {party_id}) bestaat niet "
+        "meer in dit Billit-bedrijf, dus Billit weigerde de factuur. Importeer de klanten "
+        "opnieuw of koppel debiteur {debtor_number} aan de juiste Billit-klant en probeer "
+        "opnieuw.",
+    },
+    EXPORT_CUSTOMER_REFUSED: {
+        "en": "Work order {workorder_no}: Billit refused the invoice for customer "
+        "{customer_name} (Billit id {party_id}): no access to this customer in this Billit "
+        "company. Check the customer in Billit, import customers again, then retry.",
+        "nl": "Werkbon {workorder_no}: Billit weigerde de factuur voor klant {customer_name} "
+        "(Billit-id {party_id}): geen toegang tot deze klant in dit Billit-bedrijf. Controleer "
+        "de klant in Billit, importeer de klanten opnieuw en probeer opnieuw.",
+    },
+    WEBHOOKS_AWAITING_SECRET: {
+        "en": "Billit status notifications are registered, but Billit has not sent their "
+        "signing secret yet: invoice statuses (delivered, refused, paid) are not arriving by "
+        "notification yet and are read from Billit every {minutes} minutes instead.",
+        "nl": "De Billit-statusmeldingen zijn geregistreerd, maar Billit stuurde hun "
+        "ondertekeningsgeheim nog niet: factuurstatussen (afgeleverd, geweigerd, betaald) komen "
+        "nog niet via meldingen binnen en worden in de plaats elke {minutes} minuten bij "
+        "Billit opgehaald.",
+    },
+    WEBHOOKS_ACTIVE: {
+        "en": "Billit status notifications are active: invoice statuses arrive as they happen.",
+        "nl": "De Billit-statusmeldingen zijn actief: factuurstatussen komen meteen binnen.",
+    },
+    WEBHOOKS_QUOTA_FULL: {
+        "en": "Billit allows {limit} status notifications per company and {used} are taken by "
+        "other integrations, so this one could not register its {needed}. Invoice statuses "
+        "are read from Billit every {minutes} minutes instead. Remove unused webhooks in "
+        "Billit and reconnect to get statuses as they happen.",
+        "nl": "Billit staat {limit} statusmeldingen per bedrijf toe en {used} zijn in gebruik "
+        "door andere integraties, dus deze kon haar {needed} niet registreren. "
+        "Factuurstatussen worden in de plaats elke {minutes} minuten bij Billit opgehaald. "
+        "Verwijder ongebruikte webhooks in Billit en verbind opnieuw om statussen meteen te "
+        "krijgen.",
     },
 }
 

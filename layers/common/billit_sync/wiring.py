@@ -65,6 +65,9 @@ from billit_sync.sync.scheduler import ManualSync, Scheduler
 from billit_sync.tenant_settings import ImportSettings
 from billit_sync.tickets import TicketKeyring
 from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
+from billit_sync.webhooks.processor import InvoiceStatusUpdater
+from billit_sync.webhooks.reconcile import ReconcileJob, Reconciler
+from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake, WebhookSecretCapture
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
@@ -224,7 +227,9 @@ class Services:
         )
 
     def webhook_subscriptions(self, public_base_url: str) -> WebhookSubscriptions:
-        return WebhookSubscriptions(public_base_url, self.secret_lock, self.sync_log)
+        return WebhookSubscriptions(
+            public_base_url, self.secret_lock, self.sync_log, self.tenants, self.clock
+        )
 
     # ------------------------------------------------------------------ services
     def connect_flow(self, public_base_url: str) -> ConnectFlow:
@@ -241,6 +246,7 @@ class Services:
             clock=self.clock,
             confirmations=ConnectConfirmationStore(self.integration_table, self.clock),
             owners=self.billit_company_owners,
+            reconcile_jobs=lambda: self.reconcile_jobs,
         )
 
     @cached_property
@@ -288,6 +294,7 @@ class Services:
             import_jobs=self.import_jobs,
             discovery_jobs=self.discovery_jobs,
             clock=self.clock,
+            reconcile_jobs=lambda: self.reconcile_jobs,
         )
 
     def outsmart_client(self, tenant_id: str) -> OutSmartClient:
@@ -403,6 +410,9 @@ class Services:
             deliveries=self.delivery_log,
             events=self.webhook_events,
             clock=self.clock,
+            confirmations=WebhookConfirmationIntake(
+                self.tenants, JobQueue(self.sqs, self.webhook_events.queue_url), self.clock
+            ),
         )
 
     @cached_property
@@ -415,7 +425,35 @@ class Services:
             credentials=self.token_provider,
             billit=self.billit_client,
             outsmart=self.outsmart_client,
+            deliveries=self.delivery_log,
+            reconcile=self.reconciler.reconcile,
+            clock=self.clock,
         )
+
+    @cached_property
+    def reconciler(self) -> Reconciler:
+        """Reads open invoices back from Billit (issue 13): the webhooks' backstop."""
+        return Reconciler(
+            tenants=self.tenants,
+            ledger=self.export_ledger,
+            watermarks=WatermarkStore(self.integration_table, self.clock),
+            updater=InvoiceStatusUpdater(
+                self.settings, self.export_ledger, self.sync_log, self.outsmart_client, self.clock
+            ),
+            credentials=self.token_provider,
+            billit=self.billit_client,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def webhook_secret_capture(self) -> WebhookSecretCapture:
+        return WebhookSecretCapture(self.tenants, self.secret_lock, self.sync_log)
+
+    @cached_property
+    def reconcile_jobs(self) -> JobQueue[ReconcileJob]:
+        """Reconcile jobs ride the webhook events queue: the processor runs them."""
+        url = _required(self.config.webhook_events_queue_url, "WEBHOOK_EVENTS_QUEUE_URL")
+        return JobQueue(self.sqs, url)
 
 
 # The import: one tenant per job.

@@ -245,6 +245,11 @@ def build_line(
     quantity = _number(line, "Quantity", index, decimals, excess)
     price = _number(line, "UnitPriceExcl", index, decimals, excess)
     description = _description(line, index)
+    extended = line.get("DescriptionExtended")
+    if isinstance(extended, str) and len(extended) > MAX_DESCRIPTION:
+        # billit-api.md §3: DescriptionExtended max 512; above that Billit's behaviour is
+        # unknown (⚠), so the fake refuses: a client that does not cut is caught.
+        raise generic(f"OrderLines[{index}].DescriptionExtended is longer than {MAX_DESCRIPTION}.")
     vat = _vat_percentage(line, index)
     product_id = line.get("ProductID")
     if product_id is not None and (

@@ -119,6 +119,8 @@ class Company:
     numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     # order id -> (MessageID, the outgoing message dict inside the order's Messages)
     outgoing: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    # order id -> when (the fake's clock) it was last sent: billit-api.md §7 re-send window
+    sent_at: dict[int, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -166,8 +166,10 @@ def test_register_then_connect_stores_tokens_connection_webhooks_and_log(stack: 
     assert secret.billit is not None
     assert secret.outsmart_token is not None  # registration survives the connect
     hooks = stack.billit.webhooks(512340)
+    # billit-api.md §5 "Rules": Message/I (receiver feedback) + Message/U (+ Order/U)
     assert {(h["EntityType"], h["EntityUpdateType"]) for h in hooks} == {
         ("Order", "U"),
+        ("Message", "I"),
         ("Message", "U"),
     }
     assert {h["WebhookURL"] for h in hooks} == {"https://connector.test/webhooks/billit/acme"}
@@ -207,7 +209,7 @@ def test_several_companies_keep_the_list_and_use_the_chosen_one(stack: Stack) ->
     )
     assert picked["statusCode"] == 200
     assert json.loads(picked["body"])["company_name"] == "Claes Services BV"
-    assert len(stack.billit.webhooks(512341)) == 2
+    assert len(stack.billit.webhooks(512341)) == 3
     assert stack.billit.webhooks(512340) == []
 
 
@@ -319,7 +321,7 @@ def test_refusal_expires_the_connection_once_and_reconnect_restores_it(stack: St
 
     assert connect(stack)["headers"]["Location"].endswith("billit_connection=connected")
     assert connection(stack)["status"] == "connected"
-    assert len(stack.billit.webhooks(512340)) == 2  # replaced, not piled up
+    assert len(stack.billit.webhooks(512340)) == 3  # replaced, not piled up
 
 
 def test_disconnect_then_reconnect_to_another_billit_account(stack: Stack) -> None:

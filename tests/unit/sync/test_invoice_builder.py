@@ -624,6 +624,23 @@ def test_work_description_is_cut_at_512_characters(billit: Billit) -> None:
     assert "DescriptionExtended" not in lines(exact)[-1]
 
 
+def test_a_work_description_beyond_1024_characters_goes_on_in_the_line_note(
+    billit: Billit,
+) -> None:
+    # billit-api.md §3: Description and DescriptionExtended max 512 each; more → the line's
+    # CustomFields."InvoiceLine.Note". Nothing of the office's text is lost.
+    text = "a" * 512 + "b" * 512 + "c" * 300
+    planned = build(workorder(WorkDescription=text), work_description_line=True)
+
+    line = lines(planned)[-1]
+    assert line["Description"] == "a" * 512
+    assert line["DescriptionExtended"] == "b" * 512
+    assert line["CustomFields"] == {"InvoiceLine.Note": "c" * 300}
+    assert line["Description"] + line["DescriptionExtended"] + "c" * 300 == text
+    stored = billit.post(for_fake(planned, billit))  # the fake refuses DescriptionExtended > 512
+    assert stored["OrderLines"][-1]["CustomFields"] == {"InvoiceLine.Note": "c" * 300}
+
+
 def test_no_text_line_without_description_or_when_switched_off() -> None:
     assert len(lines(build(workorder(WorkDescription="  "), work_description_line=True))) == 2
     assert len(lines(build(workorder(WorkDescription="Werk"), work_description_line=False))) == 2

@@ -38,6 +38,7 @@ from billit_sync.connection.return_urls import check_return_url, with_result
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 from billit_sync.errors import BadInputError, IntegrationError
+from billit_sync.jobs_queue import JobQueue
 from billit_sync.messages import Language
 from billit_sync.observability import logger
 from billit_sync.store import (
@@ -60,6 +61,7 @@ from billit_sync.store.connect_confirmations import (
 )
 from billit_sync.store.keys import sha256_hex
 from billit_sync.store.secrets import PendingBillitGrant
+from billit_sync.webhooks.reconcile import ReconcileJob
 
 STATE_BYTES = 32  # 256 bits
 STATE_TTL = timedelta(minutes=10)
@@ -153,6 +155,9 @@ class ConnectFlow:
     clock: Clock
     confirmations: ConnectConfirmationStore
     owners: BillitCompanyOwners
+    # Queues the tenant's reconcile right after (re)connecting: what happened to its invoices
+    # while it was disconnected or expired is read back at once (issue 13).
+    reconcile_jobs: Callable[[], JobQueue[ReconcileJob]] | None = None
 
     def start(self, tenant_id: str, return_url: str | None) -> StartedLogin:
         """Where to send the browser: Billit's login with a fresh, stored state bound to a
@@ -216,12 +221,29 @@ class ConnectFlow:
             )
             return Redirect(with_result(return_url, "error", "billit_unavailable"))
 
+    def _queue_reconcile(self, tenant_id: str) -> None:
+        """Best effort: the hourly schedule catches up anyway."""
+        if self.reconcile_jobs is None:
+            return
+        try:
+            self.reconcile_jobs().send(ReconcileJob(tenant_id=tenant_id, trigger="reconnect"))
+        except IntegrationError as failure:
+            logger.warning(
+                "reconcile after connecting not queued; the schedule runs it",
+                extra={"tenant_id": tenant_id, "error": type(failure).__name__},
+            )
+
     def _ask(
         self, tenant_id: str, tokens: TokenSet, return_url: str, browser_nonce: str
     ) -> Redirect | ConfirmationNeeded:
         """Read the companies, park the tokens, and ask the user."""
         access_token = tokens.access_token.get_secret_value()
-        account = self.billit(StaticCredentials(access_token)).account.get_account_information()
+        # A reconnect knows its company: the PartyID header if Billit asks for it (§2).
+        known_text = self.tenants.get_connection(tenant_id).party_id or ""
+        known = int(known_text) if known_text.isdigit() else None
+        account = self.billit(
+            StaticCredentials(access_token, known)
+        ).account.get_account_information()
         companies = [
             BillitCompany(
                 party_id=str(company.party_id),
@@ -361,9 +383,6 @@ class ConnectFlow:
             )
 
         self.secret_lock.update(tenant_id, store_tokens)
-        self.webhooks.replace(
-            self.billit(StaticCredentials(access_token, int(chosen.party_id))), tenant_id
-        )
         self.tenants.save_connected(
             tenant_id,
             party_id=chosen.party_id,
@@ -382,6 +401,11 @@ class ConnectFlow:
             message_key=messages.CONNECTED,
             params={"company": chosen.name},
         )
+        # After "connected": what the status notifications achieved reads as the newer line.
+        self.webhooks.replace(
+            self.billit(StaticCredentials(access_token, int(chosen.party_id))), tenant_id
+        )
+        self._queue_reconcile(tenant_id)
         logger.info(
             "connected to Billit", extra={"tenant_id": tenant_id, "party_id": chosen.party_id}
         )

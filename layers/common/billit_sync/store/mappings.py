@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from billit_sync.store import keys
-from billit_sync.store.aws_errors import translate_aws_errors
+from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, to_iso
 from billit_sync.store.dynamo import Item, Key, Sleep, batch_get, batch_write, query_all
 
@@ -172,6 +173,34 @@ class MappingStore:
         )
         for item in items:
             yield _mapping(item)
+
+    def delete(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, billit_id: str
+    ) -> IdMapping | None:
+        """Forget the mapping of a Billit record that no longer exists (both directions).
+
+        The reverse entry goes only while it still names this Billit record, so a mapping
+        another record has taken over since stays. Returns what was forgotten, if anything.
+        """
+        mapping = self.get_by_billit_id(tenant_id, party_id, entity, billit_id)
+        if mapping is None:
+            return None
+        with translate_aws_errors("MappingStore.delete"):
+            self._table.delete_item(
+                Key=self._key(tenant_id, party_id, entity, keys.mapping_billit_sk(billit_id))
+            )
+            try:
+                self._table.delete_item(
+                    Key=self._key(
+                        tenant_id, party_id, entity, keys.mapping_outsmart_sk(mapping.outsmart_key)
+                    ),
+                    ConditionExpression="billit_id = :billit_id",
+                    ExpressionAttributeValues={":billit_id": billit_id},
+                )
+            except ClientError as error:
+                if not is_conditional_check_failed(error):
+                    raise
+        return mapping
 
     def _get(
         self, tenant_id: str, party_id: str, entity: MappedEntity, sk: str

@@ -38,6 +38,7 @@ from pydantic import SecretStr, ValidationError
 
 from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.billit.signature import SIGNATURE_HEADER, verify_billit_signature
+from billit_sync.billit.webhooks import find_secret
 from billit_sync.errors import BadInputError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
@@ -46,6 +47,7 @@ from billit_sync.store.clock import Clock
 from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 from billit_sync.webhooks.events import BillitWebhookEnvelope, WebhookEvent
+from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake
 
 SIGNATURE_TOLERANCE_SECONDS: Final = 300
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -70,6 +72,7 @@ class BillitWebhookBadRequestError(BadInputError):
 
 class IngestionOutcome(StrEnum):
     QUEUED = "queued"
+    CONFIRMATION = "confirmation"  # a webhook's confirmation delivery (carries its secret)
     DUPLICATE = "duplicate"
     IGNORED = "ignored"  # an entity type the service does not use
 
@@ -145,6 +148,8 @@ class BillitWebhookIngestion:
     events: JobQueue[WebhookEvent]
     clock: Clock
     tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS
+    # Hands Billit's signed confirmation delivery (an awaited secret) to the processor.
+    confirmations: WebhookConfirmationIntake | None = None
 
     def receive(
         self,
@@ -164,6 +169,11 @@ class BillitWebhookIngestion:
         try:
             self._authenticate(tenant_id, signature_header(headers), raw)
         except BillitWebhookUnauthorizedError:
+            if self._secret_captured(tenant_id, signature_header(headers), raw):
+                key = delivery_key("secret", 1, None, raw)
+                return IngestionResult(
+                    IngestionOutcome.CONFIRMATION, delivery_id_for(tenant_id, key)
+                )
             metrics.add_metric(name="BillitWebhookRefused", unit=MetricUnit.Count, value=1)
             raise
         envelope, payload = parse_envelope(raw)
@@ -176,6 +186,10 @@ class BillitWebhookIngestion:
             "entity_id": envelope.entity_id,
             "update_type": envelope.update_type,
         }
+        if find_secret(payload) is not None:
+            # A confirmation delivery whose secret is known already: never queue a secret.
+            logger.info("Billit webhook confirmation; nothing to queue", extra=facts)
+            return IngestionResult(IngestionOutcome.CONFIRMATION, delivery_id)
         entity = envelope.known_entity
         if entity is None:
             logger.info("Billit webhook for an entity type the service does not use", extra=facts)
@@ -194,6 +208,7 @@ class BillitWebhookIngestion:
                     entity_id=envelope.entity_id,
                     received_at=self.clock(),
                     payload=payload,
+                    delivery_key=key,
                 )
             )
         except BaseException:
@@ -233,6 +248,16 @@ class BillitWebhookIngestion:
                 },
             )
             raise BillitWebhookUnauthorizedError()
+
+    def _secret_captured(self, tenant_id: str, header: str | None, raw: bytes) -> bool:
+        """A delivery no stored secret verifies may be the confirmation carrying one."""
+        if self.confirmations is None or not header:
+            return False
+        try:
+            validate_tenant_id(tenant_id)
+        except InvalidTenantIdError:
+            return False
+        return self.confirmations.offer(tenant_id, header, raw)
 
     def _forget(self, tenant_id: str, key: str, facts: dict[str, Any]) -> None:
         """The event was not queued: let Billit's next delivery of it through."""

@@ -49,8 +49,11 @@ from billit_sync.billit import (
     BillitConflictError,
     BillitCredentials,
     BillitNotFoundError,
+    BillitRequestError,
+    BillitUnauthorizedError,
     BillitValidationError,
 )
+from billit_sync.billit.errors import ALREADY_SENT_RECENTLY, BillitApiError
 from billit_sync.billit.orders import Attachment, OrderCustomer, TransportType
 from billit_sync.connection.token_provider import (
     NotConnectedError,
@@ -397,6 +400,38 @@ class ExportService:
             raise problems.billit_refused_from(
                 workorder.workorder_no or run.job.row_id, refused
             ) from None
+        except BillitUnauthorizedError as refused:
+            # A 401 without a token code on create is about the data, not the login
+            # (reference §7): a user-fixable problem, never an outage.
+            raise self._customer_refused(run, planned, workorder, refused) from None
+
+    def _customer_refused(
+        self,
+        run: _Run,
+        planned: PlannedInvoice,
+        workorder: WorkOrder,
+        refused: BillitUnauthorizedError,
+    ) -> problems.ExportProblem:
+        """Re-check the customer the invoice named; clear its mapping when it is gone."""
+        workorder_no = workorder.workorder_no or run.job.row_id
+        party_id = planned.order.customer.party_id
+        if party_id is None:
+            return problems.billit_refused_from(workorder_no, refused)
+        name = workorder.invoice_customer_name or planned.order.customer.name or ""
+        try:
+            run.billit.parties.get_party(party_id)
+        except (BillitNotFoundError, BillitUnauthorizedError):
+            tenant_id, company = run.job.tenant_id, str(run.connection.party_id)
+            forgotten = self.mappings.delete(
+                tenant_id, company, MappedEntity.CUSTOMER, str(party_id)
+            )
+            logger.warning(
+                "Billit customer no longer exists; mapping cleared",
+                extra={"row_id": run.job.row_id, "party_id": party_id, "mapping": bool(forgotten)},
+            )
+            debtor = forgotten.outsmart_key if forgotten else workorder.invoice_debtor_number
+            return problems.customer_gone(workorder_no, party_id, name, debtor or "")
+        return problems.customer_refused(workorder_no, party_id, name)
 
     def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
         tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
@@ -583,18 +618,27 @@ class ExportService:
             run.billit.orders.send_orders(
                 [order_id], transport, idempotency_key=f"send{entry.idempotency_key}"
             )
-        except BillitConflictError as conflict:
-            if not conflict.is_idempotency_replay:
+        except (BillitValidationError, BillitConflictError, BillitRequestError) as refused:
+            if _already_sent(refused):
+                # An earlier send went through or is queued (reference §7): sent, not refused.
+                # The invoice stays non-final in the ledger, so the reconcile re-reads it.
+                logger.info(
+                    "Billit says the invoice was already sent or is queued; counted as sent",
+                    extra={"row_id": run.job.row_id, "order_id": order_id},
+                )
+                return
+            if isinstance(refused, BillitConflictError) and refused.is_idempotency_replay:
+                return
+            if not isinstance(refused, BillitValidationError):
                 raise
+            raise problems.billit_refused_from(
+                run.job.workorder_no or run.job.row_id, refused
+            ) from None
         except TokenRefreshOutcomeUnknownError:
             raise
         except OutcomeUnknownError:
             if not run.billit.orders.get_order(order_id).is_sent:
                 raise
-        except BillitValidationError as refused:
-            raise problems.billit_refused_from(
-                run.job.workorder_no or run.job.row_id, refused
-            ) from None
 
     def _fail(
         self,
@@ -629,6 +673,11 @@ class ExportService:
             "work order not exported: needs a fix",
             extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "problem": message_key},
         )
+
+
+def _already_sent(error: BillitApiError) -> bool:
+    """Billit's "already sent less than a minute ago, or still in the queue" (any status)."""
+    return error.has_code(ALREADY_SENT_RECENTLY)
 
 
 def _conflict_outcome(conflict: LedgerConflictError) -> ExportOutcome:

@@ -192,6 +192,30 @@ def billit_refused_from(workorder_no: str, error: BillitApiError) -> ExportProbl
     return billit_refused(workorder_no, names, descriptions)
 
 
+def customer_gone(
+    workorder_no: str, party_id: int, customer_name: str, debtor_number: str
+) -> ExportProblem:
+    """Billit answered 401 to the invoice and the customer it names no longer exists there
+    (reference §7: "the wrong Customer ID in the Object"); its mapping has been cleared."""
+    return _problem(
+        messages.EXPORT_CUSTOMER_GONE,
+        workorder_no=workorder_no,
+        party_id=str(party_id),
+        customer_name=customer_name.strip() or NONE_SHOWN,
+        debtor_number=debtor_number.strip() or NONE_SHOWN,
+    )
+
+
+def customer_refused(workorder_no: str, party_id: int, customer_name: str) -> ExportProblem:
+    """Billit answered 401 to the invoice while the customer can still be read."""
+    return _problem(
+        messages.EXPORT_CUSTOMER_REFUSED,
+        workorder_no=workorder_no,
+        party_id=str(party_id),
+        customer_name=customer_name.strip() or NONE_SHOWN,
+    )
+
+
 def outsmart_token_refused() -> ExportProblem:
     return _problem(messages.EXPORT_OUTSMART_TOKEN_REFUSED)
 
