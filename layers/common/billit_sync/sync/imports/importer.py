@@ -108,6 +108,8 @@ class Importer:
     # Billit ids seen by a read of a whole list (from the start, in this invocation), by source.
     _seen: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _complete: set[str] = field(default_factory=set, init=False, repr=False)
+    # Sources this company never imported before (no watermark item): no mapping can be gone.
+    _first_import: set[str] = field(default_factory=set, init=False, repr=False)
 
     def run(self, *, full: bool = False, resume: bool = False) -> ImportReport:
         """Import what the settings enable. ``resume``: continue a run that checkpointed."""
@@ -126,6 +128,8 @@ class Importer:
             )
         if compare and report.finished:
             report.compared = True
+            if self._first_import >= {PARTIES, PRODUCTS} & set(self._seen):
+                return report  # a first import: nothing earlier to compare with
             reconcile(
                 report=report,
                 settings=self.settings,
@@ -188,6 +192,8 @@ class Importer:
         self, source: str, fingerprint: str, *, full: bool, resume: bool, compare: bool
     ) -> tuple[datetime | None, str | None]:
         mark = self.watermarks.get(self.tenant_id, self.party_id, source)
+        if mark.last_modified is None and mark.checkpoint is None:
+            self._first_import.add(source)
         checkpoint = mark.checkpoint or {}
         settings_changed = checkpoint.get("settings") != fingerprint
         if compare and not full and not settings_changed:
