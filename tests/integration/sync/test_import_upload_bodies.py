@@ -20,7 +20,9 @@ def harness() -> Iterator[ImportHarness]:
 
 def relation(number: str, **changes: str) -> RelationRecord:
     fields = {"street": "Markt", "postal_code": "1000", "city": "Brussel"} | changes
-    return RelationRecord(name=f"Klant {number}", debtor_number=number, **fields)
+    return RelationRecord.model_validate(
+        {"name": f"Klant {number}", "debtor_number": number} | fields
+    )
 
 
 def test_a_realistic_account_is_posted_without_a_single_refusal(harness: ImportHarness) -> None:
