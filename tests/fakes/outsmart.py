@@ -11,8 +11,15 @@ Runs inside tests (respx or ``httpx.MockTransport`` route to ``handle``) and as 
 127.0.0.1 (``tests.fakes.server.serve(fake.handle)``). Faults come from ``faults`` (a
 ``FaultPlan``). Plain HTTP is accepted (code 1006 is not simulated: tests run on loopback).
 
+Master-data POSTs are checked as strictly as the spec reads (issue 17): a field neither the
+Blueprint's table nor spec.json's request schema names is refused, so are missing required
+fields (``xx01``, ``response: null`` for the whole batch), values of the wrong JSON type, prices
+not written as the examples write them, and every bad hour type row with 1801 (desc:188).
+``DeleteEntity`` follows desc:2680-2794, ``delete_all=true`` included.
+
 Where the reference is silent the fake picks a plausible answer; those choices are the
-``FAKE_*`` constants below, each marked ⚠.
+``FAKE_*`` constants below, each marked ⚠. Where it gives two forms, a constructor flag picks
+one per test (``hourtype_zero_price_accepted``, ``workstatus_missing_code``).
 """
 
 import copy
