@@ -297,3 +297,21 @@ def test_a_mapping_from_before_groups_were_followed_is_repaired(harness: ImportH
     assert {link for link in harness.office.material_categories if link[0] == "MAT-1"} == {
         ("MAT-1", "BILLIT-8")
     }
+
+
+def test_outsmarts_links_are_read_once_per_run_however_many_batches(
+    harness: ImportHarness,
+) -> None:
+    cal = Calendar(harness)
+    ids = seed(harness)
+    cal.importer().run()
+    harness.clock.advance(60)
+    for reference in ("MAT-1", "MAT-2"):
+        harness.billit.update_product(COMPANY, ids[reference], GroupID=8, GroupName="Kranen")
+    report = cal.importer(batch_size=1).run()
+    assert report.of(ImportedEntity.PRODUCTS).moved == 2
+    assert len(harness.outsmart.calls_to("material_categories", "GET")) == 1
+    assert harness.office.material_categories == {
+        ("MAT-1", "BILLIT-8"),
+        ("MAT-2", "BILLIT-8"),
+    }

@@ -110,6 +110,9 @@ class Importer:
     _complete: set[str] = field(default_factory=set, init=False, repr=False)
     # Sources this company never imported before (no watermark item): no mapping can be gone.
     _first_import: set[str] = field(default_factory=set, init=False, repr=False)
+    # OutSmart's material↔category links, read once per run when a product changed group (each
+    # material is written once per run, so later batches never need a fresher copy).
+    _links: dict[str, set[str]] | None = field(default=None, init=False, repr=False)
 
     def run(self, *, full: bool = False, resume: bool = False) -> ImportReport:
         """Import what the settings enable. ``resume``: continue a run that checkpointed."""
@@ -666,9 +669,11 @@ class Importer:
         """
         if not new_category:
             return []
-        current: dict[str, set[str]] = {}
-        for link in self.outsmart.list_material_categories():
-            current.setdefault(link.mct_mat_code, set()).add(link.mct_cat_code)
+        if self._links is None:
+            self._links = {}
+            for link in self.outsmart.list_material_categories():
+                self._links.setdefault(link.mct_mat_code, set()).add(link.mct_cat_code)
+        current = self._links
         restored: list[MaterialCategoryRecord] = []
         for code, category in sorted(new_category.items()):
             linked = current.get(code, set())
