@@ -17,6 +17,7 @@ IMPORT_FINISHED: Final = "import.finished"
 IMPORT_PAUSED: Final = "import.paused"
 IMPORT_RECORDS_SKIPPED: Final = "import.records_skipped"
 IMPORT_FAILED: Final = "import.failed"
+IMPORT_NO_LONGER_IN_BILLIT: Final = "import.no_longer_in_billit"
 DISCOVERY_FAILED: Final = "discovery.failed"
 DISCOVERY_UNREADABLE_WORKORDERS: Final = "discovery.unreadable_workorders"
 # Export (issue 5): one key per problem the office has to fix, and the outcomes.
@@ -118,6 +119,17 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     IMPORT_FAILED: {
         "en": "Import failed: {reason}",
         "nl": "Import mislukt: {reason}",
+    },
+    IMPORT_NO_LONGER_IN_BILLIT: {
+        "en": "{count} record(s) are no longer in Billit (deleted or archived). Customers and "
+        "hour types were set inactive in OutSmart; nothing was deleted, so old work orders keep "
+        "them. Materials cannot be set inactive through OutSmart's API: remove them in OutSmart "
+        "yourself once no work order needs them. {records}",
+        "nl": "{count} record(s) staan niet meer in Billit (verwijderd of gearchiveerd). Klanten "
+        "en uursoorten werden in OutSmart op inactief gezet; er werd niets verwijderd, dus oude "
+        "werkbonnen behouden ze. Materialen kunnen niet via de API van OutSmart op inactief "
+        "gezet worden: verwijder ze zelf in OutSmart zodra geen werkbon ze nog nodig heeft. "
+        "{records}",
     },
     DISCOVERY_FAILED: {
         "en": "Completed work orders could not be read from OutSmart, so none are exported "
@@ -491,7 +503,25 @@ _COUNT_WORDS: Final[dict[Language, tuple[str, str, str]]] = {
     "en": ("created", "updated", "skipped"),
     "nl": ("nieuw", "bijgewerkt", "overgeslagen"),
 }
+# Shown only when not 0: records gone from Billit, and products that changed group.
+_GONE_WORDS: Final[dict[Language, tuple[str, str, str]]] = {
+    "en": (
+        "deactivated (no longer in Billit)",
+        "moved to another group",
+        "reported (no longer in Billit)",
+    ),
+    "nl": (
+        "op inactief gezet (niet meer in Billit)",
+        "naar een andere groep verplaatst",
+        "gemeld (niet meer in Billit)",
+    ),
+}
+_COMPARED: Final[dict[Language, str]] = {
+    "en": "full comparison with Billit done",
+    "nl": "volledige vergelijking met Billit gedaan",
+}
 COUNTS_PREFIX: Final = "counts."
+COMPARED_PARAM: Final = "compared"
 # An invoice kept as a draft: ``breach.<kind>`` = ``<value>`` or ``<value>/<limit>``.
 BREACH_PREFIX: Final = "breach."
 _BREACH_TEXTS: Final[dict[Language, dict[str, str]]] = {
@@ -529,18 +559,24 @@ def breach_summary(params: dict[str, str], language: Language) -> str:
 
 
 def import_summary(params: dict[str, str], language: Language) -> str:
-    """``counts.<entity>`` = ``created/updated/skipped`` → "customers 3 created, 1 updated…"."""
+    """``counts.<entity>`` = ``created/updated/skipped[/deactivated/moved/reported]`` →
+    "customers 3 created, 1 updated, 0 skipped, 2 deactivated (no longer in Billit)…"."""
     parts = []
-    created_word, updated_word, skipped_word = _COUNT_WORDS[language]
+    words = (*_COUNT_WORDS[language], *_GONE_WORDS[language])
     for key, value in params.items():
         if not key.startswith(COUNTS_PREFIX):
             continue
         entity = key.removeprefix(COUNTS_PREFIX)
-        created, updated, skipped = [*value.split("/"), "0", "0", "0"][:3]
+        numbers = [*value.split("/"), "0", "0", "0", "0", "0", "0"][:6]
         name = _ENTITY_NAMES[language].get(entity, entity)
-        parts.append(
-            f"{name} {created} {created_word}, {updated} {updated_word}, {skipped} {skipped_word}"
-        )
+        shown = [
+            f"{number} {word}"
+            for position, (number, word) in enumerate(zip(numbers, words, strict=True))
+            if position < 3 or number not in ("0", "")
+        ]
+        parts.append(f"{name} " + ", ".join(shown))
+    if params.get(COMPARED_PARAM) == "1":
+        parts.append(_COMPARED[language])
     return "; ".join(parts) or "-"
 
 

@@ -313,6 +313,7 @@ class Services:
                 mappings=MappingStore(self.integration_table, self.clock),
                 watermarks=WatermarkStore(self.integration_table, self.clock),
                 time_left=time_left,
+                clock=self.clock,
             )
 
         return ImportService(

@@ -453,6 +453,22 @@ class BillitFake(OrderRoutes):
             record["LastModified"] = fields.get("LastModified", self._now())
             return copy.deepcopy(record)
 
+    def remove_party(self, company_id: int, party_id: int) -> None:
+        """The party is deleted (or archived) in MyBillit: it leaves the list, and nothing
+        signals it (no party webhooks, a delete fires none: billit-api.md §5, §9)."""
+        with self._lock:
+            del self._company(company_id).parties[party_id]
+
+    def restore_party(self, company_id: int, record: dict[str, Any]) -> None:
+        """A party taken out of the archive: listed again under its own PartyID, unchanged."""
+        with self._lock:
+            self._company(company_id).parties[int(record["PartyID"])] = copy.deepcopy(record)
+
+    def remove_product(self, company_id: int, product_id: int) -> None:
+        """The product is deleted (or archived): gone from the list, unsignalled (§5, §9)."""
+        with self._lock:
+            del self._company(company_id).products[product_id]
+
     def set_peppol_registered(self, identifier: str, registered: bool = True) -> None:
         """Switch on the Peppol directory: from now on only registered identifiers (VAT
         numbers or Peppol ids) can receive over Peppol; by default everyone can."""

@@ -34,6 +34,12 @@ class MappedEntity(StrEnum):
     HOUR_TYPE = "hour_type"
 
 
+GONE_ATTRIBUTE = "gone_since"
+"""Set (to the date) on a mapping whose Billit record is no longer in Billit (deleted or
+archived): the import deactivated or reported its OutSmart record. Kept, not deleted, so old
+work orders can still be traced; an import that sees the record again replaces the mapping."""
+
+
 class IdMapping(BaseModel):
     """Billit id ↔ OutSmart key, with the hash of the content last written (skip unchanged)."""
 
@@ -44,6 +50,11 @@ class IdMapping(BaseModel):
     outsmart_key: str = Field(min_length=1, max_length=keys.MAX_COMPONENT_LENGTH)
     content_hash: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_gone(self) -> bool:
+        """The Billit record is no longer in Billit (``GONE_ATTRIBUTE``)."""
+        return GONE_ATTRIBUTE in self.attributes
 
 
 class MappingStore:

@@ -603,7 +603,8 @@ class ExportService:
             mapping = self.mappings.get_by_outsmart_key(
                 run.job.tenant_id, str(run.connection.party_id), MappedEntity.CUSTOMER, debtor
             )
-            if mapping is not None and mapping.billit_id.isdigit():
+            # A customer gone from Billit (import's comparison) has no party to invoice.
+            if mapping is not None and mapping.billit_id.isdigit() and not mapping.is_gone:
                 return int(mapping.billit_id), None
             found = run.billit.parties.find_customers(nr=debtor)
             if found:
