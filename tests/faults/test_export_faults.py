@@ -491,7 +491,7 @@ def test_a_401_for_a_customer_deleted_in_billit_is_a_fix_for_the_office_not_an_o
     stack.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT, full=True))
     mappings = MappingStore(stack.services.integration_table, stack.services.clock)
     assert mappings.get_by_outsmart_key(TENANT, str(COMPANY), MappedEntity.CUSTOMER, nr)
-    stack.billit.remove_party(COMPANY, party["PartyID"])  # deleted in MyBillit: no signal
+    stack.billit.delete_party(COMPANY, party["PartyID"])  # deleted in MyBillit: no signal
     order: dict[str, Any] = office(stack).add_workorder(
         CustomerDebtorNr=nr,
         Workperiods=[{"BeginTime": "08:00", "EndTime": "09:00", "HourType": "HT-001"}],
