@@ -453,12 +453,6 @@ class BillitFake(OrderRoutes):
             record["LastModified"] = fields.get("LastModified", self._now())
             return copy.deepcopy(record)
 
-    def remove_party(self, company_id: int, party_id: int) -> None:
-        """The party is deleted (or archived) in MyBillit: it leaves the list, and nothing
-        signals it (no party webhooks, a delete fires none: billit-api.md §5, §9)."""
-        with self._lock:
-            del self._company(company_id).parties[party_id]
-
     def restore_party(self, company_id: int, record: dict[str, Any]) -> None:
         """A party taken out of the archive: listed again under its own PartyID, unchanged."""
         with self._lock:

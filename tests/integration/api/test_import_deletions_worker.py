@@ -40,7 +40,7 @@ def test_a_deleted_customer_is_deactivated_explained_and_not_invoiced(stack: Sta
     office = stack.outsmart.tenant(OUTSMART_TOKEN)
     peeters = next(p for p in stack.billit.parties(BILLIT_COMPANY) if p.get("Nr") == "C-1001")
     old = office.add_workorder(CustomerDebtorNr="C-1001", status="Afgehandeld")
-    stack.billit.remove_party(BILLIT_COMPANY, peeters["PartyID"])
+    stack.billit.delete_party(BILLIT_COMPANY, peeters["PartyID"])
 
     result = import_worker.lambda_handler(
         sqs_event(ImportJob(tenant_id=TENANT, full=True, trigger="manual").model_dump_json()),

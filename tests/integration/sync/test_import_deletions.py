@@ -75,7 +75,7 @@ def test_a_customer_deleted_in_billit_is_set_inactive_at_the_daily_comparison(
     ids = seed(harness)
     first = cal.importer().run()
     assert first.compared  # the first run compares (nothing gone yet)
-    harness.billit.remove_party(COMPANY, ids["C-1001"])
+    harness.billit.delete_party(COMPANY, ids["C-1001"])
 
     harness.clock.advance(15 * 60)  # the next scheduled run, a quarter later: not due yet
     soon = cal.importer().run()
@@ -143,7 +143,7 @@ def test_only_switched_on_entities_are_compared(harness: ImportHarness) -> None:
     cal = Calendar(harness)
     ids = seed(harness)
     cal.importer().run()
-    harness.billit.remove_party(COMPANY, ids["C-1001"])
+    harness.billit.delete_party(COMPANY, ids["C-1001"])
     harness.billit.remove_product(COMPANY, ids["HT-1"])
     cal.next_day()
     cal.importer(ImportSettings(customers=False, hour_types=False)).run()
@@ -176,7 +176,7 @@ def test_a_deleted_customer_that_old_work_orders_use_stays_in_outsmart(
     ids = seed(harness)
     cal.importer().run()
     old = harness.office.add_workorder(CustomerDebtorNr="C-1001", status="Afgehandeld")
-    harness.billit.remove_party(COMPANY, ids["C-1001"])
+    harness.billit.delete_party(COMPANY, ids["C-1001"])
     cal.next_day()
 
     cal.importer().run(full=True)
@@ -197,7 +197,7 @@ def test_a_customer_back_in_billit_is_active_again(harness: ImportHarness) -> No
     ids = seed(harness)
     cal.importer().run()
     removed = harness.billit.parties(COMPANY)
-    harness.billit.remove_party(COMPANY, ids["C-1001"])
+    harness.billit.delete_party(COMPANY, ids["C-1001"])
     cal.next_day()
     cal.importer().run()
     assert harness.office.relations["C-1001"]["active"] == "0"
