@@ -19,7 +19,7 @@ from billit_sync import messages
 from billit_sync.billit.orders import OrdersApi
 from billit_sync.outsmart import OutSmartClient
 from billit_sync.store import LedgerConflictError, LedgerState, MappedEntity, MappingStore
-from billit_sync.sync.exports.exporter import LEASE_SECONDS
+from billit_sync.sync.exports.exporter import LEASE_SECONDS, ExportService
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
 from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
@@ -470,7 +470,7 @@ def test_a_lost_conditional_write_race_between_two_workers_gives_one_invoice(
 # ------------------------------------- 5. Billit answers the reference documents (issue 13)
 @pytest.mark.parametrize("body", ["envelope", "empty"])
 def test_a_401_for_a_customer_deleted_in_billit_is_a_fix_for_the_office_not_an_outage(
-    faults: Faults, body: str
+    faults: Faults, body: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # billit-api.md §7: a 401 without a token code on create = a stale Customer.PartyID.
     stack = faults.stack
@@ -491,7 +491,16 @@ def test_a_401_for_a_customer_deleted_in_billit_is_a_fix_for_the_office_not_an_o
     stack.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT, full=True))
     mappings = MappingStore(stack.services.integration_table, stack.services.clock)
     assert mappings.get_by_outsmart_key(TENANT, str(COMPANY), MappedEntity.CUSTOMER, nr)
-    stack.billit.delete_party(COMPANY, party["PartyID"])  # deleted in MyBillit: no signal
+    # Deleted in MyBillit (no signal) while the invoice is being made: the party read still
+    # finds it, the create names it and Billit answers 401 (the path this test is about).
+    read_party = ExportService._customer_vat
+
+    def read_then_deleted(self: ExportService, *args: Any) -> Any:
+        regime = read_party(self, *args)
+        stack.billit.delete_party(COMPANY, party["PartyID"])
+        return regime
+
+    monkeypatch.setattr(ExportService, "_customer_vat", read_then_deleted)
     order: dict[str, Any] = office(stack).add_workorder(
         CustomerDebtorNr=nr,
         Workperiods=[{"BeginTime": "08:00", "EndTime": "09:00", "HourType": "HT-001"}],

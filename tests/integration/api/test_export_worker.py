@@ -401,13 +401,15 @@ def test_reverse_charge_without_a_vat_number_is_no_invoice_but_a_fix_in_billit(
 def test_a_customer_deleted_in_billit_after_the_import_is_a_fix_not_a_retry(
     stack: Stack,
 ) -> None:
-    stack.billit.delete_party(COMPANY, peeters(stack)["PartyID"])
+    party_id = peeters(stack)["PartyID"]
+    stack.billit.delete_party(COMPANY, party_id)
     order = work_order(stack)
     assert export(stack, order["id"]) == []  # not retried: the office must fix it
     assert invoices(stack, order["id"]) == []
     key, params = panel(stack)[0]
-    assert key == messages.EXPORT_CUSTOMER_NOT_FOUND
+    assert key == messages.EXPORT_CUSTOMER_GONE
     assert params["debtor_number"] == "C-1001"
+    assert params["party_id"] == str(party_id)
 
 
 # == issue 11: plausibility before anything is sent ============================================

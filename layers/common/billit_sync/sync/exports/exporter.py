@@ -421,17 +421,23 @@ class ExportService:
         try:
             run.billit.parties.get_party(party_id)
         except (BillitNotFoundError, BillitUnauthorizedError):
-            tenant_id, company = run.job.tenant_id, str(run.connection.party_id)
-            forgotten = self.mappings.delete(
-                tenant_id, company, MappedEntity.CUSTOMER, str(party_id)
-            )
-            logger.warning(
-                "Billit customer no longer exists; mapping cleared",
-                extra={"row_id": run.job.row_id, "party_id": party_id, "mapping": bool(forgotten)},
-            )
-            debtor = forgotten.outsmart_key if forgotten else workorder.invoice_debtor_number
-            return problems.customer_gone(workorder_no, party_id, name, debtor or "")
+            return self._customer_gone(run, workorder, party_id, name)
         return problems.customer_refused(workorder_no, party_id, name)
+
+    def _customer_gone(
+        self, run: _Run, workorder: WorkOrder, party_id: int, name: str
+    ) -> problems.ExportProblem:
+        """The mapped Billit customer no longer exists (deleted in MyBillit, no signal:
+        reference §9): clear the stale mapping so the retry looks the customer up again."""
+        tenant_id, company = run.job.tenant_id, str(run.connection.party_id)
+        forgotten = self.mappings.delete(tenant_id, company, MappedEntity.CUSTOMER, str(party_id))
+        logger.warning(
+            "Billit customer no longer exists; mapping cleared",
+            extra={"row_id": run.job.row_id, "party_id": party_id, "mapping": bool(forgotten)},
+        )
+        debtor = forgotten.outsmart_key if forgotten else workorder.invoice_debtor_number
+        workorder_no = workorder.workorder_no or run.job.row_id
+        return problems.customer_gone(workorder_no, party_id, name, debtor or "")
 
     def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
         tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
@@ -554,10 +560,10 @@ class ExportService:
         try:
             party = run.billit.parties.get_party(party_id)
         except BillitNotFoundError:
-            raise problems.customer_not_found(
-                workorder_no,
-                workorder.invoice_debtor_number or "",
-                workorder.invoice_customer_name or "",
+            # Gone since the import (or a stale mapping): the same fix as a create that
+            # Billit refuses for its customer (reference §7), one message for both.
+            raise self._customer_gone(
+                run, workorder, party_id, workorder.invoice_customer_name or ""
             ) from None
         return customer_vat(party, workorder_no)
 
