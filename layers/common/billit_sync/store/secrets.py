@@ -405,5 +405,11 @@ class WebhookSecretReader:
         self._cache[tenant_id] = (now, secret)
         return secret
 
+    def forget(self, tenant_id: str) -> None:
+        """Read the tenant's secret afresh next time: a webhook secret is on its way (Billit's
+        confirmation delivery was just queued for the processor to store), so the cached
+        answer, often a miss, is about to be stale."""
+        self._cache.pop(tenant_id, None)
+
 
 MAX_CACHED_TENANTS: Final = 10_000

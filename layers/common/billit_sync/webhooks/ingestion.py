@@ -257,7 +257,10 @@ class BillitWebhookIngestion:
             validate_tenant_id(tenant_id)
         except InvalidTenantIdError:
             return False
-        return self.confirmations.offer(tenant_id, header, raw)
+        offered = self.confirmations.offer(tenant_id, header, raw)
+        if offered and isinstance(self.secrets, WebhookSecretReader):
+            self.secrets.forget(tenant_id)
+        return offered
 
     def _forget(self, tenant_id: str, key: str, facts: dict[str, Any]) -> None:
         """The event was not queued: let Billit's next delivery of it through."""
