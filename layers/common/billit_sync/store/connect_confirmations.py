@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_epoch, to_epoch, to_iso
+from billit_sync.store.oauth_states import consume_browser_bound
 from billit_sync.store.tenants import BillitCompany
 from billit_sync.tenancy import TenantId, validate_tenant_id
 
@@ -73,28 +74,14 @@ class ConnectConfirmationStore:
             return None
         if max(len(confirmation_id), len(browser_nonce)) > MAX_ID_LENGTH:
             return None
-        try:
-            with translate_aws_errors("ConnectConfirmationStore.consume"):
-                response = self._table.delete_item(
-                    Key={
-                        "pk": keys.oauth_confirmation_pk(confirmation_id),
-                        "sk": keys.OAUTH_CONFIRMATION_SK,
-                    },
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND expires_at > :now AND browser = :browser"
-                    ),
-                    ExpressionAttributeValues={
-                        ":now": to_epoch(self._clock()),
-                        ":browser": keys.sha256_hex(browser_nonce),
-                    },
-                    ReturnValues="ALL_OLD",
-                )
-        except ClientError as error:
-            if is_conditional_check_failed(error):
-                return None
-            raise
-        item = response.get("Attributes")
-        if not item:
+        item = consume_browser_bound(
+            self._table,
+            {"pk": keys.oauth_confirmation_pk(confirmation_id), "sk": keys.OAUTH_CONFIRMATION_SK},
+            browser_nonce,
+            now=self._clock(),
+            operation="ConnectConfirmationStore.consume",
+        )
+        if item is None:
             return None
         return PendingConfirmation.model_validate_json(str(item["document"]))
 

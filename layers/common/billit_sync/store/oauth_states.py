@@ -11,7 +11,7 @@ with the same browser nonce; unknown, expired, replayed or other-browser states 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
@@ -100,29 +100,44 @@ class OAuthStateStore:
             return None
         if len(browser_nonce) > MAX_STATE_LENGTH:
             return None
-        try:
-            with translate_aws_errors("OAuthStateStore.consume"):
-                response = self._table.delete_item(
-                    Key={"pk": keys.oauth_state_pk(state), "sk": keys.OAUTH_STATE_SK},
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND expires_at > :now AND browser = :browser"
-                    ),
-                    ExpressionAttributeValues={
-                        ":now": to_epoch(self._clock()),
-                        ":browser": keys.sha256_hex(browser_nonce),
-                    },
-                    ReturnValues="ALL_OLD",
-                )
-        except ClientError as error:
-            if is_conditional_check_failed(error):
-                return None
-            raise
-        item = response.get("Attributes")
+        item = consume_browser_bound(
+            self._table,
+            {"pk": keys.oauth_state_pk(state), "sk": keys.OAUTH_STATE_SK},
+            browser_nonce,
+            now=self._clock(),
+            operation="OAuthStateStore.consume",
+        )
         if not item:
             return None
         return PendingOAuth(
             tenant_id=str(item["tenant_id"]),
             return_url=str(item["return_url"]),
             created_at=from_iso(str(item["created_at"])),
-            expires_at=from_epoch(item["expires_at"]),  # type: ignore[arg-type]
+            expires_at=from_epoch(item["expires_at"]),
         )
+
+
+def consume_browser_bound(
+    table: Table, key: dict[str, str], browser_nonce: str, *, now: datetime, operation: str
+) -> dict[str, Any] | None:
+    """Delete a single-use item bound to a browser and return it: only while it exists, has
+    not expired and was stored with this browser nonce's hash (``browser``); None otherwise.
+    The one conditional delete behind OAuth states and connect confirmations (issue 14)."""
+    try:
+        with translate_aws_errors(operation):
+            response = table.delete_item(
+                Key=key,
+                ConditionExpression=(
+                    "attribute_exists(pk) AND expires_at > :now AND browser = :browser"
+                ),
+                ExpressionAttributeValues={
+                    ":now": to_epoch(now),
+                    ":browser": keys.sha256_hex(browser_nonce),
+                },
+                ReturnValues="ALL_OLD",
+            )
+    except ClientError as error:
+        if is_conditional_check_failed(error):
+            return None
+        raise
+    return response.get("Attributes") or None
