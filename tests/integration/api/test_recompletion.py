@@ -246,6 +246,7 @@ def test_a_second_recompletion_is_completion_three(stack: Stack) -> None:
     assert deliver(stack, job) == []
     stored = office(stack).workorders[order["id"]]
     stored["Materials"][0]["MaterialNr"] = "6"
+    stored["Materials"][0]["MaterialTotalPrice"] = "27,30"  # 6 x 4,55
     stored["status"] = "Compleet"
 
     (again,) = discovered(stack)

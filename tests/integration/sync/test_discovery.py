@@ -302,7 +302,8 @@ def test_a_work_order_skipped_by_the_connection_setting_is_said_once_naming_the_
     stack: Stack,
 ) -> None:
     add(stack, "3001", "10-01-2026", WorkorderNo="WB-3001")  # completed before the connection
-    add(stack, "3002", "", WorkorderNo="WB-3002", Workperiods=[], CreationDate="")  # undated
+    # In the baseline (Compleet at connection) without a work period: before as well.
+    add(stack, "3002", "", WorkorderNo="WB-3002", Workperiods=[], CreationDate="")
     add(stack, "3003", WorkorderNo="WB-3003")  # exported
 
     for _ in range(3):  # every five minutes, while they stay Compleet
@@ -312,7 +313,7 @@ def test_a_work_order_skipped_by_the_connection_setting_is_said_once_naming_the_
     entries = skip_entries(stack)
     assert sorted((e.workorder_no, e.message_key) for e in entries) == [
         ("WB-3001", messages.EXPORT_SKIPPED_BEFORE_CONNECTION),
-        ("WB-3002", messages.EXPORT_SKIPPED_UNDATED),
+        ("WB-3002", messages.EXPORT_SKIPPED_BEFORE_CONNECTION),
     ]
     before = next(e for e in entries if e.workorder_no == "WB-3001")
     assert before.params["completed"] == "10-01-2026"
