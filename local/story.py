@@ -93,7 +93,9 @@ class Story:
         hours = sum(1 for p in self.data.products if p.is_hours)
         self.detail(
             f"Billit   {self.data.company_name} (PartyID {self.data.party_id}): "
-            f"{len(self.data.customers)} customers (BE, NL), "
+            f"{len(self.data.customers)} customers "
+            f"({', '.join(sorted({c.country for c in self.data.customers}))}; "
+            f"{sum(c.reverse_charge for c in self.data.customers)} reverse charged), "
             f"{len(self.data.products) - hours} products in "
             f"{len({p.group_id for p in self.data.products if p.group_id})} groups, "
             f"{hours} hour products"
@@ -126,7 +128,8 @@ class Story:
 
     def connect(self) -> None:
         self.step("Connecting Billit through the browser redirect chain")
-        ticket = self.stack.ticket(self.tenant)
+        # A single-use connect ticket (10 minutes), never the tenant's own ticket, in the URL.
+        ticket = self.stack.ticket(self.tenant, TicketScope.CONNECT)
         start = self.http.get(
             f"{self.stack.api.url}/connect",
             params={"ticket": ticket, "return_url": self.stack.return_url},
@@ -147,10 +150,14 @@ class Story:
         )
         callback = redirect_target(answer)
         self.detail(f"POST Billit /Account/Logon   -> {answer.status_code} to /oauth/callback")
-        done = self.http.get(callback)
+        # The browser carries the __Host- cookie /connect set; the callback asks to confirm.
+        asked = self.http.get(callback)
+        confirm_url, confirm_fields = hidden_form(asked)
+        self.detail(f"GET  /oauth/callback         -> {asked.status_code} confirmation page")
+        done = self.http.post(confirm_url, data=confirm_fields | {"decision": "connect"})
         back = redirect_target(done)
         self.detail(
-            f"GET  /oauth/callback         -> {done.status_code} to OutSmart's settings page"
+            f"POST /oauth/confirm          -> {done.status_code} to OutSmart's settings page"
         )
         landing = self.http.get(back)
         if "billit_connection=connected" not in back or landing.status_code != 200:
@@ -282,6 +289,16 @@ class Story:
                 return str(entry["message"])
         raise StoryError(f"no {key_prefix} entry for {workorder_no} in the log panel")
 
+    def reconcile(self) -> None:
+        self.step('Reconcile: the hourly schedule\'s event {"job": "reconcile"}')
+        fanned = self.stack.invoke(SCHEDULER, {"job": "reconcile"})
+        self.detail(f"scheduler: {json.dumps(fanned)}")
+        report = self.stack.workers.drain()
+        self.detail(
+            "webhook processor read the open invoices back from Billit: "
+            f"{report.handled['WebhookProcessorFunction']} job(s)"
+        )
+
     def read_log(self) -> None:
         entries: list[dict[str, Any]] = []
         cursor: str | None = None
@@ -312,5 +329,6 @@ class Story:
         self.billit_webhooks()
         self.recompletion()
         self.outage()
+        self.reconcile()
         self.read_log()
         return self.result

@@ -25,7 +25,7 @@ from billit_sync.observability import logger, metrics, tracer
 from billit_sync.store import Connection
 from billit_sync.sync.exports.status import ExportNotKnownError
 from billit_sync.sync.exports.triggers import (
-    ROW_ID_PATTERN,
+    CanonicalRowId,
     ExportNotFailedError,
     ExportNotFoundError,
     outsmart_webhook_url,
@@ -63,11 +63,8 @@ class SelectCompanyRequest(BaseModel):
 class RetryExportsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    row_id: str | None = Field(
+    row_id: CanonicalRowId | None = Field(
         None,
-        min_length=1,
-        max_length=64,
-        pattern=ROW_ID_PATTERN,
         description="The OutSmart work order (row id) to retry; leave out to retry all failed",
     )
     workorder_no: str | None = Field(
@@ -89,7 +86,7 @@ def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
     validate_tenant_id(tenant_id)
     require_ticket(
         bearer_token(app.current_event.headers),
-        services().ticket_key,
+        services().ticket_keyring,
         now=time.time(),
         tenant_id=tenant_id,
         scope=scope,

@@ -53,7 +53,9 @@ def test_every_clean_work_order_is_exactly_one_invoice_with_exact_totals(demo: A
         reference = external_reference(DATA.tenant_id, seed.row_id)
         assert by_reference[reference] == 1, seed.workorder_no
         (invoice,) = [o for o in invoices(stack) if o.get("ExternalProviderID") == reference]
-        assert invoice["Reference"] == seed.workorder_no
+        # The seller's work-order number is a comment; Reference is the buyer's PO (§3).
+        assert seed.workorder_no in invoice["Comments"].splitlines()[0]
+        assert invoice.get("Reference") is None
         assert invoice["CounterParty"]["PartyID"] == parties[seed.customer_nr]
         assert Decimal(str(invoice["TotalExcl"])) == DATA.expected_total_excl(seed)
         assert invoice["IsSent"] is True  # the demo's settings send by Peppol
@@ -64,6 +66,31 @@ def test_every_clean_work_order_is_exactly_one_invoice_with_exact_totals(demo: A
         assert worked != {order["WorkDate"]}
         (day,) = worked
         assert invoice["DeliveryDate"][:10] == "-".join(reversed(day.split("-")))
+
+
+def test_reverse_charged_customers_get_zero_rated_invoices_with_the_legal_mention(
+    demo: Any,
+) -> None:
+    stack, _, printed, _ = demo
+    charged = DATA.reverse_charged()
+    assert {DATA.customer(seed.customer_nr).ventilation_code for seed in charged} == {"21", "55"}
+    for seed in DATA.exported():
+        reference = external_reference(DATA.tenant_id, seed.row_id)
+        (invoice,) = [o for o in invoices(stack) if o.get("ExternalProviderID") == reference]
+        customer = DATA.customer(seed.customer_nr)
+        if seed in charged:
+            # billit-api.md §8: 0 % on every line, the code on the header as a string.
+            assert invoice["VentilationCode"] == customer.ventilation_code
+            assert {Decimal(str(line["VATPercentage"])) for line in invoice["OrderLines"]} == {0}
+            assert Decimal(str(invoice["TotalVAT"])) == 0
+            assert len(invoice["Comments"].splitlines()) == 2  # number + legal mention
+            assert f"{seed.workorder_no} {customer.name} ({customer.vat_number})" in printed
+        else:
+            assert invoice.get("VentilationCode") is None
+            assert Decimal(str(invoice["TotalVAT"])) > 0
+    assert "Reverse charge:      2 customer(s)" in printed
+    assert "Verlegging van heffing" in printed  # the co-contractor's mention, in Dutch
+    assert "Steuerschuldnerschaft des Leistungsempfängers" in printed  # the German customer's
 
 
 def test_invoiced_work_orders_are_handled_and_the_others_stay_completed(demo: Any) -> None:

@@ -25,6 +25,8 @@ class RuntimeConfig(BaseModel):
     sync_log_retention_days: int = Field(90, alias="SYNC_LOG_RETENTION_DAYS", ge=1)
     app_secret_name: str = Field(alias="APP_SECRET_NAME")
     tenant_secret_prefix: str = Field(alias="TENANT_SECRET_PREFIX")
+    # Webhook secrets in their own secret per tenant (issue 14); unset = one secret (older).
+    webhook_secret_prefix: str | None = Field(None, alias="WEBHOOK_SECRET_PREFIX")
     billit_environment: Literal["sandbox", "production"] = Field(alias="BILLIT_ENVIRONMENT")
     billit_api_url: HttpUrl = Field(alias="BILLIT_API_URL")
     billit_login_url: HttpUrl = Field(alias="BILLIT_LOGIN_URL")

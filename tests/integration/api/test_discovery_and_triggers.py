@@ -412,8 +412,8 @@ def test_one_work_orders_export_state_by_number_or_row_id(stack: Stack) -> None:
     ledger.claim(TENANT, "1919", "WB-1919", OWNER, 300)
     ledger.record_created(TENANT, "1919", owner=OWNER, order_id="9001", order_number="2026-0001")
     ledger.record_sent(TENANT, "1919", owner=OWNER)
-    ledger.record_handled(TENANT, "1919", owner=OWNER)
-    ledger.update_invoice_status(TENANT, "1919", "refused", "Unknown purchase order reference")
+    handled = ledger.record_handled(TENANT, "1919", owner=OWNER)
+    ledger.transition_invoice_status(handled, "refused", "Unknown purchase order reference")
     fail(stack, "1936")
 
     by_number, by_row = export_state(stack, "WB-1919"), export_state(stack, "1919")

@@ -273,3 +273,38 @@ def test_the_export_state_route_shows_the_latest_completion(stack: Stack) -> Non
     assert (status.row_id, status.completion, status.state) == (order["id"], 2, "handled")
     extra = sorted(documents(stack, order["id"]), key=lambda o: o["OrderID"])[-1]
     assert status.invoice is not None and status.invoice.number == extra["OrderNumber"]
+
+
+def test_a_new_invoice_over_a_plausibility_limit_stays_a_draft_with_its_credit_note(
+    stack: Stack,
+) -> None:
+    # Issue 11's hold-back applies to a re-completion's invoice too. By hand: the 1st invoice
+    # 151.15 + 31.74 VAT = 182.89 (under 200, sent); the new one 183.20 + 38.47 = 221.67.
+    settings(
+        stack,
+        recompleted="credit_and_reinvoice",
+        delivery="peppol",
+        limits={"max_invoice_total": "200"},
+    )
+    order = exported_once(stack)
+    (job,) = discovered(stack)
+
+    assert deliver(stack, job) == []
+
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for document in documents(stack, order["id"]):
+        by_type.setdefault(document["OrderType"], []).append(document)
+    (credit,) = by_type["CreditNote"]
+    first, new = sorted(by_type["Invoice"], key=lambda o: o["OrderID"])
+    assert first["IsSent"] is True
+    assert (credit["IsSent"], new["IsSent"]) == (False, False)  # neither sent
+    (held,) = [
+        e
+        for e in entries_for(stack, order["WorkorderNo"])
+        if e.message_key == messages.EXPORT_INVOICE_HELD
+    ]
+    text = messages.render(held.message_key, held.params, "en")
+    assert "EUR 221.67, above the limit of EUR 200" in text and new["OrderNumber"] in text
+    assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
+    entry = stack.services.export_ledger.get(TENANT, f"{order['id']}-c2")
+    assert entry is not None and entry.state is LedgerState.HANDLED

@@ -7,7 +7,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from billit_sync.api.requests import MalformedBodyError, UnprocessableBodyError
 from billit_sync.api.responses import error_response, json_response
 from billit_sync.connection.connect_flow import UnknownTenantError
-from billit_sync.connection.lifecycle import ConnectionRequiredError
+from billit_sync.connection.lifecycle import (
+    CompanyConnectedElsewhereError,
+    ConnectionRequiredError,
+)
 from billit_sync.errors import BadInputError, IntegrationError
 from billit_sync.observability import logger
 from billit_sync.tenancy import InvalidTenantIdError
@@ -18,6 +21,7 @@ ANSWERS: Final[tuple[tuple[type[IntegrationError], int, str], ...]] = (
     (InvalidTicketError, 401, "unauthorized"),
     (ForbiddenTicketError, 403, "forbidden"),
     (UnknownTenantError, 404, "unknown_tenant"),
+    (CompanyConnectedElsewhereError, 409, "company_connected_elsewhere"),
     (ConnectionRequiredError, 409, "not_connected"),
     (MalformedBodyError, 400, "malformed_body"),
     (InvalidTenantIdError, 400, "invalid_tenant_id"),

@@ -24,6 +24,7 @@ from billit_sync.store import (
     TenantSecret,
     TenantStore,
 )
+from billit_sync.store.connect_confirmations import BillitCompanyOwners
 
 CredentialsFactory = Callable[[str, int], BillitCredentials]
 """(tenant id, party id) → the tenant's token provider."""
@@ -35,6 +36,10 @@ OUTSMART_WEBHOOK_SECRET_BYTES = 32
 
 class ConnectionRequiredError(BadInputError):
     """The operation needs a connected Billit account (answered with 409)."""
+
+
+class CompanyConnectedElsewhereError(ConnectionRequiredError):
+    """The company is connected to another tenant (issue 14: one company, one tenant): 409."""
 
 
 def new_outsmart_webhook_secret() -> SecretStr:
@@ -59,6 +64,7 @@ class ConnectionLifecycle:
     billit: BillitClientFactory
     credentials: CredentialsFactory
     webhooks: WebhookSubscriptions
+    owners: BillitCompanyOwners | None = None  # the party → tenant index (connect_flow)
 
     def register_tenant(
         self, tenant_id: str, outsmart_token: SecretStr, language: Literal["en", "nl"]
@@ -114,8 +120,19 @@ class ConnectionLifecycle:
             return connection
         if str(party_id) not in {company.party_id for company in connection.companies}:
             raise BadInputError("party_id is not a company of the connected Billit account")
+        environment = connection.environment
+        if (
+            self.owners is not None
+            and environment
+            and not self.owners.claim(environment, str(party_id), tenant_id, replacing=None)
+        ):
+            raise CompanyConnectedElsewhereError(
+                "this Billit company is connected to another OutSmart account"
+            )
         self._best_effort_remove_webhooks(tenant_id, int(connection.party_id))
         updated = self.tenants.select_company(tenant_id, str(party_id))
+        if self.owners is not None and environment:
+            self.owners.release(environment, connection.party_id, tenant_id)
         self.webhooks.replace(self._client(tenant_id, party_id), tenant_id)
         self.sync_log.record(
             tenant_id,
@@ -150,6 +167,8 @@ class ConnectionLifecycle:
 
         self.secret_lock.update(tenant_id, forget_billit)
         self.tenants.mark_disconnected(tenant_id)
+        if self.owners is not None and connection.party_id and connection.environment:
+            self.owners.release(connection.environment, connection.party_id, tenant_id)
         self.sync_log.record(
             tenant_id,
             category=SyncLogCategory.CONNECTION,

@@ -62,6 +62,11 @@ WORKORDER_STATUSES: Final = ("Alle", "Opgehaald", "Klaargezet", "Compleet", "Afg
 DEFAULT_TIMEOUT: Final = httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
 DEFAULT_BATCH_SIZE: Final = 200
 
+# The DeleteEntity calls this service makes: links between a material and a Billit product
+# group (keys from desc:2703-2704). Relations, materials and hour types are never deleted (old
+# work orders use them): relations and hour types are deactivated, materials reported.
+DELETABLE: Final = frozenset({("material_category", "mct_mat_code")})
+
 Params = list[tuple[str, str]]
 RecordT = TypeVar("RecordT", bound=OutSmartModel)
 
@@ -125,6 +130,17 @@ def _is_document_url(url: httpx.URL, base: httpx.URL, hosts: Sequence[str]) -> b
 # A document is no JSON envelope: only 429/5xx are worth another attempt (outsmart-api.md
 # §4.1 Documents), and a few at most: the invoice does not wait for it.
 PDF_RETRY_POLICY: Final = RetryPolicy(max_attempts=3, max_total_delay=5.0)
+
+
+class MissingRequiredFieldsError(ValueError):
+    """A record lacks a field the Blueprint marks required: a caller's bug (the import checks
+    every record first and skips it with a reason), so nothing of the batch is sent."""
+
+    def __init__(self, endpoint: str, position: int, missing: tuple[str, ...]) -> None:
+        super().__init__(f"{endpoint}[{position}] misses required field(s): {', '.join(missing)}")
+        self.endpoint = endpoint
+        self.position = position
+        self.missing = missing
 
 
 def _flag(value: bool) -> str:
@@ -289,6 +305,26 @@ class OutSmartClient:
     # -----------------------------------------------------------------------------------------
     # Master data: upserts
     # -----------------------------------------------------------------------------------------
+
+    def delete_entity(self, entity: str, key: str, value: str) -> int:
+        """``DeleteEntity`` of the rows of ``entity`` whose ``key`` is ``value``; the number of
+        rows removed (desc:2719).
+
+        Always ``delete_all=false``: ``true`` removes every row of the entity whatever the key
+        (outsmart-api.md §4.3). One ``key``/``value`` pair only: the array form is documented
+        for ``object_part`` alone (desc:2714-2715). Only entities and keys of the Blueprint's
+        table (desc:2686-2712) are allowed, and never one that work orders point at by
+        accident: callers delete links (``material_category``), not relations or materials.
+        """
+        if (entity, key) not in DELETABLE:
+            raise ValueError(f"DeleteEntity of {entity!r} by {key!r} is not allowed here")
+        response = self._call(
+            "GET",
+            "DeleteEntity",
+            [("delete_all", "false"), ("entity", entity), ("key", key), ("value", value)],
+        )
+        removed = response.get("response")
+        return removed if isinstance(removed, int) and not isinstance(removed, bool) else 0
 
     def upsert_relations(self, records: Sequence[RelationRecord]) -> int:
         return self._upsert("relations", records)
@@ -474,10 +510,16 @@ class OutSmartClient:
     def _upsert(self, endpoint: str, records: Sequence[UpsertRecord]) -> int:
         """POST the records in batches; the total of OutSmart's "rows synced" counts.
 
-        An empty list sends nothing (OutSmart would answer 1008). When a batch fails, the
-        earlier batches stay synced; the error says how many rows that was (a rerun is safe:
-        upserts are idempotent ⚠).
+        An empty list sends nothing (OutSmart would answer 1008). A record missing a required
+        field is never sent (``MissingRequiredFieldsError``): OutSmart would refuse the whole
+        batch with ``xx01`` and ``response: null`` (desc:415-419), and whether it kept the good
+        rows is undocumented. When a batch fails, the earlier batches stay synced; the error
+        says how many rows that was (a rerun is safe: upserts are idempotent ⚠).
         """
+        for position, record in enumerate(records):
+            missing = record.missing_required()
+            if missing:
+                raise MissingRequiredFieldsError(endpoint, position, missing)
         synced = 0
         for start in range(0, len(records), self._batch_size):
             batch = [record.to_api() for record in records[start : start + self._batch_size]]

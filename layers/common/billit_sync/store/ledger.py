@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from billit_sync.errors import IntegrationError
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import (
+    AwsTransientError,
     is_conditional_check_failed,
     old_item_of,
     translate_aws_errors,
@@ -437,26 +438,74 @@ class ExportLedger:
         except LedgerConflictError:
             return None
 
-    def update_invoice_status(
-        self, tenant_id: str, row_id: str, status: str, detail: str | None = None
+    def transition_invoice_status(
+        self,
+        entry: LedgerEntry,
+        status: str,
+        detail: str | None,
+        log_items: Sequence[tuple[str, Item]] = (),
     ) -> LedgerEntry:
-        """What Billit reported about the invoice (sent, delivered, refused, paid…)."""
-        values: dict[str, Any] = {":status": status, ":now": to_iso(self._clock())}
+        """``entry``'s invoice status → ``status``, only if it is still the one ``entry``
+        shows, in ONE transaction with the log-panel items ``(table name, item)``: of two
+        processors (or a webhook and the reconcile) applying the same change, exactly one
+        writes it and its log entry. The loser gets ``LedgerConflictError`` with the entry as
+        it now is."""
+        now = to_iso(self._clock())
+        values: dict[str, Any] = {":status": status, ":now": now}
         update = "SET invoice_status = :status, invoice_status_at = :now, updated_at = :now"
         if detail is None:
             update += " REMOVE invoice_status_detail"
         else:
             values[":detail"] = detail
             update = update.replace("SET ", "SET invoice_status_detail = :detail, ", 1)
-        return self._update(
-            "update_invoice_status",
-            tenant_id,
-            row_id,
-            expected="an entry with a Billit order",
-            update=update,
-            condition="attribute_exists(order_id)",
-            values=values,
-        )
+        if entry.invoice_status is None:
+            condition = "attribute_exists(order_id) AND attribute_not_exists(invoice_status)"
+        else:
+            condition = "attribute_exists(order_id) AND invoice_status = :old"
+            values[":old"] = entry.invoice_status
+        # The table resource's client serializes Python values itself (boto3's transformation
+        # handlers), as ``Table.update_item`` does.
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": self._key(entry.tenant_id, entry.row_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        for table_name, item in log_items:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            with translate_aws_errors("ExportLedger.transition_invoice_status"):
+                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            first = reasons[0] if reasons else {}
+            if first.get("Code") != "ConditionalCheckFailed":
+                if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                    raise AwsTransientError(
+                        "ExportLedger.transition_invoice_status", "TransactionConflict"
+                    ) from error
+                raise
+            actual = self.get(entry.tenant_id, entry.row_id)
+            raise LedgerConflictError(
+                "transition_invoice_status",
+                entry.row_id,
+                f"invoice status {entry.invoice_status or 'none'}",
+                actual,
+            ) from None
+        return entry.model_copy(update={"invoice_status": status, "invoice_status_detail": detail})
 
     # -------------------------------------------------------------------- reads
     def get(self, tenant_id: str, row_id: str) -> LedgerEntry | None:
@@ -509,6 +558,25 @@ class ExportLedger:
         )
         entries = sorted((_entry(item) for item in items), key=lambda e: e.updated_at)
         return entries[-1] if entries else None
+
+    def list_open_invoices(
+        self, tenant_id: str, final_statuses: frozenset[str]
+    ) -> Iterator[LedgerEntry]:
+        """Entries with a Billit order whose invoice status is not final yet (the
+        reconcile). Reads the tenant's ledger partition with a filter, once per schedule."""
+        items = query_all(
+            self._table,
+            "ExportLedger.list_open_invoices",
+            KeyConditionExpression="pk = :pk",
+            FilterExpression=Attr("order_id").exists()
+            & (
+                Attr("invoice_status").not_exists()
+                | ~Attr("invoice_status").is_in(sorted(final_statuses))
+            ),
+            ExpressionAttributeValues={":pk": keys.ledger_pk(tenant_id)},
+        )
+        for item in items:
+            yield _entry(item)
 
     def list_failed(self, tenant_id: str) -> Iterator[LedgerEntry]:
         """Failed entries of one tenant (retry-all). Reads the tenant's ledger partition

@@ -2,8 +2,10 @@
 URL to send the browser back to.
 
 Only a SHA-256 hash of the state is stored (the key), so the table never holds a value that
-could complete someone's login. ``consume`` is a conditional delete: it succeeds once, and
-only before the state expires; unknown, expired or replayed states all give None.
+could complete someone's login. The state is bound to the browser that started the login: the
+hash of the nonce ``/connect`` put in that browser's cookie is stored with it (RFC 9700 §4.7).
+``consume`` is a conditional delete: it succeeds once, only before the state expires and only
+with the same browser nonce; unknown, expired, replayed or other-browser states all give None.
 """
 
 from __future__ import annotations
@@ -54,11 +56,15 @@ class OAuthStateStore:
         tenant_id: str,
         return_url: str,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        *,
+        browser_nonce: str,
     ) -> PendingOAuth:
         if not state or len(state) > MAX_STATE_LENGTH:
             raise ValueError(f"state must be 1-{MAX_STATE_LENGTH} characters")
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
+        if not browser_nonce:
+            raise ValueError("a browser nonce is required")
         now = self._clock()
         pending = PendingOAuth(
             tenant_id=validate_tenant_id(tenant_id),
@@ -74,6 +80,7 @@ class OAuthStateStore:
                         "sk": keys.OAUTH_STATE_SK,
                         "tenant_id": pending.tenant_id,
                         "return_url": return_url,
+                        "browser": keys.sha256_hex(browser_nonce),
                         "created_at": to_iso(now),
                         "expires_at": to_epoch(pending.expires_at),
                     },
@@ -85,17 +92,25 @@ class OAuthStateStore:
             raise
         return pending
 
-    def consume(self, state: str) -> PendingOAuth | None:
+    def consume(self, state: str, browser_nonce: str) -> PendingOAuth | None:
         """The pending login for ``state``, deleted so it can never be used again; None when
-        unknown, expired or already consumed."""
-        if not state or len(state) > MAX_STATE_LENGTH:
+        unknown, expired, already consumed or started in another browser (then the state
+        stays for its own browser)."""
+        if not state or len(state) > MAX_STATE_LENGTH or not browser_nonce:
+            return None
+        if len(browser_nonce) > MAX_STATE_LENGTH:
             return None
         try:
             with translate_aws_errors("OAuthStateStore.consume"):
                 response = self._table.delete_item(
                     Key={"pk": keys.oauth_state_pk(state), "sk": keys.OAUTH_STATE_SK},
-                    ConditionExpression="attribute_exists(pk) AND expires_at > :now",
-                    ExpressionAttributeValues={":now": to_epoch(self._clock())},
+                    ConditionExpression=(
+                        "attribute_exists(pk) AND expires_at > :now AND browser = :browser"
+                    ),
+                    ExpressionAttributeValues={
+                        ":now": to_epoch(self._clock()),
+                        ":browser": keys.sha256_hex(browser_nonce),
+                    },
                     ReturnValues="ALL_OLD",
                 )
         except ClientError as error:

@@ -8,7 +8,9 @@ read or whose job cannot be queued is logged with its id and counted, and the re
 
 - ``import``: connected tenants with at least one import switched on whose last finished
   import is older than their interval (or who never imported) get an ``ImportJob``;
-- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``.
+- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``;
+- ``reconcile``: every connected tenant gets a ``ReconcileJob`` (invoice statuses read back
+  from Billit, the webhooks' backstop; the webhook processor runs it).
 """
 
 from collections import Counter
@@ -30,6 +32,7 @@ from billit_sync.store import Connection, ConnectionStatus, SettingsStore, Tenan
 from billit_sync.store.clock import Clock
 from billit_sync.sync.exports.jobs import DiscoveryJob
 from billit_sync.sync.imports.jobs import ImportJob
+from billit_sync.webhooks.reconcile import ReconcileJob
 
 DEFAULT_DUE_TOLERANCE = timedelta(minutes=5)
 """An import counts as due this much before its interval has fully passed. ``last_import_at``
@@ -40,6 +43,7 @@ a 60-minute interval with a 15-minute schedule would run every 75 minutes."""
 class ScheduledJobKind(StrEnum):
     IMPORT = "import"
     DISCOVERY = "discovery"
+    RECONCILE = "reconcile"
 
 
 class SkipReason(StrEnum):
@@ -89,6 +93,7 @@ class Scheduler:
         discovery_jobs: JobQueue[DiscoveryJob],
         clock: Clock,
         due_tolerance: timedelta = DEFAULT_DUE_TOLERANCE,
+        reconcile_jobs: Callable[[], JobQueue[ReconcileJob]] | None = None,
     ) -> None:
         self._tenants = tenants
         self._settings = settings
@@ -96,11 +101,17 @@ class Scheduler:
         self._discovery_jobs = discovery_jobs
         self._clock = clock
         self._due_tolerance = due_tolerance
+        # A factory: only the reconcile schedule needs the queue (and its environment).
+        self._reconcile_jobs = reconcile_jobs
 
     def fan_out(self, kind: ScheduledJobKind) -> FanOutReport:
         if kind is ScheduledJobKind.IMPORT:
             now = self._clock()
             return self._fan_out(kind, self._import_jobs, lambda t: self._import_job(t, now))
+        if kind is ScheduledJobKind.RECONCILE:
+            if self._reconcile_jobs is None:
+                raise ValueError("this scheduler has no reconcile queue")
+            return self._fan_out(kind, self._reconcile_jobs(), self._reconcile_job)
         return self._fan_out(kind, self._discovery_jobs, self._discovery_job)
 
     # ---------------------------------------------------------------- decisions
@@ -127,6 +138,11 @@ class Scheduler:
         if self._connected(tenant_id) is None:
             return SkipReason.NOT_CONNECTED
         return DiscoveryJob(tenant_id=tenant_id, trigger="schedule")
+
+    def _reconcile_job(self, tenant_id: str) -> ReconcileJob | SkipReason:
+        if self._connected(tenant_id) is None:
+            return SkipReason.NOT_CONNECTED
+        return ReconcileJob(tenant_id=tenant_id, trigger="schedule")
 
     # ------------------------------------------------------------------ fan-out
     def _fan_out[JobT: BaseModel](
@@ -189,7 +205,7 @@ class Scheduler:
             tenants_skipped=sum(skipped.values()),
             failures=failures,
         )
-        metric = "Import" if kind is ScheduledJobKind.IMPORT else "Discovery"
+        metric = kind.value.capitalize()
         metrics.add_metric(name=f"{metric}JobsQueued", unit=MetricUnit.Count, value=queued)
         metrics.add_metric(name=f"{metric}FanOutFailures", unit=MetricUnit.Count, value=failures)
         logger.info("scheduled fan-out done", extra={**report.as_dict(), "skipped": skipped})

@@ -11,9 +11,15 @@ The export ledger makes it exactly once, whatever crashes, redeliveries or dupli
 3. record the Billit order id **before** anything else happens to it;
 4. a work order paid on site (``PaymentMethod``, settings) is **marked paid** in Billit
    (``PATCH`` ``Paid``/``PaidDate``, repeated harmlessly on a resumed run);
-5. **send** it (when the tenant chose Peppol / e-mail), then **mark the work order Handled**
-   in OutSmart (and set the chosen work status) — each step recorded, so a crash resumes at the
-   step that did not finish and never creates a second invoice.
+5. **send** it (when the tenant chose Peppol / e-mail) unless it breaks a plausibility limit
+   (``plausibility``: then it stays a draft and the log panel warns, naming the value and the
+   limit), then **mark the work order Handled** in OutSmart (and set the chosen work status) —
+   each step recorded, so a crash resumes at the step that did not finish and never creates a
+   second invoice (a resumed send checks the limits again on a fresh plan).
+
+The customer's VAT regime is read from its Billit party at export time (``vat_regime``), not
+copied at import: the office may change a customer's regime in Billit at any moment, and the
+invoice must follow what Billit says now.
 
 A work order the technician did not finish (``WorkFinished`` ``"0"``) is not exportable:
 nothing is created or marked Handled (discovery tells the office why). The invoice date is
@@ -30,7 +36,7 @@ record, so SQS retries it with backoff and finally parks it in the DLQ.
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import partial
@@ -42,8 +48,12 @@ from billit_sync.billit import (
     BillitClient,
     BillitConflictError,
     BillitCredentials,
+    BillitNotFoundError,
+    BillitRequestError,
+    BillitUnauthorizedError,
     BillitValidationError,
 )
+from billit_sync.billit.errors import ALREADY_SENT_RECENTLY, BillitApiError
 from billit_sync.billit.orders import (
     Attachment,
     NewOrder,
@@ -109,6 +119,7 @@ from billit_sync.sync.exports.invoice_builder import (
 )
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
 from billit_sync.sync.exports.notices import SkipNotices
+from billit_sync.sync.exports.plausibility import Breach, breach_params, breaches
 from billit_sync.sync.exports.recompletion import (
     Document,
     changes_text,
@@ -122,6 +133,7 @@ from billit_sync.sync.exports.recompletion import (
     load_snapshot,
     snapshot_of,
 )
+from billit_sync.sync.exports.vat_regime import STANDARD, CustomerVat, customer_vat
 from billit_sync.tenant_settings import (
     ExportSettings,
     InvoiceDelivery,
@@ -337,6 +349,7 @@ class ExportService:
         job = run.job
         outage_since = entry.outage_at
         workorder: WorkOrder | None = None
+        held: list[Breach] | None = None  # None: not checked in this run
         if entry.state is LedgerState.PENDING:
             workorder = run.outsmart.get_workorder(job.row_id)
             if not self._exportable(run, workorder):
@@ -348,7 +361,9 @@ class ExportService:
                 if found is not None:
                     order_id, number = found.order_id, found.order_number
             if order_id is None:
-                order_id = self._create(run, entry, workorder)
+                planned = self._plan(run, workorder)
+                held = breaches(planned, run.settings.limits)
+                order_id = self._create(run, entry, workorder, planned)
             if number is None:
                 number = self._invoice_number(run, order_id)
             entry = self.ledger.record_created(
@@ -366,18 +381,71 @@ class ExportService:
         if entry.state is LedgerState.CREATED:
             workorder = self._mark_paid_if_paid_on_site(run, order_id, entry, workorder)
         if entry.state is LedgerState.CREATED and transport is not None:
-            self._send(run, entry, order_id, transport)
-            entry = self.ledger.record_sent(job.tenant_id, run.ledger_row, owner=run.owner)
+            if held is None:  # resumed after the create: check the limits on a fresh plan
+                workorder = workorder or run.outsmart.get_workorder(job.row_id)
+                held = breaches(self._plan(run, workorder), run.settings.limits)
+            if not held:
+                self._send(run, entry, order_id, transport)
+                entry = self.ledger.record_sent(job.tenant_id, run.ledger_row, owner=run.owner)
         run.outsmart.mark_workorder_handled(job.row_id)
         workorder_no = job.workorder_no or (workorder.workorder_no if workorder else None)
         status_refused = self._set_status_after_export(run)
         self.ledger.record_handled(job.tenant_id, run.ledger_row, owner=run.owner)
-        message_key, params = problems.exported_message(
-            workorder_no or job.row_id,
-            entry.order_number or "",
+        self._say_exported(
+            run,
+            entry,
             order_id,
+            workorder_no,
             sent_by=SHOWN_TRANSPORT.get(run.settings.delivery) if transport else None,
+            held=held or [],
+            outage_since=outage_since,
+            status_refused=status_refused,
         )
+        self._best_effort(
+            "last export time",
+            job.row_id,
+            lambda: self.tenants.record_export_finished(job.tenant_id, self.clock()),
+        )
+        logger.info(
+            "work order exported",
+            extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "order_id": order_id},
+        )
+        return ExportOutcome.EXPORTED
+
+    def _say_exported(
+        self,
+        run: _Run,
+        entry: LedgerEntry,
+        order_id: int,
+        workorder_no: str | None,
+        *,
+        sent_by: str | None,
+        held: list[Breach],
+        outage_since: datetime | None,
+        status_refused: OutSmartApiError | None,
+    ) -> None:
+        """The log panel after the work order is done for good: the export (or the draft
+        kept back by a plausibility limit), the builder's notes, a recovery after an outage,
+        a refused work status. Each best effort: a redelivery would find nothing left to do."""
+        job = run.job
+        level = SyncLogLevel.INFO
+        if held:
+            level = SyncLogLevel.WARNING
+            message_key, params = problems.invoice_held_message(
+                workorder_no or job.row_id, entry.order_number or "", order_id, breach_params(held)
+            )
+            count_by("InvoicesHeld", kind=held[0].kind.value)
+            logger.warning(
+                "invoice kept as a draft: over a plausibility limit",
+                extra={"row_id": job.row_id, "limits": [breach.kind.value for breach in held]},
+            )
+        else:
+            message_key, params = problems.exported_message(
+                workorder_no or job.row_id,
+                entry.order_number or "",
+                order_id,
+                sent_by=sent_by,
+            )
         # Bookkeeping after the work order is done for good: a failure here must not fail
         # the message (the redelivery would find nothing left to do), so each step is
         # best-effort, the user's log entry first.
@@ -387,7 +455,7 @@ class ExportService:
             lambda: self.sync_log.record(
                 job.tenant_id,
                 category=SyncLogCategory.EXPORT,
-                level=SyncLogLevel.INFO,
+                level=level,
                 message_key=message_key,
                 params=params,
                 workorder_no=workorder_no,
@@ -445,16 +513,6 @@ class ExportService:
                     invoice_number=entry.order_number or str(order_id),
                 ),
             )
-        self._best_effort(
-            "last export time",
-            job.row_id,
-            lambda: self.tenants.record_export_finished(job.tenant_id, self.clock()),
-        )
-        logger.info(
-            "work order exported",
-            extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "order_id": order_id},
-        )
-        return ExportOutcome.EXPORTED
 
     @staticmethod
     def _set_status_after_export(run: _Run) -> OutSmartApiError | None:
@@ -542,8 +600,9 @@ class ExportService:
             logger.info("invoice number not read back", extra={"error": type(unread).__name__})
             return None
 
-    def _create(self, run: _Run, entry: LedgerEntry, workorder: WorkOrder) -> int:
-        planned = self._plan(run, workorder)
+    def _create(
+        self, run: _Run, entry: LedgerEntry, workorder: WorkOrder, planned: PlannedInvoice
+    ) -> int:
         try:
             return run.billit.orders.create_order(planned.order, entry.idempotency_key)
         except BillitConflictError as conflict:
@@ -566,10 +625,47 @@ class ExportService:
             raise problems.billit_refused_from(
                 workorder.workorder_no or run.job.row_id, refused
             ) from None
+        except BillitUnauthorizedError as refused:
+            # A 401 without a token code on create is about the data, not the login
+            # (reference §7): a user-fixable problem, never an outage.
+            raise self._customer_refused(run, planned, workorder, refused) from None
+
+    def _customer_refused(
+        self,
+        run: _Run,
+        planned: PlannedInvoice,
+        workorder: WorkOrder,
+        refused: BillitUnauthorizedError,
+    ) -> problems.ExportProblem:
+        """Re-check the customer the invoice named; clear its mapping when it is gone."""
+        workorder_no = workorder.workorder_no or run.job.row_id
+        party_id = planned.order.customer.party_id
+        if party_id is None:
+            return problems.billit_refused_from(workorder_no, refused)
+        name = workorder.invoice_customer_name or planned.order.customer.name or ""
+        try:
+            run.billit.parties.get_party(party_id)
+        except (BillitNotFoundError, BillitUnauthorizedError):
+            tenant_id, company = run.job.tenant_id, str(run.connection.party_id)
+            forgotten = self.mappings.delete(
+                tenant_id, company, MappedEntity.CUSTOMER, str(party_id)
+            )
+            logger.warning(
+                "Billit customer no longer exists; mapping cleared",
+                extra={"row_id": run.job.row_id, "party_id": party_id, "mapping": bool(forgotten)},
+            )
+            debtor = forgotten.outsmart_key if forgotten else workorder.invoice_debtor_number
+            return problems.customer_gone(workorder_no, party_id, name, debtor or "")
+        return problems.customer_refused(workorder_no, party_id, name)
 
     def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
         tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
         customer_party, new_customer = self._customer(run, workorder)
+        regime = (
+            self._customer_vat(run, workorder, customer_party)
+            if customer_party is not None
+            else STANDARD
+        )
         codes = [m.code for m in workorder.materials if m.code]
         mapped_products = (
             self.mappings.get_many_by_outsmart_keys(
@@ -598,6 +694,7 @@ class ExportService:
             attachment=attachment,
             issued_on=outsmart_today(self.clock()),
             first_seen=self._first_seen(run),
+            customer=regime,
         )
         if new_customer is not None:
             order = planned.order.model_copy(update={"customer": new_customer})
@@ -711,6 +808,20 @@ class ExportService:
             file_content=base64.b64encode(content).decode("ascii"),
         )
 
+    def _customer_vat(self, run: _Run, workorder: WorkOrder, party_id: int) -> CustomerVat:
+        """The customer's VAT regime as Billit has it now (the office may have changed it
+        since the import); a party gone from Billit is a customer to fix, not a retry."""
+        workorder_no = workorder.workorder_no or run.job.row_id
+        try:
+            party = run.billit.parties.get_party(party_id)
+        except BillitNotFoundError:
+            raise problems.customer_not_found(
+                workorder_no,
+                workorder.invoice_debtor_number or "",
+                workorder.invoice_customer_name or "",
+            ) from None
+        return customer_vat(party, workorder_no)
+
     def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
         """Hour types of the work order: imported from Billit (mapping) or, for those made in
         OutSmart, from OutSmart's own list (one call, only when needed)."""
@@ -753,7 +864,8 @@ class ExportService:
             mapping = self.mappings.get_by_outsmart_key(
                 run.job.tenant_id, str(run.connection.party_id), MappedEntity.CUSTOMER, debtor
             )
-            if mapping is not None and mapping.billit_id.isdigit():
+            # A customer gone from Billit (import's comparison) has no party to invoice.
+            if mapping is not None and mapping.billit_id.isdigit() and not mapping.is_gone:
                 return int(mapping.billit_id), None
             found = run.billit.parties.find_customers(nr=debtor)
             if found:
@@ -768,18 +880,27 @@ class ExportService:
             run.billit.orders.send_orders(
                 [order_id], transport, idempotency_key=f"send{entry.idempotency_key}"
             )
-        except BillitConflictError as conflict:
-            if not conflict.is_idempotency_replay:
+        except (BillitValidationError, BillitConflictError, BillitRequestError) as refused:
+            if _already_sent(refused):
+                # An earlier send went through or is queued (reference §7): sent, not refused.
+                # The invoice stays non-final in the ledger, so the reconcile re-reads it.
+                logger.info(
+                    "Billit says the invoice was already sent or is queued; counted as sent",
+                    extra={"row_id": run.job.row_id, "order_id": order_id},
+                )
+                return
+            if isinstance(refused, BillitConflictError) and refused.is_idempotency_replay:
+                return
+            if not isinstance(refused, BillitValidationError):
                 raise
+            raise problems.billit_refused_from(
+                run.job.workorder_no or run.job.row_id, refused
+            ) from None
         except TokenRefreshOutcomeUnknownError:
             raise
         except OutcomeUnknownError:
             if not run.billit.orders.get_order(order_id).is_sent:
                 raise
-        except BillitValidationError as refused:
-            raise problems.billit_refused_from(
-                run.job.workorder_no or run.job.row_id, refused
-            ) from None
 
     def _fail(
         self,
@@ -828,6 +949,7 @@ class ExportService:
         previous_lines = load_snapshot(earlier[-1].lines)
         invoiced = next((e for e in reversed(earlier) if e.order_id), None)
         policy = run.settings.recompleted
+        held: list[Breach] | None = None  # None: not checked in this run
         if entry.state is LedgerState.PENDING:
             workorder = run.outsmart.get_workorder(job.row_id)
             if not workorder.is_complete:
@@ -847,6 +969,7 @@ class ExportService:
                     )
             if order is None:  # notify only, nothing added, or the earlier lines unknown
                 return self._recompleted_without_invoice(run, invoiced, previous_lines, current)
+            held = breaches(planned, run.settings.limits)  # the same limits as a first invoice
             if policy is RecompletionPolicy.CREDIT_AND_REINVOICE and entry.credit_note_id is None:
                 entry = self._credit_earlier_invoice(run, entry, invoiced, maybe_created_before)
             order_id, number = self._create_document(
@@ -864,9 +987,13 @@ class ExportService:
         order_id = int(str(entry.order_id))
         transport = TRANSPORTS.get(run.settings.delivery)
         if entry.state is LedgerState.CREATED and transport is not None:
-            documents = [int(entry.credit_note_id)] if entry.credit_note_id else []
-            self._send_documents(run, entry, [*documents, order_id], transport)
-            entry = self.ledger.record_sent(job.tenant_id, run.ledger_row, owner=run.owner)
+            if held is None:  # resumed after the create: check the limits on a fresh plan
+                workorder = run.outsmart.get_workorder(job.row_id)
+                held = breaches(self._plan(run, workorder), run.settings.limits)
+            if not held:
+                documents = [int(entry.credit_note_id)] if entry.credit_note_id else []
+                self._send_documents(run, entry, [*documents, order_id], transport)
+                entry = self.ledger.record_sent(job.tenant_id, run.ledger_row, owner=run.owner)
         run.outsmart.mark_workorder_handled(job.row_id)
         status_refused = self._set_status_after_export(run)
         self.ledger.record_handled(job.tenant_id, run.ledger_row, owner=run.owner)
@@ -882,9 +1009,34 @@ class ExportService:
             key = messages.EXPORT_RECOMPLETED_CREDITED
             params["credit_note"] = entry.credit_note_number or entry.credit_note_id
         self._say_recompleted(run, key, params, entry.order_number or str(order_id))
+        self._say_held(run, entry, order_id, held or [])
         if status_refused is not None:
             self._say_status_refused(run, entry.order_number or str(order_id), status_refused)
         return ExportOutcome.EXPORTED
+
+    def _say_held(self, run: _Run, entry: LedgerEntry, order_id: int, held: list[Breach]) -> None:
+        """A re-completion's invoice over a plausibility limit stays a draft (with its credit
+        note, sent together), said as for a first invoice (issue 11's hold-back)."""
+        if not held:
+            return
+        workorder_no = run.job.workorder_no or run.job.row_id
+        key, params = problems.invoice_held_message(
+            workorder_no, entry.order_number or "", order_id, breach_params(held)
+        )
+        count_by("InvoicesHeld", kind=held[0].kind.value)
+        self._best_effort(
+            "held invoice entry",
+            run.ledger_row,
+            lambda: self.sync_log.record(
+                run.job.tenant_id,
+                category=SyncLogCategory.EXPORT,
+                level=SyncLogLevel.WARNING,
+                message_key=key,
+                params=params,
+                workorder_no=workorder_no,
+                invoice_number=entry.order_number or str(order_id),
+            ),
+        )
 
     def _earlier_completions(self, run: _Run) -> list[LedgerEntry]:
         """The entries of completions 1 … n-1 (one read of the few that exist)."""
@@ -1063,6 +1215,11 @@ class ExportService:
 
 def _invoice_name(entry: LedgerEntry) -> str:
     return entry.order_number or entry.order_id or "-"
+
+
+def _already_sent(error: BillitApiError) -> bool:
+    """Billit's "already sent less than a minute ago, or still in the queue" (any status)."""
+    return error.has_code(ALREADY_SENT_RECENTLY)
 
 
 def _conflict_outcome(conflict: LedgerConflictError) -> ExportOutcome:

@@ -138,6 +138,35 @@ def invalid_vat_number(workorder_no: str, vat_number: str, customer_name: str) -
     )
 
 
+# Why a customer's VAT regime cannot be decided (vat_regime.customer_vat); each is a message.
+REGIME_UNKNOWN_CODE = messages.EXPORT_VAT_REGIME_UNKNOWN_CODE
+REGIME_NO_VAT_NUMBER = messages.EXPORT_VAT_REGIME_NO_VAT_NUMBER
+REGIME_INVALID_VAT_NUMBER = messages.EXPORT_VAT_REGIME_INVALID_VAT_NUMBER
+REGIME_NOT_VAT_LIABLE = messages.EXPORT_VAT_REGIME_NOT_VAT_LIABLE
+REGIME_WRONG_COUNTRY = messages.EXPORT_VAT_REGIME_WRONG_COUNTRY
+
+
+def customer_vat_regime_unclear(
+    reason: str,
+    *,
+    workorder_no: str,
+    customer_name: str,
+    code: str,
+    vat_number: str,
+    country: str,
+) -> ExportProblem:
+    """The Billit customer's VAT regime cannot be decided safely; ``reason`` is one of the
+    ``REGIME_*`` message keys, each saying what to change in Billit."""
+    return _problem(
+        reason,
+        workorder_no=workorder_no,
+        customer_name=customer_name.strip() or NONE_SHOWN,
+        code=code.strip() or NONE_SHOWN,
+        vat_number=vat_number.strip() or NONE_SHOWN,
+        country=country.strip() or NONE_SHOWN,
+    )
+
+
 def nothing_to_invoice(workorder_no: str) -> ExportProblem:
     """Every line switched off by the settings, or the work order has none."""
     return _problem(messages.EXPORT_NOTHING_TO_INVOICE, workorder_no=workorder_no)
@@ -167,6 +196,30 @@ def billit_refused_from(workorder_no: str, error: BillitApiError) -> ExportProbl
     names = ", ".join(code.code for code in error.codes)
     descriptions = "; ".join(code.description for code in error.codes if code.description)
     return billit_refused(workorder_no, names, descriptions)
+
+
+def customer_gone(
+    workorder_no: str, party_id: int, customer_name: str, debtor_number: str
+) -> ExportProblem:
+    """Billit answered 401 to the invoice and the customer it names no longer exists there
+    (reference §7: "the wrong Customer ID in the Object"); its mapping has been cleared."""
+    return _problem(
+        messages.EXPORT_CUSTOMER_GONE,
+        workorder_no=workorder_no,
+        party_id=str(party_id),
+        customer_name=customer_name.strip() or NONE_SHOWN,
+        debtor_number=debtor_number.strip() or NONE_SHOWN,
+    )
+
+
+def customer_refused(workorder_no: str, party_id: int, customer_name: str) -> ExportProblem:
+    """Billit answered 401 to the invoice while the customer can still be read."""
+    return _problem(
+        messages.EXPORT_CUSTOMER_REFUSED,
+        workorder_no=workorder_no,
+        party_id=str(party_id),
+        customer_name=customer_name.strip() or NONE_SHOWN,
+    )
 
 
 def outsmart_token_refused() -> ExportProblem:
@@ -307,6 +360,26 @@ def pdf_not_attached(workorder_no: str, detail: str) -> tuple[str, dict[str, str
         "workorder_no": _shown(workorder_no),
         "detail": _shown(detail) or NONE_SHOWN,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Warnings (the invoice exists, but was not sent)
+# ---------------------------------------------------------------------------------------------
+
+
+def invoice_held_message(
+    workorder_no: str, invoice_number: str, order_id: int, breaches: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The log panel's warning for an invoice kept as a draft; ``breaches`` maps each broken
+    limit's kind to ``<value>/<limit>`` (``plausibility.breach_params``), rendered in the
+    tenant's language (``messages.breach_summary``)."""
+    params = {
+        "workorder_no": _shown(workorder_no),
+        "invoice_number": _shown(invoice_number) or str(order_id),
+        "order_id": str(order_id),
+    }
+    params.update({messages.BREACH_PREFIX + kind: value for kind, value in breaches.items()})
+    return messages.EXPORT_INVOICE_HELD, params
 
 
 # ---------------------------------------------------------------------------------------------
