@@ -7,6 +7,7 @@ import os
 import time
 from functools import cache
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -22,6 +23,7 @@ from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanelQuery
 from billit_sync.observability import logger, metrics, tracer
 from billit_sync.store import Connection
+from billit_sync.sync.exports.status import ExportNotKnownError
 from billit_sync.sync.exports.triggers import (
     CanonicalRowId,
     ExportNotFailedError,
@@ -64,6 +66,12 @@ class RetryExportsRequest(BaseModel):
     row_id: CanonicalRowId | None = Field(
         None,
         description="The OutSmart work order (row id) to retry; leave out to retry all failed",
+    )
+    workorder_no: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Or the work order number as the log panel shows it (e.g. WB-1936)",
     )
 
 
@@ -195,7 +203,9 @@ def retry_exports(tenant_id: str) -> Response[str]:
     _authorize(tenant_id)
     request = parse_body(app.current_event.body, RetryExportsRequest)
     try:
-        result = services().export_retry.retry(tenant_id, request.row_id)
+        result = services().export_retry.retry(
+            tenant_id, request.row_id, workorder_no=request.workorder_no
+        )
     except ExportNotFoundError as unknown:
         return error_response(404, "unknown_export", str(unknown))
     except ExportNotFailedError as not_failed:
@@ -210,6 +220,19 @@ def retry_exports(tenant_id: str) -> Response[str]:
             "Some work orders could not be queued now; the next scheduled run exports them."
         )
     return json_response(202, body)
+
+
+@app.get("/tenants/<tenant_id>/exports/<workorder>")
+def get_export(tenant_id: str, workorder: str) -> Response[str]:
+    """One work order's export for OutSmart's work-order screen, by row id or by the work
+    order number the log panel shows: ledger state, invoice id and number, sent / delivered /
+    refused / paid, and the last problem."""
+    _authorize(tenant_id)
+    try:
+        status = services().export_status.read(tenant_id, unquote(workorder))
+    except ExportNotKnownError as unknown:
+        return error_response(404, "unknown_export", str(unknown))
+    return json_response(200, status.as_json())
 
 
 # clear_state: the previous request's tenant_id never reaches this request's lines.

@@ -9,11 +9,7 @@ malformed message is dropped (it would fail forever).
 import os
 from functools import cache
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,14 +17,14 @@ from pydantic import ValidationError
 
 from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics, tracer
+from billit_sync.sqs_batch import LoggedBatchProcessor
 from billit_sync.webhooks import WebhookEvent
 from billit_sync.webhooks.reconcile import ReconcileJob
 from billit_sync.webhooks.secret_capture import WebhookConfirmationJob
 from billit_sync.wiring import Services
 
-# A batch whose every record failed is reported like any partial failure (no exception):
-# SQS retries exactly the failed records either way.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Each failed record is logged at ERROR with its tenant and correlation id.
+processor = LoggedBatchProcessor(worker="webhook", correlation_field="delivery_id")
 
 _RECORD_KEYS = ["tenant_id", "delivery_id", "message_id", "correlation_id"]
 

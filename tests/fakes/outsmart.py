@@ -628,6 +628,15 @@ class OutSmartFake:
         self.pdf_host = pdf_host
         self.faults = faults if faults is not None else FaultPlan()
         self.calls: list[RecordedCall] = []
+        # outsmart-api.md §4.1 UpdateWorkorder: ⚠ whether ``workstatus`` alone is accepted is
+        # unverified (desc:2341-2346 mark row_id, workorder_no, workdate, worktime and
+        # employee_nr "required"). False plays "workstatus alone is enough"; True plays the
+        # strict reading and refuses a call without workdate/worktime/employee_nr with 1501.
+        self.update_requires_schedule = False
+        # outsmart-api.md §4.1 Documents: every example ``PdfUrl`` is ``http://``; ⚠ whether the
+        # host also serves it over https is unverified. The schemes the PDF host answers on
+        # (a refused scheme is a connection that never opens), chosen per test.
+        self.pdf_schemes: frozenset[str] = frozenset({"http", "https"})
         self.tenants: dict[str, OutSmartTenant] = {}
         self.injected: list[InjectedError] = []
         self._lock = threading.RLock()
@@ -721,6 +730,8 @@ class OutSmartFake:
 
     def _process(self, request: httpx.Request, call: RecordedCall) -> httpx.Response:
         if request.url.path.endswith("/mailpdf.php"):
+            if request.url.scheme not in self.pdf_schemes:
+                raise httpx.ConnectError("connection refused", request=request)
             return self._work_order_pdf(request)
         with self._lock:
             try:
@@ -836,6 +847,10 @@ class OutSmartFake:
         }
         if not wanted:
             raise _Refusal(1502, "No data to update")
+        if self.update_requires_schedule:
+            for param in ("workdate", "worktime", "employee_nr"):
+                if not params.get(param):
+                    raise _Refusal(1501, f"Required field missing: {param}")
         if "WorkDate" in wanted and not _valid_date(wanted["WorkDate"]):
             raise _Refusal(1504, f"Invalid date: {wanted['WorkDate']}")
         if "WorkTime" in wanted and not _TIME.fullmatch(wanted["WorkTime"]):

@@ -44,6 +44,7 @@ def test_defaults_import_everything_hourly_and_export_drafts_safely() -> None:
     assert exports.default_vat_rate == "21"
     assert exports.only_completed_after_connection
     assert exports.workstatus_after_export is None
+    assert exports.recompleted == "notify"  # a re-completion is said, nothing invoiced
 
 
 def test_every_issue_setting_has_a_field() -> None:
@@ -71,6 +72,7 @@ def test_every_issue_setting_has_a_field() -> None:
         "only_completed_after_connection",
         "workstatus_after_export",
         "workstatus_when_paid",
+        "recompleted",  # issue 12: re-completed work orders
         "workorders",
     }
     assert set(WorkOrderSettings.model_fields) == {

@@ -48,6 +48,21 @@ EXPORT_EXTRA_HOURS_SEVERAL_TYPES: Final = "export.extra_hours_several_types"
 EXPORT_WORK_NOT_FINISHED: Final = "export.work_not_finished"
 EXPORT_INVOICE_SENT: Final = "export.invoice_sent"
 EXPORT_ALREADY_EXPORTED: Final = "export.already_exported"
+# Nothing silent (issue 12): every other reason a completed work order was not (fully) exported.
+EXPORT_WORKORDER_DELETED: Final = "export.workorder_deleted"
+EXPORT_OUTSMART_REFUSED: Final = "export.outsmart_refused"
+EXPORT_NOT_EXPORTED: Final = "export.not_exported"
+EXPORT_WORKSTATUS_NOT_SET: Final = "export.workstatus_not_set"
+EXPORT_PDF_NOT_ATTACHED: Final = "export.pdf_not_attached"
+EXPORT_SKIPPED_BEFORE_CONNECTION: Final = "export.skipped.before_connection"
+EXPORT_SKIPPED_UNDATED: Final = "export.skipped.undated"
+EXPORT_OUTAGE: Final = "export.outage"
+EXPORT_RECOMPLETED_NOTIFY: Final = "export.recompleted.notify"
+EXPORT_RECOMPLETED_NOTHING_ADDED: Final = "export.recompleted.nothing_added"
+EXPORT_RECOMPLETED_EXTRA_INVOICE: Final = "export.recompleted.extra_invoice"
+EXPORT_RECOMPLETED_CREDITED: Final = "export.recompleted.credited"
+EXPORT_EARLIER_INVOICE_UNNUMBERED: Final = "export.recompleted.earlier_invoice_unnumbered"
+EXPORT_RECOVERED: Final = "export.recovered_after_outage"
 # Issue 11: the customer's VAT regime cannot be decided; an invoice kept as a draft.
 EXPORT_VAT_REGIME_UNKNOWN_CODE: Final = "export.vat_regime.unknown_code"
 EXPORT_VAT_REGIME_NO_VAT_NUMBER: Final = "export.vat_regime.no_vat_number"
@@ -329,6 +344,117 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "second invoice was made.",
         "nl": "Werkbon {workorder_no} stond al in Billit als factuur {invoice_number}; er werd "
         "geen tweede factuur gemaakt.",
+    },
+    EXPORT_WORKORDER_DELETED: {
+        "en": "Work order {workorder_no} no longer exists in OutSmart (deleted after it was "
+        "queued for export), so it was not exported. If it was deleted by mistake, restore it "
+        "in OutSmart and retry.",
+        "nl": "Werkbon {workorder_no} bestaat niet meer in OutSmart (verwijderd nadat hij "
+        "klaarstond voor export) en werd dus niet geëxporteerd. Werd hij per vergissing "
+        "verwijderd, zet hem dan terug in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_OUTSMART_REFUSED: {
+        "en": "OutSmart refused a change to work order {workorder_no} ({detail}). Correct the "
+        "work order in OutSmart and retry.",
+        "nl": "OutSmart weigerde een wijziging aan werkbon {workorder_no} ({detail}). Verbeter de "
+        "werkbon in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_NOT_EXPORTED: {
+        "en": "Work order {workorder_no} was not exported: {detail}. Correct it and retry.",
+        "nl": "Werkbon {workorder_no} werd niet geëxporteerd: {detail}. Verbeter het en probeer "
+        "opnieuw.",
+    },
+    EXPORT_WORKSTATUS_NOT_SET: {
+        "en": "Work order {workorder_no} was exported as invoice {invoice_number} and marked "
+        "Handled, but OutSmart did not set its work status to '{workstatus}' ({detail}). Check "
+        "'work status after export' in the export settings against the work statuses in "
+        "OutSmart.",
+        "nl": "Werkbon {workorder_no} werd geëxporteerd als factuur {invoice_number} en op "
+        "Afgehandeld gezet, maar OutSmart zette de werkstatus niet op '{workstatus}' ({detail}). "
+        "Vergelijk 'werkstatus na export' in de exportinstellingen met de werkstatussen in "
+        "OutSmart.",
+    },
+    EXPORT_PDF_NOT_ATTACHED: {
+        "en": "The PDF of work order {workorder_no} could not be fetched from OutSmart "
+        "({detail}); the invoice was made without it. Attach the PDF in Billit yourself if the "
+        "customer needs it.",
+        "nl": "De pdf van werkbon {workorder_no} kon niet uit OutSmart opgehaald worden "
+        "({detail}); de factuur werd zonder pdf gemaakt. Voeg de pdf zelf toe in Billit als de "
+        "klant hem nodig heeft.",
+    },
+    EXPORT_SKIPPED_BEFORE_CONNECTION: {
+        "en": "Work order {workorder_no} was completed on {completed}, before Billit was "
+        "connected ({connected}), so it is not exported (setting 'Export only work orders "
+        "completed after the connection'). Set it to Handled in OutSmart, or switch the setting "
+        "off to export it.",
+        "nl": "Werkbon {workorder_no} werd afgerond op {completed}, vóór de koppeling met Billit "
+        "({connected}), en wordt dus niet geëxporteerd (instelling 'Alleen werkbonnen exporteren "
+        "die na de koppeling afgerond zijn'). Zet hem op Afgehandeld in OutSmart, of zet de "
+        "instelling uit om hem te exporteren.",
+    },
+    EXPORT_SKIPPED_UNDATED: {
+        "en": "Work order {workorder_no} has no date (no work period, planned or creation date), "
+        "so it cannot be compared with the connection date and is not exported (setting 'Export "
+        "only work orders completed after the connection'). Add a work period in OutSmart, or "
+        "switch the setting off to export it.",
+        "nl": "Werkbon {workorder_no} heeft geen datum (geen werkperiode, geplande of "
+        "aanmaakdatum) en kan dus niet met de koppeldatum vergeleken worden; hij wordt niet "
+        "geëxporteerd (instelling 'Alleen werkbonnen exporteren die na de koppeling afgerond "
+        "zijn'). Voeg een werkperiode toe in OutSmart, of zet de instelling uit om hem te "
+        "exporteren.",
+    },
+    EXPORT_OUTAGE: {
+        "en": "Could not reach {service} for work order {workorder_no}; retried automatically "
+        "{attempts} times. It is tried again on the next discovery run; nothing to do unless "
+        "this message comes back.",
+        "nl": "{service} was niet bereikbaar voor werkbon {workorder_no}; {attempts} keer "
+        "automatisch opnieuw geprobeerd. Hij wordt bij de volgende ronde opnieuw geprobeerd; u "
+        "hoeft niets te doen tenzij deze melding terugkomt.",
+    },
+    EXPORT_RECOMPLETED_NOTIFY: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}). Nothing was invoiced (setting 'Re-completed work orders: notify "
+        "only'); it is marked Handled again. Invoice the extra work in Billit yourself, or "
+        "choose an extra invoice or a credit note in the export settings.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}). Er werd niets gefactureerd (instelling 'Opnieuw afgeronde "
+        "werkbonnen: enkel melden'); hij staat weer op Afgehandeld. Factureer het extra werk "
+        "zelf in Billit, of kies een extra factuur of een creditnota in de exportinstellingen.",
+    },
+    EXPORT_RECOMPLETED_NOTHING_ADDED: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}), but nothing was added, so no new invoice was made; it is marked "
+        "Handled again. If lines were removed, correct invoice {previous_invoice} in Billit.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}), maar er kwam niets bij, dus er werd geen nieuwe factuur "
+        "gemaakt; hij staat weer op Afgehandeld. Werden er lijnen verwijderd, verbeter dan "
+        "factuur {previous_invoice} in Billit.",
+    },
+    EXPORT_RECOMPLETED_EXTRA_INVOICE: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}): extra invoice {invoice_number} made for what was added.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}): extra factuur {invoice_number} gemaakt voor wat erbij kwam.",
+    },
+    EXPORT_RECOMPLETED_CREDITED: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}): credit note {credit_note} for invoice {previous_invoice} and new "
+        "invoice {invoice_number} made.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}): creditnota {credit_note} voor factuur {previous_invoice} en "
+        "nieuwe factuur {invoice_number} gemaakt.",
+    },
+    EXPORT_EARLIER_INVOICE_UNNUMBERED: {
+        "en": "Work order {workorder_no} was completed again, but its earlier invoice (Billit "
+        "order {order_id}) has no invoice number yet, so it cannot be credited. Finalise it in "
+        "Billit and retry.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond, maar de eerdere factuur (Billit-"
+        "order {order_id}) heeft nog geen factuurnummer en kan dus niet gecrediteerd worden. "
+        "Rond ze af in Billit en probeer opnieuw.",
+    },
+    EXPORT_RECOVERED: {
+        "en": "Work order {workorder_no} was exported after the earlier outage ({since}).",
+        "nl": "Werkbon {workorder_no} werd geëxporteerd na de eerdere storing ({since}).",
     },
     EXPORT_VAT_REGIME_UNKNOWN_CODE: {
         "en": "Work order {workorder_no}: customer {customer_name} has VAT ventilation code "

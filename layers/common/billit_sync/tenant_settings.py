@@ -155,6 +155,14 @@ class WorkOrderSettings(BaseModel):
         return value
 
 
+class RecompletionPolicy(StrEnum):
+    """What a work order completed again after its invoice gets (issue 12)."""
+
+    NOTIFY = "notify"
+    EXTRA_INVOICE = "extra_invoice"
+    CREDIT_AND_REINVOICE = "credit_and_reinvoice"
+
+
 class ImportSettings(BaseModel):
     """Billit → OutSmart master data. Billit has no employees, so employees are not imported."""
 
@@ -269,6 +277,14 @@ class ExportSettings(BaseModel):
     workorders: WorkOrderSettings = Field(
         default_factory=WorkOrderSettings,
         description="Default hour type, payment methods and what each one means",
+    )
+
+    # --- Re-completed work orders (issue 12) ----------------------------------------------
+    recompleted: RecompletionPolicy = Field(
+        RecompletionPolicy.NOTIFY,
+        description="A work order completed again after its invoice: only say so in the log "
+        "panel ('notify'), make an extra invoice for what was added ('extra_invoice'), or "
+        "credit the earlier invoice and make a new one ('credit_and_reinvoice')",
     )
 
     @field_validator("billit_decimals", mode="before")

@@ -53,10 +53,13 @@ from billit_sync.store.connect_confirmations import (
     ConnectConfirmationStore,
     UsedTickets,
 )
+from billit_sync.store.notices import NoticeMarkers
 from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.sync.exports.discovery import DiscoveryService
 from billit_sync.sync.exports.exporter import ExportService
 from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
+from billit_sync.sync.exports.notices import SkipNotices
+from billit_sync.sync.exports.status import ExportStatusReader
 from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
 from billit_sync.sync.imports.importer import Importer
 from billit_sync.sync.imports.jobs import ImportJob
@@ -284,7 +287,9 @@ class Services:
     # -------------------------------------------------------- settings, schedule
     @cached_property
     def settings_page(self) -> SettingsPage:
-        return SettingsPage(tenants=self.tenants, settings=self.settings)
+        return SettingsPage(
+            tenants=self.tenants, settings=self.settings, outsmart=self.outsmart_client
+        )
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -356,6 +361,13 @@ class Services:
             export_jobs=self.export_jobs,
             clock=self.clock,
             sightings=self.workorder_sightings,
+            skip_notices=self.skip_notices,
+        )
+
+    @cached_property
+    def skip_notices(self) -> SkipNotices:
+        return SkipNotices(
+            markers=NoticeMarkers(self.integration_table, self.clock), sync_log=self.sync_log
         )
 
     @cached_property
@@ -386,7 +398,12 @@ class Services:
             outsmart=self.outsmart_client,
             clock=self.clock,
             sightings=self.workorder_sightings,
+            skip_notices=self.skip_notices,
         )
+
+    @cached_property
+    def export_status(self) -> ExportStatusReader:
+        return ExportStatusReader(ledger=self.export_ledger)
 
     # ------------------------------------------------------------------ log panel
     @cached_property
@@ -469,6 +486,7 @@ def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
         str(services.config.outsmart_base_url),
         token,
         services.app_secrets.outsmart_software_token,
+        document_hosts=services.config.outsmart_document_hosts,
     )
 
 

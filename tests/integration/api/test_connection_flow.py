@@ -395,6 +395,7 @@ def test_tickets_guard_every_management_route(stack: Stack) -> None:
         ("GET", f"/tenants/{TENANT}/sync-log", None),
         ("POST", f"/tenants/{TENANT}/sync", {}),
         ("POST", f"/tenants/{TENANT}/exports/retry", {}),
+        ("GET", f"/tenants/{TENANT}/exports/WB-1936", None),
     ]
     expired = mint_ticket(
         TICKET_KEY.encode(), TENANT, TicketScope.TENANT, now=1_000_000, ttl_seconds=60

@@ -80,6 +80,7 @@ def test_http_api_routes_of_the_design() -> None:
         ("GET", "/tenants/{tenant_id}/sync-log"),
         ("POST", "/tenants/{tenant_id}/sync"),
         ("POST", "/tenants/{tenant_id}/exports/retry"),
+        ("GET", "/tenants/{tenant_id}/exports/{workorder}"),
     } <= routes
 
 

@@ -21,6 +21,7 @@ from pydantic import SecretStr, ValidationError
 
 from billit_sync.http.redact import describe_request
 from billit_sync.http.retry import (
+    NO_RETRIES,
     RequestFailedError,
     RetryingSender,
     RetryPolicy,
@@ -39,6 +40,7 @@ from billit_sync.outsmart.errors import (
     OK,
     OutSmartApiError,
     OutSmartDataError,
+    OutSmartDocumentError,
     OutSmartProtocolError,
     OutSmartUnavailableError,
     error_for_code,
@@ -115,24 +117,19 @@ def _validation_messages(exc: ValidationError) -> list[str]:
     ]
 
 
-def _document_urls(url: httpx.URL, base: httpx.URL) -> list[httpx.URL]:
-    """Where to fetch a document link from, in order; empty when it is not OutSmart's.
-
-    Every example ``PdfUrl`` is ``http://`` (desc:2503, 2619) while the hosts serve https
-    (``#/servers/1/url``): an http link is tried on https at the same host and path first,
-    then as given (outsmart-api.md §4.1 Documents, ⚠ unverified). Loopback may be plain http.
-    """
+def _is_document_url(url: httpx.URL, base: httpx.URL, hosts: Sequence[str]) -> bool:
+    """``http`` or ``https`` on the API's own host or one of OutSmart's document hosts (or a
+    subdomain): OutSmart's own examples link ``http://www.werkbonapp.nl/mailpdf.php…``."""
     host = url.host.lower()
     own = host == base.host.lower() or any(
-        host == allowed or host.endswith("." + allowed) for allowed in DOCUMENT_HOSTS
+        host == allowed or host.endswith("." + allowed) for allowed in hosts
     )
-    if not own or url.userinfo:
-        return []
-    if url.scheme == "https" or (url.scheme == "http" and host in {"127.0.0.1", "localhost"}):
-        return [url]
-    if url.scheme == "http":
-        return [url.copy_with(scheme="https"), url]
-    return []
+    return url.scheme in {"http", "https"} and own and not url.userinfo
+
+
+# A document is no JSON envelope: only 429/5xx are worth another attempt (outsmart-api.md
+# §4.1 Documents), and a few at most: the invoice does not wait for it.
+PDF_RETRY_POLICY: Final = RetryPolicy(max_attempts=3, max_total_delay=5.0)
 
 
 class MissingRequiredFieldsError(ValueError):
@@ -170,6 +167,7 @@ class OutSmartClient:
         batch_size: int = DEFAULT_BATCH_SIZE,
         *,
         rng: random.Random | None = None,
+        document_hosts: Sequence[str] = DOCUMENT_HOSTS,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -183,16 +181,11 @@ class OutSmartClient:
         self._bearer_token = bearer_token
         self._timeout = timeout
         self._batch_size = batch_size
+        self._document_hosts = tuple(host.lower().strip(".") for host in document_hosts)
         jitter = rng if rng is not None else random.Random()  # noqa: S311 - jitter
         self._sender = RetryingSender(http, policy=retry, sleep=sleep, rng=jitter)
-        # A PDF is not the JSON envelope: retried only on HTTP 429/5xx (outsmart-api.md §4.1
-        # Documents), never because it is not JSON.
-        self._document_sender = RetryingSender(
-            http,
-            policy=dataclasses.replace(retry, retryable_response=default_retryable_response),
-            sleep=sleep,
-            rng=jitter,
-        )
+        self._pdf_sender = RetryingSender(http, policy=PDF_RETRY_POLICY, sleep=sleep, rng=jitter)
+        self._pdf_probe = RetryingSender(http, policy=NO_RETRIES, sleep=sleep, rng=jitter)
 
     # -----------------------------------------------------------------------------------------
     # Work orders
@@ -261,34 +254,41 @@ class OutSmartClient:
     def download_workorder_pdf(self, pdf_url: str) -> bytes:
         """The work order's PDF (``PdfUrl``), for attaching it to the invoice.
 
-        Only from OutSmart's own hosts (⚠ ``assumptions.DOCUMENT_HOSTS``), so a changed URL
-        can never make the service fetch from elsewhere; an ``http://`` link (as in every
-        example) is tried on https first; at most ``MAX_PDF_BYTES``.
+        outsmart-api.md §4.1 Documents: only from OutSmart's own hosts (``document_hosts``
+        and the API host, subdomains included), ``http`` or ``https``, so a changed URL can
+        never make the service fetch from elsewhere; an ``http`` link is tried over ``https``
+        on the same host and path first (one attempt), then as given. Retried only on
+        429/5xx (a PDF is no JSON envelope), at most ``MAX_PDF_BYTES``. Every failure is an
+        ``OutSmartDocumentError`` whose message never holds the URL.
         """
-        candidates = _document_urls(httpx.URL(pdf_url), httpx.URL(self._base_url))
-        if not candidates:
-            raise OutSmartDataError("PdfUrl", ["the work order's PDF link is not an OutSmart URL"])
-        failure: Exception | None = None
-        for url in candidates:
-            try:
-                return self._download_pdf(url)
-            except (OutSmartDataError, OutSmartUnavailableError) as problem:
-                failure = problem  # the next form of the link, if any
-        assert failure is not None  # noqa: S101 - at least one candidate was tried
-        raise failure
-
-    def _download_pdf(self, url: httpx.URL) -> bytes:
         try:
-            response = self._document_sender.send(
+            url = httpx.URL(pdf_url)
+        except (httpx.InvalidURL, TypeError):
+            raise OutSmartDocumentError("the PDF link is not a valid address") from None
+        if not _is_document_url(url, httpx.URL(self._base_url), self._document_hosts):
+            raise OutSmartDocumentError("the PDF link is not on an OutSmart address")
+        if url.scheme == "http":
+            try:
+                return self._fetch_pdf(url.copy_with(scheme="https"), self._pdf_probe)
+            except OutSmartDocumentError:
+                logger.info("work order PDF not served over https; trying the link as given")
+        return self._fetch_pdf(url, self._pdf_sender)
+
+    def _fetch_pdf(self, url: httpx.URL, sender: RetryingSender) -> bytes:
+        try:
+            response = sender.send(
                 lambda: self._http.build_request("GET", url, timeout=self._timeout)
             )
-        except RequestFailedError as exc:
-            raise OutSmartUnavailableError(0, [str(exc)], endpoint="PdfUrl") from None
+        except (RequestFailedError, httpx.HTTPError) as exc:
+            reason = exc.__class__.__name__
+            raise OutSmartDocumentError(f"OutSmart could not be reached ({reason})") from None
         content = response.content
-        if response.status_code != 200 or not content.startswith(b"%PDF"):
-            raise OutSmartDataError("PdfUrl", ["OutSmart did not return the work order's PDF"])
+        if response.status_code != 200:
+            raise OutSmartDocumentError(f"OutSmart answered HTTP {response.status_code}")
+        if not content.startswith(b"%PDF"):
+            raise OutSmartDocumentError("OutSmart did not return a PDF")
         if len(content) > MAX_PDF_BYTES:
-            raise OutSmartDataError("PdfUrl", ["the work order's PDF is too large to attach"])
+            raise OutSmartDocumentError("the PDF is too large to attach")
         return content
 
     def set_workorder_status(self, row_id: str, sta_code: str) -> bool:

@@ -14,6 +14,8 @@ failed before an invoice existed starts a new attempt with a new key.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -40,6 +42,8 @@ from billit_sync.tenancy import validate_tenant_id
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
+_COMPLETION_SUFFIX = re.compile(r"-c[1-9][0-9]*$")
+"""A work order's 2nd, 3rd… completion has its own entry, ``<row id>-c<n>`` (issue 12)."""
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e7f-0a1b2c3d4e5f")
 
 
@@ -81,8 +85,29 @@ class LedgerEntry(BaseModel):
     failed_from: LedgerState | None = None
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
+    sent_at: datetime | None = None
+    completion: int = 1
+    """On a work order's first entry: its latest completion (issue 12, re-completions)."""
+    lines: str | None = None
+    """The invoice lines this completion gave (``recompletion.snapshot_of``, JSON)."""
+    lines_fingerprint: str | None = None
+    credit_note_id: str | None = None
+    credit_note_number: str | None = None
+    outage_at: datetime | None = None
+    """When the tenant was told an outage used up the retries (issue 12); cleared when handled."""
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def outsmart_row_id(self) -> str:
+        """The OutSmart work order's row id: a re-completion's entry is ``1919-c2``."""
+        return _COMPLETION_SUFFIX.sub("", self.row_id)
+
+    @property
+    def completion_number(self) -> int:
+        """Which completion of the work order this entry is (1 for its own row)."""
+        suffix = _COMPLETION_SUFFIX.search(self.row_id)
+        return int(suffix.group()[2:]) if suffix else 1
 
     def lease_is_live(self, now: datetime) -> bool:
         return self.lease_expires_at is not None and self.lease_expires_at > now
@@ -173,9 +198,19 @@ class ExportLedger:
 
     # -------------------------------------------------------------------- steps
     def record_created(
-        self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        order_id: str,
+        order_number: str | None,
+        lines: tuple[str, str] | None = None,
     ) -> LedgerEntry:
-        """The Billit invoice exists. Repeating it with the same order id is harmless."""
+        """The Billit invoice exists. Repeating it with the same order id is harmless.
+
+        ``lines``: (snapshot JSON, fingerprint) of the invoice lines, so a later completion
+        of the same work order can say what changed."""
         values: dict[str, Any] = {
             ":owner": _owner(owner),
             ":pending": LedgerState.PENDING.value,
@@ -192,6 +227,9 @@ class ExportLedger:
         if order_number is not None:
             values[":number"] = order_number
             update += ", order_number = :number"
+        if lines is not None:
+            values[":lines"], values[":print"] = lines
+            update += ", #lines = :lines, lines_fingerprint = :print"
         return self._update(
             "record_created",
             tenant_id,
@@ -222,26 +260,86 @@ class ExportLedger:
             },
         )
 
-    def record_handled(self, tenant_id: str, row_id: str, *, owner: str) -> LedgerEntry:
-        """The work order is Handled in OutSmart: done for good; the lease is dropped."""
+    def record_handled(
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        without_invoice: tuple[str, str] | None = None,
+    ) -> LedgerEntry:
+        """The work order is Handled in OutSmart: done for good; the lease is dropped.
+
+        ``without_invoice``: a completion that made no document by the tenant's choice (a
+        re-completion under "notify only", or with nothing added): straight from ``pending``,
+        remembering its lines (snapshot JSON, fingerprint)."""
+        values: dict[str, Any] = {
+            ":owner": _owner(owner),
+            ":created": LedgerState.CREATED.value,
+            ":sent": LedgerState.SENT.value,
+            ":handled": LedgerState.HANDLED.value,
+            ":now": to_iso(self._clock()),
+        }
+        update = "SET #state = :handled, handled_at = :now, updated_at = :now"
+        condition = "lease_owner = :owner AND #state IN (:created, :sent)"
+        if without_invoice is not None:
+            del values[":created"], values[":sent"]
+            values[":pending"] = LedgerState.PENDING.value
+            values[":lines"], values[":print"] = without_invoice
+            update += ", #lines = :lines, lines_fingerprint = :print"
+            condition = "lease_owner = :owner AND #state = :pending"
         return self._update(
             "record_handled",
             tenant_id,
             row_id,
             expected="created or sent under the caller's lease",
-            update=(
-                "SET #state = :handled, handled_at = :now, updated_at = :now "
-                "REMOVE lease_owner, lease_expires_at"
-            ),
-            condition="lease_owner = :owner AND #state IN (:created, :sent)",
-            values={
-                ":owner": _owner(owner),
-                ":created": LedgerState.CREATED.value,
-                ":sent": LedgerState.SENT.value,
-                ":handled": LedgerState.HANDLED.value,
-                ":now": to_iso(self._clock()),
-            },
+            update=update + " REMOVE lease_owner, lease_expires_at, outage_at",
+            condition=condition,
+            values=values,
         )
+
+    def record_credit_note(
+        self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None
+    ) -> LedgerEntry:
+        """A re-completion's credit note exists (before its new invoice is made), so a crash
+        in between never credits the earlier invoice twice. Same id again: harmless."""
+        values: dict[str, Any] = {
+            ":owner": _owner(owner),
+            ":pending": LedgerState.PENDING.value,
+            ":credit": keys.last(order_id, "credit note id"),
+            ":now": to_iso(self._clock()),
+        }
+        update = "SET credit_note_id = :credit, updated_at = :now"
+        if order_number is not None:
+            values[":number"] = order_number
+            update += ", credit_note_number = :number"
+        return self._update(
+            "record_credit_note",
+            tenant_id,
+            row_id,
+            expected="pending without another credit note, under the caller's lease",
+            update=update,
+            condition=(
+                "lease_owner = :owner AND #state = :pending AND "
+                "(attribute_not_exists(credit_note_id) OR credit_note_id = :credit)"
+            ),
+            values=values,
+        )
+
+    def advance_completion(self, tenant_id: str, row_id: str, completion: int) -> None:
+        """Remember on the work order's first entry that ``completion`` was taken on, so
+        discovery looks at that completion's entry from now on. Never goes back."""
+        with contextlib.suppress(LedgerConflictError):  # already there, or further
+            self._update(
+                "advance_completion",
+                tenant_id,
+                row_id,
+                expected=f"an entry whose latest completion is below {completion}",
+                update="SET completion = :n",
+                condition="attribute_exists(pk) AND "
+                "(attribute_not_exists(completion) OR completion < :n)",
+                values={":n": completion},
+            )
 
     def record_failed(
         self, tenant_id: str, row_id: str, *, owner: str, kind: str, reason: str
@@ -309,6 +407,36 @@ class ExportLedger:
             condition="#state = :failed AND attempt = :attempt",
             values=values,
         )
+
+    def record_outage(
+        self, tenant_id: str, row_id: str, *, remind_after: timedelta
+    ) -> LedgerEntry | None:
+        """An outage used up the message's deliveries: remember when the tenant was told, so
+        a lasting outage is said once per ``remind_after`` (discovery queues the work order
+        again every few minutes) and the export that finally works can say it recovered.
+        None: told less than ``remind_after`` ago, or the entry is finished."""
+        now = self._clock()
+        try:
+            return self._update(
+                "record_outage",
+                tenant_id,
+                row_id,
+                expected="in flight, not told within the reminder interval",
+                update="SET outage_at = :now",
+                condition=(
+                    "#state IN (:pending, :created, :sent) AND "
+                    "(attribute_not_exists(outage_at) OR outage_at <= :remind)"
+                ),
+                values={
+                    ":now": to_iso(now),
+                    ":remind": to_iso(now - remind_after),
+                    ":pending": LedgerState.PENDING.value,
+                    ":created": LedgerState.CREATED.value,
+                    ":sent": LedgerState.SENT.value,
+                },
+            )
+        except LedgerConflictError:
+            return None
 
     def transition_invoice_status(
         self,
@@ -410,6 +538,27 @@ class ExportLedger:
                 return entry
         return None
 
+    def find_by_workorder(self, tenant_id: str, workorder: str) -> LedgerEntry | None:
+        """The entry of one work order by what the log panel shows: its row id, or its work
+        order number (``WB-1936``). Reads the tenant's ledger partition with a filter for the
+        number: a user-triggered, occasional operation (OutSmart's work-order screen, retry)."""
+        if not workorder or len(workorder) > keys.MAX_COMPONENT_LENGTH:
+            return None
+        by_row = self.get(tenant_id, workorder)
+        if by_row is not None and by_row.completion > 1:  # completed again: the latest one
+            return self.get(tenant_id, f"{workorder}-c{by_row.completion}") or by_row
+        if by_row is not None:
+            return by_row
+        items = query_all(
+            self._table,
+            "ExportLedger.find_by_workorder",
+            KeyConditionExpression="pk = :pk",
+            FilterExpression=Attr("workorder_no").eq(workorder),
+            ExpressionAttributeValues={":pk": keys.ledger_pk(tenant_id)},
+        )
+        entries = sorted((_entry(item) for item in items), key=lambda e: e.updated_at)
+        return entries[-1] if entries else None
+
     def list_open_invoices(
         self, tenant_id: str, final_statuses: frozenset[str]
     ) -> Iterator[LedgerEntry]:
@@ -466,8 +615,13 @@ class ExportLedger:
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if "#state" in update + condition:  # DynamoDB refuses unused names
-            request["ExpressionAttributeNames"] = {"#state": "state"}
+        names = {
+            name: attribute
+            for name, attribute in (("#state", "state"), ("#lines", "lines"))
+            if name in update + condition  # DynamoDB refuses unused names
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
         try:
             with translate_aws_errors(f"ExportLedger.{operation}"):
                 response = self._table.update_item(**request)
@@ -493,6 +647,9 @@ def _optional_str(item: Item, name: str) -> str | None:
 
 def _entry(item: Item) -> LedgerEntry:
     lease_until = item.get("lease_expires_at")
+    outage_at = item.get("outage_at")
+    sent_at = item.get("sent_at")
+    completion = item.get("completion")
     status_at = item.get("invoice_status_at")
     failed_from = item.get("failed_from")
     return LedgerEntry(
@@ -512,6 +669,13 @@ def _entry(item: Item) -> LedgerEntry:
         failed_from=LedgerState(str(failed_from)) if failed_from else None,
         lease_owner=_optional_str(item, "lease_owner"),
         lease_expires_at=from_epoch(lease_until) if lease_until is not None else None,
+        sent_at=from_iso(str(sent_at)) if sent_at else None,
+        completion=int(str(completion)) if completion is not None else 1,
+        lines=_optional_str(item, "lines"),
+        lines_fingerprint=_optional_str(item, "lines_fingerprint"),
+        credit_note_id=_optional_str(item, "credit_note_id"),
+        credit_note_number=_optional_str(item, "credit_note_number"),
+        outage_at=from_iso(str(outage_at)) if outage_at else None,
         created_at=from_iso(str(item["created_at"])),
         updated_at=from_iso(str(item["updated_at"])),
     )

@@ -409,7 +409,7 @@ class InvoiceStatusUpdater:
         """Set the paid work status; a problem the user must fix comes back as a log entry
         (key, params), transient errors propagate."""
         try:
-            self.outsmart(entry.tenant_id).set_workorder_status(entry.row_id, workstatus)
+            self.outsmart(entry.tenant_id).set_workorder_status(entry.outsmart_row_id, workstatus)
         except OutSmartAuthError:
             return messages.EXPORT_OUTSMART_TOKEN_REFUSED, {}
         except UserFixableError as refused:

@@ -14,6 +14,12 @@ from collections.abc import Iterable, Mapping
 from billit_sync import messages
 from billit_sync.billit.errors import BillitApiError
 from billit_sync.errors import UserFixableError
+from billit_sync.outsmart.errors import (
+    OutSmartApiError,
+    OutSmartDataError,
+    OutSmartNotFoundError,
+    OutSmartValidationError,
+)
 
 # Parameter values are shown in the log panel: keep each one short.
 MAX_PARAM_LENGTH = 200
@@ -288,6 +294,72 @@ def unknown_payment_method(workorder_no: str, payment_method: str) -> ExportProb
         workorder_no=workorder_no,
         payment_method=payment_method,
     )
+
+
+def workorder_deleted(workorder_no: str) -> ExportProblem:
+    """OutSmart 1500: the work order was deleted after it was queued (or never existed)."""
+    return _problem(messages.EXPORT_WORKORDER_DELETED, workorder_no=workorder_no)
+
+
+def outsmart_refused(workorder_no: str, detail: str) -> ExportProblem:
+    """OutSmart refused an update of the work order (e.g. 1504 "problem parsing the data")."""
+    return _problem(messages.EXPORT_OUTSMART_REFUSED, workorder_no=workorder_no, detail=detail)
+
+
+def _outsmart_detail(error: OutSmartApiError) -> str:
+    detail = "; ".join(error.messages) or NONE_SHOWN
+    return f"{detail} (code {error.code})" if error.code else detail
+
+
+def from_user_fixable(workorder_no: str, error: UserFixableError) -> ExportProblem:
+    """Any user-fixable error met during an export as the log panel's problem, so none of
+    them is retried into the dead-letter queue or left without a fix to read:
+
+    - OutSmart 1500 → the work order was deleted;
+    - a value OutSmart sent that cannot be read (``OutSmartDataError``) → ``invalid_workorder``
+      naming the field and value;
+    - an OutSmart refusal (1504, xx00/xx01…) → ``outsmart_refused`` with OutSmart's messages;
+    - anything else → ``EXPORT_NOT_EXPORTED`` with the error's own (English) text.
+    """
+    if isinstance(error, ExportProblem):
+        return error
+    if isinstance(error, OutSmartNotFoundError):
+        return workorder_deleted(workorder_no)
+    if isinstance(error, OutSmartDataError):
+        return invalid_workorder(workorder_no, "; ".join(error.messages) or NONE_SHOWN)
+    if isinstance(error, OutSmartValidationError):
+        return outsmart_refused(workorder_no, _outsmart_detail(error))
+    return _problem(
+        messages.EXPORT_NOT_EXPORTED, workorder_no=workorder_no, detail=str(error) or NONE_SHOWN
+    )
+
+
+def earlier_invoice_unnumbered(workorder_no: str, order_id: str) -> ExportProblem:
+    """A credit note needs the earlier invoice's number (``AboutInvoiceNumber``)."""
+    return _problem(
+        messages.EXPORT_EARLIER_INVOICE_UNNUMBERED, workorder_no=workorder_no, order_id=order_id
+    )
+
+
+def workstatus_not_set(
+    workorder_no: str, invoice_number: str, workstatus: str, error: OutSmartApiError
+) -> tuple[str, dict[str, str]]:
+    """The invoice exists and the work order is Handled, but ``UpdateWorkorder`` refused the
+    "work status after export": a warning (key, params), not a failed export."""
+    return messages.EXPORT_WORKSTATUS_NOT_SET, {
+        "workorder_no": _shown(workorder_no),
+        "invoice_number": _shown(invoice_number),
+        "workstatus": _shown(workstatus),
+        "detail": _shown(_outsmart_detail(error)),
+    }
+
+
+def pdf_not_attached(workorder_no: str, detail: str) -> tuple[str, dict[str, str]]:
+    """The work order's PDF could not be fetched: the invoice goes without it (a warning)."""
+    return messages.EXPORT_PDF_NOT_ATTACHED, {
+        "workorder_no": _shown(workorder_no),
+        "detail": _shown(detail) or NONE_SHOWN,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

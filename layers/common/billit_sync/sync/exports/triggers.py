@@ -274,14 +274,22 @@ class ExportRetry:
     ledger: ExportLedger
     export_jobs: JobQueue[ExportJob]
 
-    def retry(self, tenant_id: str, row_id: str | None = None) -> RetryResult:
-        """One failed work order (``row_id``) or all of them (``None``).
+    def retry(
+        self, tenant_id: str, row_id: str | None = None, *, workorder_no: str | None = None
+    ) -> RetryResult:
+        """One failed work order (``row_id``, or ``workorder_no`` as the log panel shows it,
+        e.g. ``WB-1936``) or all of them (neither).
 
         Raises ``UnknownTenantError`` (404), ``ConnectionRequiredError`` (409: not connected
         or authentication expired; the failed entries stay as they are),
         ``ExportNotFoundError`` (404) and ``ExportNotFailedError`` (409).
         """
         self._require_connected(tenant_id)
+        if row_id is None and workorder_no is not None:
+            found = self.ledger.find_by_workorder(tenant_id, workorder_no)
+            if found is None:
+                raise ExportNotFoundError(f"work order {workorder_no} has no export to retry")
+            row_id = found.row_id
         if row_id is not None:
             entries = [self._reset_one(tenant_id, row_id)]
         else:
@@ -351,6 +359,11 @@ def _retry_job(entry: LedgerEntry) -> ExportJob:
     number = (entry.workorder_no or "").strip() or None
     if number is not None and len(number) > 64:
         number = None
+    completion = entry.completion_number
     return ExportJob(
-        tenant_id=entry.tenant_id, row_id=entry.row_id, workorder_no=number, trigger="retry"
+        tenant_id=entry.tenant_id,
+        row_id=entry.outsmart_row_id,
+        workorder_no=number,
+        trigger="retry",
+        completion=completion if completion > 1 else None,
     )
