@@ -7,8 +7,10 @@ cannot be avoided: every Billit page (120 rows) and every OutSmart upsert batch 
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
+from billit_sync.sync.imports.importer import COMPARISON_INTERVAL
 from billit_sync.sync.imports.report import ImportedEntity
 from tests.integration.sync.import_harness import COMPANY, import_harness
 
@@ -27,6 +29,11 @@ class ImportBenchmark:
     outsmart_calls: int
     minimum_calls: int
     created: dict[str, int]
+    # The daily comparison on the same account a day later, nothing changed in Billit: a full
+    # read of both lists (deletions are never signalled), nothing written to OutSmart.
+    comparison_seconds: float = 0.0
+    comparison_billit_calls: int = 0
+    comparison_outsmart_calls: int = 0
 
     @property
     def minimum_seconds(self) -> float:
@@ -57,6 +64,15 @@ DynamoDB, one run of the import worker's `Importer`.
 | written to OutSmart | records |
 |---|---|
 {rows}
+
+The daily comparison (Billit signals no deletions, so once a day the import reads both whole
+lists and compares ids with the mappings), a day later with nothing changed:
+
+| measure | value |
+|---|---|
+| wall time | {self.comparison_seconds:.1f} s |
+| HTTP calls made | {self.comparison_billit_calls + self.comparison_outsmart_calls} (Billit \
+{self.comparison_billit_calls}, OutSmart {self.comparison_outsmart_calls}) |
 """
 
 
@@ -98,6 +114,17 @@ def run(
         assert report.finished, "the benchmark account must fit in one run"
         billit_calls = len(h.billit.calls) - billit_before
         outsmart_calls = len(h.outsmart.calls) - outsmart_before
+
+        def next_day() -> datetime:
+            return h.clock() + COMPARISON_INTERVAL
+
+        billit_before, outsmart_before = len(h.billit.calls), len(h.outsmart.calls)
+        started = time.perf_counter()
+        comparison = h.importer(clock=next_day).run()
+        comparison_seconds = time.perf_counter() - started
+        assert comparison.compared and comparison.finished and not comparison.gone
+        comparison_billit = len(h.billit.calls) - billit_before
+        comparison_outsmart = len(h.outsmart.calls) - outsmart_before
     pages = math.ceil(customers / BILLIT_PAGE) + math.ceil(products / BILLIT_PAGE)
     upserts = (
         2 * math.ceil(customers / OUTSMART_BATCH)  # relations, contact persons
@@ -114,4 +141,7 @@ def run(
         outsmart_calls=outsmart_calls,
         minimum_calls=pages + upserts,
         created={e.value: report.of(e).created for e in ImportedEntity if e in report.counts},
+        comparison_seconds=comparison_seconds,
+        comparison_billit_calls=comparison_billit,
+        comparison_outsmart_calls=comparison_outsmart,
     )

@@ -1,4 +1,6 @@
-"""A realistic office for the demo: a Belgian installer invoicing Belgian and Dutch customers.
+"""A realistic office for the demo: a Belgian installer invoicing Belgian, Dutch and German
+customers, two of them under reverse charge (a Belgian co-contractor, *medecontractant*, and a
+German business customer receiving services), as the office set them up in Billit.
 
 Billit holds the company, its customers (VAT numbers, contact persons), product groups and
 products (materials and hour products); OutSmart holds the same customers and materials (the
@@ -39,6 +41,13 @@ class Customer:
     email: str
     phone: str
     language: str = "NL"
+    # The customer's VAT regime in Billit (billit-api.md §8): none = normal VAT, "21" =
+    # co-contractor (reverse charge), "55" = intra-EU services.
+    ventilation_code: str | None = None
+
+    @property
+    def reverse_charge(self) -> bool:
+        return self.ventilation_code is not None
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,13 @@ class Dataset:
     def with_problem(self, problem: Problem) -> list[WorkOrderSeed]:
         return [w for w in self.work_orders if w.problem is problem]
 
+    def customer(self, nr: str) -> Customer:
+        return next(c for c in (*self.customers, *self.outsmart_only_customers) if c.nr == nr)
+
+    def reverse_charged(self) -> list[WorkOrderSeed]:
+        """Exported work orders whose customer is reverse charged: invoices at 0 % VAT."""
+        return [w for w in self.exported() if self.customer(w.customer_nr).reverse_charge]
+
     def expected_total_excl(self, order: WorkOrderSeed) -> Decimal:
         """Hours times the hour product's price plus materials (no rounding of hours)."""
         total = Decimal(0)
@@ -137,6 +153,12 @@ class Dataset:
                 ContactFirstName=customer.contact_first_name,
                 ContactLastName=customer.contact_last_name,
                 Language=customer.language,
+                VATLiable=True,
+                **(
+                    {"VentilationCode": customer.ventilation_code}
+                    if customer.ventilation_code
+                    else {}
+                ),
             )
         for product in self.products:
             fields: dict[str, Any] = {
@@ -240,6 +262,15 @@ CUSTOMERS = (
         "Rotterdam", "Anouk", "de Boer", "deboer-vastgoed.example", "+31 10 234 5678"),
     _nl("K-2003", "Hotel Bakker Maastricht BV", "NL004567890B02", "Vrijthof", "18", "6211 LD",
         "Maastricht", "Ruud", "Bakker", "hotelbakker.example", "+31 43 345 6789"),
+    # A Belgian building contractor: the installer works as its subcontractor, so VAT is
+    # reverse charged (co-contractor, code 21).
+    Customer("K-1006", "Bouwbedrijf Verstraete NV", "BE0403170701", "Industrieweg", "5", "8800",
+             "Roeselare", "BE", "Bart", "Verstraete", "bart@verstraete-bouw.example",
+             "+32 51 22 33 44", "NL", "21"),
+    # A German business customer: intra-Community services (code 55), invoiced in German.
+    Customer("K-4001", "Schmidt Haustechnik GmbH", "DE123456789", "Aachener Strasse", "101",
+             "52062", "Aachen", "DE", "Jonas", "Schmidt", "jonas@schmidt-haustechnik.example",
+             "+49 241 123 456", "DE", "55"),
 )  # fmt: skip
 
 NO_MATCH_CUSTOMER = _be(
@@ -311,6 +342,11 @@ WORK_ORDERS = (
                   (_p("08:00", "16:00"),), (), Problem.BEFORE_CONNECTION),
     WorkOrderSeed("1938", "K-2002", "Thermostaatkranen trappenhal",
                   (_p("13:30", "15:00"),), (("VER-2001", 3),)),
+    # 4:20 of ARB-01 does not fit 2 decimals: one line of 1 x 238.33 (260 min x 55.00 / 60)
+    WorkOrderSeed("1939", "K-1006", "Werf Industrieweg: sanitair nieuwbouw, fase 1",
+                  (_p("08:00", "12:00"), _p("13:00", "13:20")), (("SAN-1003", 2), ("SAN-1002", 4))),
+    WorkOrderSeed("1940", "K-4001", "Inbetriebnahme Heizungsanlage Aachen",
+                  (_p("09:00", "12:30"),), (("VER-2002", 1),)),
 )  # fmt: skip
 
 
@@ -332,9 +368,14 @@ def office(work_orders: tuple[WorkOrderSeed, ...]) -> Dataset:
 
 
 FULL = office(WORK_ORDERS)
-"""Twenty completed work orders (three with problems)."""
+"""Twenty-two completed work orders (three with problems, two reverse charged)."""
 
 SMALL = office(
-    tuple(w for w in WORK_ORDERS if w.row_id in {"1919", "1920", "1923", "1935", "1936", "1937"})
+    tuple(
+        w
+        for w in WORK_ORDERS
+        if w.row_id in {"1919", "1920", "1923", "1935", "1936", "1937", "1939", "1940"}
+    )
 )
-"""Six: three clean ones, one of each problem (the end-to-end test's)."""
+"""Eight: three clean ones, the two reverse-charged customers, one of each problem (the
+end-to-end test's)."""

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from billit_sync.sync.exports.jobs import external_reference
 from local.dataset import FULL, SMALL, Dataset, Problem
 from local.stack import DEFAULT_STATE_DIR, LocalStack, running_stack
 from local.story import Story, StoryError, StoryResult
@@ -49,6 +50,29 @@ def invoice_states(stack: LocalStack, dataset: Dataset) -> Counter[str]:
     return states
 
 
+def reverse_charge_lines(stack: LocalStack, dataset: Dataset) -> list[str]:
+    """The reverse-charged customers' invoices: 0 % VAT, the regime's code, the legal mention."""
+    by_reference = {
+        order.get("ExternalProviderID"): order for order in stack.billit.orders(dataset.party_id)
+    }
+    lines = []
+    for seed in dataset.reverse_charged():
+        customer = dataset.customer(seed.customer_nr)
+        order = by_reference.get(external_reference(dataset.tenant_id, seed.row_id))
+        if order is None:
+            lines.append(f"  - {seed.workorder_no} {customer.name}: no invoice")
+            continue
+        mention = str(order.get("Comments") or "").splitlines()[1:]
+        lines.append(
+            f"  - {seed.workorder_no} {customer.name} ({customer.vat_number}): invoice "
+            f"{order['OrderNumber']}, code {order.get('VentilationCode')}, "
+            f"EUR {order['TotalExcl']} excl., VAT {order['TotalVAT']}, "
+            f"total {order['TotalIncl']}"
+        )
+        lines.extend(f"      {text}" for text in mention)
+    return [f"Reverse charge:      {len(dataset.reverse_charged())} customer(s)", *lines]
+
+
 def summary(stack: LocalStack, result: StoryResult) -> list[str]:
     dataset = result.dataset
     office = stack.outsmart.tenant(dataset.outsmart_token)
@@ -67,6 +91,7 @@ def summary(stack: LocalStack, result: StoryResult) -> list[str]:
         f"Imported:            {imported_text[0]}",
         *(f"                     {line}" for line in imported_text[1:]),
     ]
+    lines.extend(reverse_charge_lines(stack, dataset))
     before = dataset.with_problem(Problem.BEFORE_CONNECTION)
     if before:
         numbers = ", ".join(w.workorder_no for w in before)
@@ -118,7 +143,9 @@ def run_demo(dataset: Dataset, state_dir: Path, out: TextIO) -> tuple[LocalStack
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
-    parser.add_argument("--small", action="store_true", help="six work orders instead of twenty")
+    parser.add_argument(
+        "--small", action="store_true", help="eight work orders instead of twenty-two"
+    )
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     args = parser.parse_args(argv)
     out = sys.stdout

@@ -4,8 +4,8 @@
 
 Seeds the fakes with the demo's office and registers its tenant (not connected: that is for
 you to do, in the browser), runs the queues' event source mappings in the background and
-fires the template's schedules (import, discovery) every ``--schedule-seconds``. Prints the
-URLs to try and writes them to ``<state-dir>/endpoints.json``.
+fires the template's schedules (import, discovery, reconcile) every ``--schedule-seconds``.
+Prints the URLs to try and writes them to ``<state-dir>/endpoints.json``.
 """
 
 import argparse
@@ -15,11 +15,13 @@ import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
+from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope
 from local.dataset import FULL
 from local.stack import DEFAULT_STATE_DIR, running_stack
 from local.story import SCHEDULER, Story
 
-TICKET_TTL = 8 * 3600
+TICKET_TTL = MAX_LIFETIME_SECONDS[TicketScope.TENANT]
+CONNECT_TTL = MAX_LIFETIME_SECONDS[TicketScope.CONNECT]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         stack.workers.start()
         tenant, api = data.tenant_id, stack.api.url
         ticket = stack.ticket(tenant, ttl=TICKET_TTL)
-        connect = f"{api}/connect?" + urlencode({"ticket": ticket, "return_url": stack.return_url})
+        # The browser link carries a single-use connect ticket, never the tenant ticket.
+        connect_ticket = stack.ticket(tenant, TicketScope.CONNECT, ttl=CONNECT_TTL)
+        connect = f"{api}/connect?" + urlencode(
+            {"ticket": connect_ticket, "return_url": stack.return_url}
+        )
+        environment = " ".join(f"{k}={v}" for k, v in stack.aws.environ.items())
+        mint = (
+            f"{environment} PYTHONPATH=layers/common .venv/bin/python -m "
+            f"billit_sync.tickets --secret-name {stack.aws.app_secret_name} --tenant {tenant}"
+        )
         urls = {
             "connect": connect,
             "settings": f"{api}/tenants/{tenant}/settings",
@@ -62,12 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             f"Tenant '{tenant}' is registered, not yet connected. Connect it in a browser (accept "
             f"the certificate; log in as {data.billit_user} / {data.billit_password}):\n\n"
             f"  {connect}\n\n"
-            f"Then, with the ticket (valid {TICKET_TTL // 3600} h) in {path}:\n\n"
+            f"(valid once, for {CONNECT_TTL // 60} minutes; a new one: {mint} --scope connect)\n\n"
+            f"Then, with the ticket (valid {TICKET_TTL // 60} minutes; a new one: {mint}) "
+            f"in {path}:\n\n"
             f"  {curl} {urls['settings']}\n"
             f"  {curl} {urls['log_panel']}\n"
             f"  {curl} -X POST -d '{{}}' {api}/tenants/{tenant}/sync\n\n"
-            f"Schedules (import, discovery) fire every {args.schedule_seconds:.0f} s; queues are "
-            f"worked at once. Service logs: {stack.service_log}. Ctrl-C stops.\n"
+            "Schedules (import, discovery, reconcile) fire every "
+            f"{args.schedule_seconds:.0f} s; queues are worked at once. "
+            f"Service logs: {stack.service_log}. Ctrl-C stops.\n"
         )
         out.flush()
         schedules = stack.functions[SCHEDULER].schedules

@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import sys
 import time
 import warnings
@@ -21,7 +22,7 @@ from typing import Any, TextIO
 import httpx
 
 from billit_sync.observability import logger
-from billit_sync.tickets import TicketScope, mint_ticket
+from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope, mint_ticket
 from local.api_gateway import LocalHttpApi, RouteTable
 from local.aws import LocalAws, local_aws, point_boto3_at
 from local.functions import LocalFunction, function_environment, local_functions
@@ -59,9 +60,11 @@ class LocalStack:
         return f"{self.outsmart_server.url}{RETURN_PATH}"
 
     def ticket(
-        self, tenant_id: str, scope: TicketScope = TicketScope.TENANT, ttl: int = 3600
+        self, tenant_id: str, scope: TicketScope = TicketScope.TENANT, ttl: int | None = None
     ) -> str:
-        return mint_ticket(self.ticket_key, tenant_id, scope, now=time.time(), ttl_seconds=ttl)
+        """A ticket as OutSmart mints it; by default as long-lived as its scope allows."""
+        lifetime = ttl or MAX_LIFETIME_SECONDS[scope]
+        return mint_ticket(self.ticket_key, tenant_id, scope, now=time.time(), ttl_seconds=lifetime)
 
     def browser(self) -> httpx.Client:
         """An HTTP client that trusts the local API's certificate and follows no redirects
@@ -152,6 +155,7 @@ def running_stack(
         "billit_client_id": CLIENT_ID,
         "billit_client_secret": CLIENT_SECRET,
         "outsmart_software_token": SOFTWARE_TOKEN,
+        "sync_log_cursor_key": secrets.token_urlsafe(32),
     }
     functions = local_functions(STAGE)
     service_log = state_dir / "service.log"

@@ -2,6 +2,7 @@
 HTTP to the local API (as OutSmart, the browser and Billit would call it), through the
 scheduler's own event, and through the queues' event source mappings."""
 
+import copy
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from billit_sync.tickets import TicketScope
 from local.browser import hidden_form, redirect_target
 from local.dataset import Dataset, Problem
 from local.stack import LocalStack
+from tests.fakes.faults import FaultKind
 
 SCHEDULER = "SchedulerFunction"
 OUTSMART_ZONE = ZoneInfo(OUTSMART_TIME_ZONE_NAME)  # work dates are OutSmart wall-clock dates
@@ -37,6 +39,10 @@ class StoryResult:
     invoice_states: Counter[str] = field(default_factory=Counter)
     duplicate_webhook_status: int = 0
     dead_letters: dict[str, int] = field(default_factory=dict)
+    recompleted: str = ""
+    """The work order completed again after its invoice (notify only, the default)."""
+    outage_workorder: tuple[str, str] = ("", "")
+    """(row id, number) of the work order exported after a Billit outage."""
 
 
 class Story:
@@ -87,7 +93,9 @@ class Story:
         hours = sum(1 for p in self.data.products if p.is_hours)
         self.detail(
             f"Billit   {self.data.company_name} (PartyID {self.data.party_id}): "
-            f"{len(self.data.customers)} customers (BE, NL), "
+            f"{len(self.data.customers)} customers "
+            f"({', '.join(sorted({c.country for c in self.data.customers}))}; "
+            f"{sum(c.reverse_charge for c in self.data.customers)} reverse charged), "
             f"{len(self.data.products) - hours} products in "
             f"{len({p.group_id for p in self.data.products if p.group_id})} groups, "
             f"{hours} hour products"
@@ -120,7 +128,8 @@ class Story:
 
     def connect(self) -> None:
         self.step("Connecting Billit through the browser redirect chain")
-        ticket = self.stack.ticket(self.tenant)
+        # A single-use connect ticket (10 minutes), never the tenant's own ticket, in the URL.
+        ticket = self.stack.ticket(self.tenant, TicketScope.CONNECT)
         start = self.http.get(
             f"{self.stack.api.url}/connect",
             params={"ticket": ticket, "return_url": self.stack.return_url},
@@ -141,10 +150,14 @@ class Story:
         )
         callback = redirect_target(answer)
         self.detail(f"POST Billit /Account/Logon   -> {answer.status_code} to /oauth/callback")
-        done = self.http.get(callback)
+        # The browser carries the __Host- cookie /connect set; the callback asks to confirm.
+        asked = self.http.get(callback)
+        confirm_url, confirm_fields = hidden_form(asked)
+        self.detail(f"GET  /oauth/callback         -> {asked.status_code} confirmation page")
+        done = self.http.post(confirm_url, data=confirm_fields | {"decision": "connect"})
         back = redirect_target(done)
         self.detail(
-            f"GET  /oauth/callback         -> {done.status_code} to OutSmart's settings page"
+            f"POST /oauth/confirm          -> {done.status_code} to OutSmart's settings page"
         )
         landing = self.http.get(back)
         if "billit_connection=connected" not in back or landing.status_code != 200:
@@ -223,6 +236,69 @@ class Story:
         report = self.stack.workers.drain()
         self.detail(f"webhook processor: {report.handled['WebhookProcessorFunction']} event(s)")
 
+    def recompletion(self) -> None:
+        self.step("A work order re-opened in OutSmart and completed again (30 minutes added)")
+        again = self.data.exported()[-1]
+        office = self.stack.outsmart.tenant(self.data.outsmart_token)
+        stored = office.workorder(again.row_id)
+        period = dict(stored["Workperiods"][-1])
+        period |= {"BeginTime": "16:00", "EndTime": "16:30", "TotalTime": "00:30", "Break": "0"}
+        stored["Workperiods"].append(period)
+        stored["status"] = "Compleet"
+        self.stack.invoke(SCHEDULER, {"job": "discovery"})
+        self.stack.workers.drain()
+        said = self.latest_entry(again.workorder_no, "export.recompleted")
+        self.detail(f"{again.workorder_no}: {said}")
+        self.result.recompleted = again.workorder_no
+
+    def outage(self) -> None:
+        self.step("Billit down for longer than every retry of a new work order, then back")
+        office = self.stack.outsmart.tenant(self.data.outsmart_token)
+        model = copy.deepcopy(office.workorder(self.data.exported()[0].row_id))
+        for generated in ("id", "WorkorderNo", "OrderNr", "WorksheetCode", "status"):
+            model.pop(generated, None)
+        for url in ("PdfUrl", "WordUrl", "SignatureUrl"):
+            model.pop(url, None)
+        new = office.add_workorder(**model)
+        outage = self.stack.billit.faults.add(
+            FaultKind.SERVER_ERROR, method="POST", path="^/v1/orders$", times=-1
+        )
+        self.stack.invoke(SCHEDULER, {"job": "discovery"})
+        report = self.stack.workers.drain()
+        self.detail(
+            f"export worker: {report.failed['ExportFunction']} failed deliveries of "
+            f"{new['WorkorderNo']}, then the dead-letter queue"
+        )
+        self.detail(
+            f"{new['WorkorderNo']}: {self.latest_entry(new['WorkorderNo'], 'export.outage')}"
+        )
+        self.stack.billit.faults.faults.remove(outage)
+        self.stack.invoke(SCHEDULER, {"job": "discovery"})
+        self.stack.workers.drain()
+        self.detail(
+            f"{new['WorkorderNo']}: {self.latest_entry(new['WorkorderNo'], 'export.recovered')}"
+        )
+        self.result.outage_workorder = (str(new["id"]), str(new["WorkorderNo"]))
+
+    def latest_entry(self, workorder_no: str, key_prefix: str) -> str:
+        page = self.call("GET", f"/tenants/{self.tenant}/sync-log?limit=100&lang=en").json()
+        for entry in page["entries"]:
+            if entry.get("workorder_no") == workorder_no and entry["message_key"].startswith(
+                key_prefix
+            ):
+                return str(entry["message"])
+        raise StoryError(f"no {key_prefix} entry for {workorder_no} in the log panel")
+
+    def reconcile(self) -> None:
+        self.step('Reconcile: the hourly schedule\'s event {"job": "reconcile"}')
+        fanned = self.stack.invoke(SCHEDULER, {"job": "reconcile"})
+        self.detail(f"scheduler: {json.dumps(fanned)}")
+        report = self.stack.workers.drain()
+        self.detail(
+            "webhook processor read the open invoices back from Billit: "
+            f"{report.handled['WebhookProcessorFunction']} job(s)"
+        )
+
     def read_log(self) -> None:
         entries: list[dict[str, Any]] = []
         cursor: str | None = None
@@ -251,5 +327,8 @@ class Story:
         self.import_master_data()
         self.discover_and_export()
         self.billit_webhooks()
+        self.recompletion()
+        self.outage()
+        self.reconcile()
         self.read_log()
         return self.result

@@ -10,11 +10,7 @@ logged without its body and dropped.
 import os
 from functools import cache
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,12 +18,12 @@ from pydantic import ValidationError
 
 from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics
+from billit_sync.sqs_batch import LoggedBatchProcessor
 from billit_sync.sync.exports.jobs import DiscoveryJob
 from billit_sync.wiring import Services
 
-# A batch whose every record failed is reported like any partial failure (no exception):
-# SQS retries exactly the failed records either way.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Each failed record is logged at ERROR with its tenant and correlation id.
+processor = LoggedBatchProcessor(worker="discovery")
 
 
 @cache

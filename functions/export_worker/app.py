@@ -7,11 +7,7 @@ responses), let transient errors fail only their own record so SQS retries it.
 import os
 from functools import cache
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,12 +15,12 @@ from pydantic import ValidationError
 
 from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics
+from billit_sync.sqs_batch import LoggedBatchProcessor, receive_count
 from billit_sync.sync.exports.jobs import ExportJob
 from billit_sync.wiring import Services
 
-# A batch whose every record failed is reported like any partial failure (no exception):
-# SQS retries exactly the failed records either way.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Each failed record is logged at ERROR with its tenant and correlation id.
+processor = LoggedBatchProcessor(worker="export")
 
 
 @cache
@@ -49,9 +45,12 @@ def record_handler(record: SQSRecord) -> None:
         correlation_id=record.message_id,
     )
     try:
-        redelivered = int(record.attributes.approximate_receive_count or "1") > 1
+        received = receive_count(record)
         outcome = services().export_service.export(
-            job, owner=record.message_id, redelivered=redelivered
+            job,
+            owner=record.message_id,
+            redelivered=received > 1,
+            last_delivery=received >= processor.max_receive_count,
         )
         logger.info("export job handled", extra={"outcome": outcome.value})
     finally:  # the next record of the batch must not log under this one's ids

@@ -7,6 +7,7 @@ import os
 import time
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -21,8 +22,9 @@ from billit_sync.config import RuntimeConfig
 from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanelQuery
 from billit_sync.observability import logger, metrics
 from billit_sync.store import Connection
+from billit_sync.sync.exports.status import ExportNotKnownError
 from billit_sync.sync.exports.triggers import (
-    ROW_ID_PATTERN,
+    CanonicalRowId,
     ExportNotFailedError,
     ExportNotFoundError,
     outsmart_webhook_url,
@@ -63,12 +65,15 @@ class SelectCompanyRequest(BaseModel):
 class RetryExportsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    row_id: str | None = Field(
+    row_id: CanonicalRowId | None = Field(
+        None,
+        description="The OutSmart work order (row id) to retry; leave out to retry all failed",
+    )
+    workorder_no: str | None = Field(
         None,
         min_length=1,
         max_length=64,
-        pattern=ROW_ID_PATTERN,
-        description="The OutSmart work order (row id) to retry; leave out to retry all failed",
+        description="Or the work order number as the log panel shows it (e.g. WB-1936)",
     )
 
 
@@ -83,7 +88,7 @@ def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
     validate_tenant_id(tenant_id)
     require_ticket(
         bearer_token(app.current_event.headers),
-        services().ticket_key,
+        services().ticket_keyring,
         now=time.time(),
         tenant_id=tenant_id,
         scope=scope,
@@ -200,7 +205,9 @@ def retry_exports(tenant_id: str) -> Response[str]:
     _authorize(tenant_id)
     request = parse_body(app.current_event.body, RetryExportsRequest)
     try:
-        result = services().export_retry.retry(tenant_id, request.row_id)
+        result = services().export_retry.retry(
+            tenant_id, request.row_id, workorder_no=request.workorder_no
+        )
     except ExportNotFoundError as unknown:
         return error_response(404, "unknown_export", str(unknown))
     except ExportNotFailedError as not_failed:
@@ -215,6 +222,19 @@ def retry_exports(tenant_id: str) -> Response[str]:
             "Some work orders could not be queued now; the next scheduled run exports them."
         )
     return json_response(202, body)
+
+
+@app.get("/tenants/<tenant_id>/exports/<workorder>")
+def get_export(tenant_id: str, workorder: str) -> Response[str]:
+    """One work order's export for OutSmart's work-order screen, by row id or by the work
+    order number the log panel shows: ledger state, invoice id and number, sent / delivered /
+    refused / paid, and the last problem."""
+    _authorize(tenant_id)
+    try:
+        status = services().export_status.read(tenant_id, unquote(workorder))
+    except ExportNotKnownError as unknown:
+        return error_response(404, "unknown_export", str(unknown))
+    return json_response(200, status.as_json())
 
 
 # clear_state: the previous request's tenant_id never reaches this request's lines.

@@ -1,6 +1,7 @@
-"""SQS webhook processor: applies Billit invoice events to the ledger and the sync log.
+"""SQS webhook processor: applies Billit invoice events to the ledger and the sync log, and
+runs the per-tenant reconcile that reads open invoices back from Billit (the backstop).
 
-Thin handler: parse the queued ``WebhookEvent``, run the processor per record (Powertools
+Thin handler: parse the queued ``WebhookEvent`` or ``ReconcileJob``, run it per record (Powertools
 partial batch responses); transient errors fail only their own record so SQS retries it, a
 malformed message is dropped (it would fail forever).
 """
@@ -8,11 +9,7 @@ malformed message is dropped (it would fail forever).
 import os
 from functools import cache
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,12 +17,14 @@ from pydantic import ValidationError
 
 from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics
+from billit_sync.sqs_batch import LoggedBatchProcessor
 from billit_sync.webhooks import WebhookEvent
+from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.secret_capture import WebhookConfirmationJob
 from billit_sync.wiring import Services
 
-# A batch whose every record failed is reported like any partial failure (no exception):
-# SQS retries exactly the failed records either way.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Each failed record is logged at ERROR with its tenant and correlation id.
+processor = LoggedBatchProcessor(worker="webhook", correlation_field="delivery_id")
 
 _RECORD_KEYS = ["tenant_id", "delivery_id", "message_id", "correlation_id"]
 
@@ -35,7 +34,46 @@ def services() -> Services:
     return Services(RuntimeConfig.from_environ(os.environ))
 
 
+def _reconcile(record: SQSRecord) -> bool:
+    """A ``ReconcileJob`` (the schedule, a reconnect) rides the same queue; True if it was one."""
+    if '"reconcile"' not in record.body:
+        return False
+    try:
+        job = ReconcileJob.model_validate_json(record.body)
+    except ValidationError:
+        return False
+    logger.append_keys(
+        tenant_id=job.tenant_id, message_id=record.message_id, correlation_id=record.message_id
+    )
+    try:
+        report = services().reconciler.reconcile(job.tenant_id)
+        logger.info(
+            "reconcile job handled", extra={"trigger": job.trigger, "applied": report.applied}
+        )
+    finally:
+        logger.remove_keys(_RECORD_KEYS)
+    return True
+
+
+def _confirmation(record: SQSRecord) -> bool:
+    """A webhook's confirmation delivery (its secret) handed over by ingestion."""
+    if '"webhook_confirmation"' not in record.body:
+        return False
+    try:
+        job = WebhookConfirmationJob.model_validate_json(record.body)
+    except ValidationError:
+        return False
+    stored = services().webhook_secret_capture.store(job)
+    logger.info(
+        "webhook confirmation handled",
+        extra={"tenant_id": job.tenant_id, "message_id": record.message_id, "stored": stored},
+    )
+    return True
+
+
 def record_handler(record: SQSRecord) -> None:
+    if _reconcile(record) or _confirmation(record):
+        return
     try:
         event = WebhookEvent.model_validate_json(record.body)
     except ValidationError:

@@ -17,6 +17,7 @@ wildcard resource only where documented).
 """
 
 import io
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 NAMES = AwsNames(region="eu-west-1", account="123456789012")  # moto's account
 
 TENANT_SECRETS = "secret:outsmart-billit/${Stage}/tenants/*"
+WEBHOOK_SECRETS = "secret:outsmart-billit/${Stage}/webhooks/*"
 
 # What the Lambda service does with the function's role, not the function's code.
 LAMBDA_SERVICE_SQS_ACTIONS = {
@@ -67,18 +69,24 @@ _TOKEN_REFRESH = (
     "Billit token refresh: TenantTokenProvider._refresh (connection/token_provider.py) holds "
     "TenantSecretLock (connection/secret_lock.py)"
 )
-_SECRET_RECREATED = (
+_WEBHOOK_SECRET_CREATED = (
     "TenantSecretStore.write (store/secrets.py) calls CreateSecret when PutSecretValue finds no "
-    "secret; registration creates it first, so only a tenant secret deleted in between gets here"
+    "webhook secret: a tenant registered before webhook secrets had their own secret (issue 14) "
+    "and not migrated yet; registration creates it for every newer tenant"
 )
 NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     # --- OAuth callback
-    ("OAuthFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
+    ("OAuthFunction", "secretsmanager:CreateSecret", WEBHOOK_SECRETS): _WEBHOOK_SECRET_CREATED,
     # --- webhook ingestion
     ("WebhookIngestionFunction", "dynamodb:DeleteItem", "IntegrationTable"): (
         "BillitWebhookIngestion._forget → DeliveryLog.forget (webhooks/ingestion.py, "
-        "store/deliveries.py): the de-duplication record is dropped when the event queue "
-        "refused the message, so Billit's retry is accepted"
+        "store/deliveries.py): the de-duplication record is dropped when anything after it "
+        "failed (the queue refused the message), so Billit's retry is accepted"
+    ),
+    ("WebhookIngestionFunction", "dynamodb:GetItem", "IntegrationTable"): (
+        "WebhookConfirmationIntake.offer (webhooks/secret_capture.py): a delivery no stored "
+        "secret verifies is checked against the connection's awaited webhook secrets; the "
+        "demo's Billit answers the secret at registration, so none is awaited"
     ),
     # --- webhook processor: Billit calls (invoice status) may refresh the token
     ("WebhookProcessorFunction", "dynamodb:PutItem", "IntegrationTable"): (
@@ -90,14 +98,15 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     ("WebhookProcessorFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),
-    ("WebhookProcessorFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): (
-        _SECRET_RECREATED
+    ("WebhookProcessorFunction", "secretsmanager:PutSecretValue", WEBHOOK_SECRETS): (
+        "WebhookSecretCapture.store (webhooks/secret_capture.py): a webhook secret that arrives "
+        "with Billit's signed confirmation delivery is stored; the demo's Billit answers the "
+        "secret at registration, so none is awaited"
     ),
     # --- import worker
     ("ImportFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),
-    ("ImportFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
     ("ImportFunction", "sqs:SendMessage", "ImportJobsQueue"): (
         "ImportService queues the rest of an import that runs out of time (send_job, "
         "sync/imports/service.py); the demo's import fits in one invocation"
@@ -112,12 +121,8 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
     ("ExportFunction", "secretsmanager:PutSecretValue", TENANT_SECRETS): (
         f"{_TOKEN_REFRESH}: the rotated token pair is stored"
     ),
-    ("ExportFunction", "secretsmanager:CreateSecret", TENANT_SECRETS): _SECRET_RECREATED,
-    # --- discovery worker
-    ("DiscoveryFunction", "dynamodb:PutItem", "SyncLogTable"): (
-        "DiscoveryService._notice (sync/exports/discovery.py): the notice itself, when OutSmart "
-        "cannot be read or work orders are unreadable"
-    ),
+    # --- discovery worker: its PutItem grants are reached since the story's work order
+    # completed before the connection is said once (issue 12: a notice marker and the entry).
     # --- scheduler
     ("SchedulerFunction", "sqs:SendMessage", "ImportJobsQueue"): (
         'the import schedule ({"job": "import"}): Scheduler.fan_out (sync/scheduler.py) queues '
@@ -134,6 +139,8 @@ class Grant:
     action: str
     resource: str  # ARN pattern (IAM's * and ?)
     label: str  # the resource as the template names it
+    # ``ForAllValues:StringLike`` ``dynamodb:LeadingKeys`` patterns, when the statement has one
+    leading_keys: tuple[str, ...] | None = None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -203,11 +210,11 @@ class TemplateResolver:
             for statement in policy["PolicyDocument"]["Statement"]:
                 assert statement["Effect"] == "Allow", (role_id, statement["Sid"])
                 assert "NotAction" not in statement and "NotResource" not in statement
-                assert "Condition" not in statement, "conditions are not evaluated here"
+                leading_keys = _leading_keys(statement)
                 for resource in _as_list(statement["Resource"]):
                     pattern, label = self.resource(resource)
                     grants.extend(
-                        Grant(function, statement["Sid"], action, pattern, label)
+                        Grant(function, statement["Sid"], action, pattern, label, leading_keys)
                         for action in _as_list(statement["Action"])
                     )
         return grants
@@ -226,8 +233,24 @@ class TemplateResolver:
         return resource
 
 
+def _leading_keys(statement: dict[str, Any]) -> tuple[str, ...] | None:
+    """The one condition this check evaluates: partition keys by pattern (issue 14)."""
+    condition = statement.get("Condition")
+    if condition is None:
+        return None
+    assert set(condition) == {"ForAllValues:StringLike"}, "only LeadingKeys is evaluated here"
+    (only,) = condition["ForAllValues:StringLike"].items()
+    assert only[0] == "dynamodb:LeadingKeys", only
+    return tuple(_as_list(only[1]))
+
+
 def _allows(grant: Grant, permission: Permission) -> bool:
-    return grant.action == permission.action and fnmatchcase(permission.resource, grant.resource)
+    if grant.action != permission.action or not fnmatchcase(permission.resource, grant.resource):
+        return False
+    if grant.leading_keys is None:
+        return True
+    key = permission.leading_key
+    return key is not None and any(fnmatchcase(key, pattern) for pattern in grant.leading_keys)
 
 
 # ------------------------------------------------------------------------------- the story
@@ -408,3 +431,65 @@ def test_operations_map_to_the_iam_actions_aws_checks() -> None:
     ]
     with pytest.raises(UnknownOperationError):
         needs("s3", "PutObject", Bucket="b", Key="k")
+
+
+def test_the_edge_function_is_denied_every_token_read(recorded: Recorded) -> None:
+    """Issue 14: the internet-facing ingestion function verifies webhook signatures with the
+    tenant's *webhook* secret and cannot read the secret holding its Billit and OutSmart
+    tokens; the workers can (so this check can fail)."""
+    tenant = SMALL.tenant_id
+    token_name = f"outsmart-billit/{STAGE}/tenants/{tenant}"
+    webhook_name = f"outsmart-billit/{STAGE}/webhooks/{tenant}"
+    token_secret, webhook_secret = NAMES.secret_arn(token_name), NAMES.secret_arn(webhook_name)
+
+    def may_read(function: str, arn: str) -> bool:
+        wanted = Permission("secretsmanager:GetSecretValue", arn)
+        return any(_allows(grant, wanted) for grant in recorded.resolver.grants(function))
+
+    assert not may_read("WebhookIngestionFunction", token_secret)
+    assert may_read("WebhookIngestionFunction", webhook_secret)
+    assert may_read("ExportFunction", token_secret)
+    # What the story's ingestion calls read: webhook secrets, never the token secret.
+    read = {
+        p.resource
+        for p in recorded.permissions["WebhookIngestionFunction"]
+        if p.action == "secretsmanager:GetSecretValue"
+    }
+    assert read == {webhook_secret}
+    # And the token secret does hold the tokens, the webhook secret none of them.
+    client = recorded.stack.aws.session().client("secretsmanager")
+    tokens = json.loads(client.get_secret_value(SecretId=token_name)["SecretString"])
+    webhooks = json.loads(client.get_secret_value(SecretId=webhook_name)["SecretString"])
+    assert tokens["outsmart_token"] and "webhook_secrets" not in tokens
+    assert set(webhooks) == {"webhook_secrets", "outsmart_webhook_secret"}
+    assert webhooks["outsmart_webhook_secret"]
+
+
+def test_the_edge_function_writes_only_dedup_partitions(recorded: Recorded) -> None:
+    """Issue 14: ingestion's table grant carries a ``dynamodb:LeadingKeys`` condition; the
+    story's writes all fall under it, and a write to a tenant's own partition would not."""
+    grants = [
+        g
+        for g in recorded.resolver.grants("WebhookIngestionFunction")
+        if g.action.startswith("dynamodb:")
+    ]
+    writing = [g for g in grants if g.action in {"dynamodb:PutItem", "dynamodb:DeleteItem"}]
+    assert writing and all(g.leading_keys == ("DELIVERY#*",) for g in writing)
+    # Its one read (is a webhook secret awaited? issue 13) is the connection item: tenant
+    # partitions only, and no write there.
+    assert all(g.leading_keys == ("TENANT#*",) for g in grants if g not in writing)
+    assert {g.action for g in grants} == {
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+    }
+    writes = [
+        p
+        for p in recorded.permissions["WebhookIngestionFunction"]
+        if p.action in {"dynamodb:PutItem", "dynamodb:DeleteItem"}
+    ]
+    assert writes and all(str(p.leading_key).startswith("DELIVERY#") for p in writes)
+    table = writes[0].resource
+    profile = Permission("dynamodb:PutItem", table, f"TENANT#{SMALL.tenant_id}")
+    assert not any(_allows(g, profile) for g in grants)
+    assert not any(_allows(g, Permission("dynamodb:PutItem", table)) for g in grants)

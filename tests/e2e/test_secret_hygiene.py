@@ -72,7 +72,10 @@ def _recording_stack(patch: pytest.MonkeyPatch, played: Played, api_url: list[st
     invoke = LocalStack.invoke
 
     def ticket(
-        self: LocalStack, tenant_id: str, scope: TicketScope = TicketScope.TENANT, ttl: int = 3600
+        self: LocalStack,
+        tenant_id: str,
+        scope: TicketScope = TicketScope.TENANT,
+        ttl: int | None = None,
     ) -> str:
         value = mint(self, tenant_id, scope, ttl)
         played.tickets.append(value)

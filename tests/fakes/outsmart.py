@@ -11,8 +11,15 @@ Runs inside tests (respx or ``httpx.MockTransport`` route to ``handle``) and as 
 127.0.0.1 (``tests.fakes.server.serve(fake.handle)``). Faults come from ``faults`` (a
 ``FaultPlan``). Plain HTTP is accepted (code 1006 is not simulated: tests run on loopback).
 
+Master-data POSTs are checked as strictly as the spec reads (issue 17): a field neither the
+Blueprint's table nor spec.json's request schema names is refused, so are missing required
+fields (``xx01``, ``response: null`` for the whole batch), values of the wrong JSON type, prices
+not written as the examples write them, and every bad hour type row with 1801 (desc:188).
+``DeleteEntity`` follows desc:2680-2794, ``delete_all=true`` included.
+
 Where the reference is silent the fake picks a plausible answer; those choices are the
-``FAKE_*`` constants below, each marked ⚠.
+``FAKE_*`` constants below, each marked ⚠. Where it gives two forms, a constructor flag picks
+one per test (``hourtype_zero_price_accepted``, ``workstatus_missing_code``).
 """
 
 import copy
@@ -76,11 +83,33 @@ UPSERT_KEYS: Final[dict[str, str]] = {
 @dataclass(frozen=True)
 class EntitySpec:
     entity_code: int  # xx of xx00 (insert/update failed) and xx01 (required field missing)
-    required: tuple[str, ...]
+    required: tuple[str, ...]  # the prose table's "Y" fields
     listed: tuple[str, ...]  # the fields a GET returns
+    # Every field the spec names for a POST row: the prose table plus spec.json's request
+    # schema (``#/paths/~1<entity>/post/requestBody/content/application~1json/schema/items``).
+    allowed: frozenset[str] = frozenset()
+    integers: frozenset[str] = frozenset()  # spec.json types these "integer"; the rest "string"
 
+
+# ⚠ An unknown key in a POST row is undocumented (outsmart-api.md §4.2); the fake takes the
+# safest reading, a refusal, answered as the entity's "insert or update failed" (xx00).
+FAKE_UNKNOWN_FIELD_SUFFIX: Final = 0
+# ⚠ A JSON number, object or array where spec.json types the field "string" is refused the same
+# way (every example sends text; ``null`` appears in examples and is accepted).
+FAKE_WRONG_TYPE_SUFFIX: Final = 0
+
+_RELATION_SCHEMA: Final = frozenset(
+    {
+        "name", "debtor_number", "street", "postal_code", "city", "contact", "phone_number",
+        "mobile", "country", "email", "latitude", "longitude", "kvk_number", "vat_number",
+        "language", "accountmanager", "pgp_code", "source", "debtor_type", "active",
+        "lead_phase", "val_value_2", "val_value_3", "val_value_4", "val_value_5",
+        "val_value_7", "val_value_8", "val_value_9",
+    }
+)  # fmt: skip
 
 ENTITIES: Final[dict[str, EntitySpec]] = {
+    # desc:801-815 (prose) + spec.json's relations schema (28 fields, ``active`` an integer).
     "relations": EntitySpec(
         13,
         ("name", "debtor_number", "street", "postal_code", "city"),
@@ -99,29 +128,95 @@ ENTITIES: Final[dict[str, EntitySpec]] = {
             "latitude",
             "longitude",
         ),
+        allowed=_RELATION_SCHEMA
+        | {"email_workorder", "house_number", "remark"},  # prose only (desc:808, 810, 813)
+        integers=frozenset({"active"}),
     ),
+    # desc:3866-3872; the schema has the same five fields.
     "contactpersons": EntitySpec(
         FAKE_CONTACTPERSON_ENTITY,
         ("cpn_debtor_nr", "cpn_code", "cpn_name"),
         ("cpn_debtor_nr", "cpn_code", "cpn_name", "cpn_phone", "cpn_email"),
+        allowed=frozenset({"cpn_debtor_nr", "cpn_code", "cpn_name", "cpn_phone", "cpn_email"}),
     ),
+    # desc:368-380 (prose, freefield1..5) + spec.json's example fields ``note``, ``vat_code``.
     "materials": EntitySpec(
-        12, ("code", "description", "price", "unit"), ("code", "description", "price", "unit")
+        12,
+        ("code", "description", "price", "unit"),
+        ("code", "description", "price", "unit"),
+        allowed=frozenset(
+            {"code", "description", "price", "unit", "eancode", "barcode", "note", "vat_code"}
+            | {f"freefield{n}" for n in range(1, 6)}
+        ),
     ),
+    # desc:475-481.
     "categories": EntitySpec(
         24,
         ("cat_code", "cat_name", "cat_display"),
         ("cat_code", "cat_name", "cat_display", "cat_cat_code"),
+        allowed=frozenset({"cat_code", "cat_name", "cat_display", "cat_cat_code", "cat_image"}),
     ),
+    # desc:681-684.
     "material_categories": EntitySpec(
-        25, ("mct_mat_code", "mct_cat_code"), ("mct_mat_code", "mct_cat_code")
+        25,
+        ("mct_mat_code", "mct_cat_code"),
+        ("mct_mat_code", "mct_cat_code"),
+        allowed=frozenset({"mct_mat_code", "mct_cat_code"}),
     ),
+    # desc:1024-1032.
     "hourtypes": EntitySpec(
         18,
         ("code", "name", "cost_booking", "sale_booking", "sale_price"),
         ("code", "name", "cost_booking", "sale_booking", "sale_price", "cost_price", "active"),
+        allowed=frozenset(
+            {"code", "name", "cost_booking", "sale_booking", "sale_price", "cost_price", "active"}
+        ),
     ),
-    "workstatusses": EntitySpec(28, ("sta_code", "sta_name"), ("sta_code", "sta_name")),
+    # desc:3592-3595.
+    "workstatusses": EntitySpec(
+        28,
+        ("sta_code", "sta_name"),
+        ("sta_code", "sta_name"),
+        allowed=frozenset({"sta_code", "sta_name"}),
+    ),
+}
+
+# 1801: "A required field is missing, active is not 1 or 0 or price cannot be parsed"
+# (desc:188): every refusal of an hour type row is 1801, not 1800.
+HOURTYPE_INVALID: Final = 1801
+# ⚠ The workstatusses "required missing" example answers 2501 (desc:3645) where the code table
+# says 2801 (desc:208): the fake plays either, chosen per test (``workstatus_missing_code``).
+WORKSTATUS_MISSING_CODES: Final = (2801, 2501)
+# DeleteEntity's allowed keys per entity (desc:2686-2712).
+DELETE_KEYS: Final[dict[str, frozenset[str]]] = {
+    "workorder": frozenset({"db_row", "workorder_no", "order_no"}),
+    "employee": frozenset({"db_row", "number"}),
+    "material": frozenset({"db_row", "code", "description"}),
+    "relation": frozenset({"db_row", "name", "debtor_number"}),
+    "project": frozenset({"code"}),
+    "hourtype": frozenset({"code"}),
+    "category": frozenset({"code"}),
+    "address": frozenset({"code"}),
+    "contactperson": frozenset({"code"}),
+    "object": frozenset({"code"}),
+    "location": frozenset({"identifier"}),
+    "material_category": frozenset({"mct_mat_code", "mct_cat_code"}),
+    "error": frozenset({"code"}),
+    "priority": frozenset({"code"}),
+    "solution": frozenset({"code"}),
+    "region": frozenset({"code"}),
+    "vehicle": frozenset({"license_plate"}),
+    "object_part": frozenset({"obj_code", "prt_code", "serial_number"}),
+}
+_MATERIAL_PRICE = re.compile(r"-?\d+(,\d+)?")  # decimal comma, as desc:392 ("4,55")
+_HOURTYPE_PRICE = re.compile(r"\d+(\.\d+)?")  # decimal dot, as desc:1045 ("50.00")
+_ISO_COUNTRY = re.compile(r"[A-Za-z]{2}")
+# DeleteEntity keys whose stored column has another name (the rest match one to one).
+_DELETE_COLUMNS: Final[dict[tuple[str, str], str]] = {
+    ("contactperson", "code"): "cpn_code",
+    ("category", "code"): "cat_code",
+    ("workorder", "workorder_no"): "WorkorderNo",
+    ("workorder", "order_no"): "OrderNr",
 }
 
 _NUMBER = re.compile(r"-?\d+([.,]\d+)?")
@@ -522,11 +617,26 @@ class OutSmartFake:
         software_token: str = DEFAULT_SOFTWARE_TOKEN,
         faults: FaultPlan | None = None,
         pdf_host: str = PDF_HOST,
+        hourtype_zero_price_accepted: bool = False,
+        workstatus_missing_code: int = WORKSTATUS_MISSING_CODES[0],
     ) -> None:
         self.software_token = software_token
+        # ⚠ "sale_price … Decimal (> 0)" (desc:1030), yet the example posts "Ziekte" with
+        # "0.00" (desc:1045) and is answered 200: refused by default, accepted when True.
+        self.hourtype_zero_price_accepted = hourtype_zero_price_accepted
+        self.workstatus_missing_code = workstatus_missing_code
         self.pdf_host = pdf_host
         self.faults = faults if faults is not None else FaultPlan()
         self.calls: list[RecordedCall] = []
+        # outsmart-api.md §4.1 UpdateWorkorder: ⚠ whether ``workstatus`` alone is accepted is
+        # unverified (desc:2341-2346 mark row_id, workorder_no, workdate, worktime and
+        # employee_nr "required"). False plays "workstatus alone is enough"; True plays the
+        # strict reading and refuses a call without workdate/worktime/employee_nr with 1501.
+        self.update_requires_schedule = False
+        # outsmart-api.md §4.1 Documents: every example ``PdfUrl`` is ``http://``; ⚠ whether the
+        # host also serves it over https is unverified. The schemes the PDF host answers on
+        # (a refused scheme is a connection that never opens), chosen per test.
+        self.pdf_schemes: frozenset[str] = frozenset({"http", "https"})
         self.tenants: dict[str, OutSmartTenant] = {}
         self.injected: list[InjectedError] = []
         self._lock = threading.RLock()
@@ -537,6 +647,7 @@ class OutSmartFake:
             ("GET", "contactperson"): self._filter_contact_persons,
             ("GET", "category"): self._filter_categories,
             ("GET", "employees"): lambda tenant, _: (200, [], list(tenant.employees.values())),
+            ("GET", "DeleteEntity"): self._delete_entity,
         }
         for entity in ENTITIES:
             self._routes[("GET", entity)] = self._list_entity
@@ -619,6 +730,8 @@ class OutSmartFake:
 
     def _process(self, request: httpx.Request, call: RecordedCall) -> httpx.Response:
         if request.url.path.endswith("/mailpdf.php"):
+            if request.url.scheme not in self.pdf_schemes:
+                raise httpx.ConnectError("connection refused", request=request)
             return self._work_order_pdf(request)
         with self._lock:
             try:
@@ -734,6 +847,10 @@ class OutSmartFake:
         }
         if not wanted:
             raise _Refusal(1502, "No data to update")
+        if self.update_requires_schedule:
+            for param in ("workdate", "worktime", "employee_nr"):
+                if not params.get(param):
+                    raise _Refusal(1501, f"Required field missing: {param}")
         if "WorkDate" in wanted and not _valid_date(wanted["WorkDate"]):
             raise _Refusal(1504, f"Invalid date: {wanted['WorkDate']}")
         if "WorkTime" in wanted and not _TIME.fullmatch(wanted["WorkTime"]):
@@ -802,45 +919,90 @@ class OutSmartFake:
         spec = ENTITIES[entity]
         content = request.read()
         if not content.strip():
-            raise _Refusal(1008, "Empty body")
+            raise _Refusal(1008, "Unable to fetch body")  # desc:449-451
         try:
             rows = json.loads(content)
         except ValueError:
-            raise _Refusal(1009, "Could not parse JSON body") from None
+            raise _Refusal(1009, "Unable to parse body") from None  # desc:433-435
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise _Refusal(FAKE_NOT_AN_ARRAY_CODE, "Body must be a JSON array of objects")
         if not rows:
             raise _Refusal(FAKE_EMPTY_ARRAY_CODE, "Empty body")
-        cleaned = [self._validated(entity, spec, row) for row in rows]  # all before any write
+        # One bad row refuses the batch: xx01 with ``response: null`` (desc:404-420); whether
+        # OutSmart kept the good rows is undocumented, the fake keeps none (all-or-nothing).
+        cleaned = [self._validated(entity, spec, row) for row in rows]
         for row in cleaned:
             self._store(tenant, entity, row)
         return 200, [], len(cleaned)
 
+    def _missing_code(self, entity: str, spec: EntitySpec) -> int:
+        if entity == "hourtypes":
+            return HOURTYPE_INVALID
+        if entity == "workstatusses":
+            return self.workstatus_missing_code
+        return spec.entity_code * 100 + 1  # e.g. 1201, 2401, 2501 (desc:415, 556, 733)
+
     def _validated(self, entity: str, spec: EntitySpec, row: dict[str, Any]) -> dict[str, Any]:
+        failed = HOURTYPE_INVALID if entity == "hourtypes" else spec.entity_code * 100
+        unknown = sorted(set(row) - spec.allowed)
+        if unknown:
+            raise _Refusal(
+                failed + FAKE_UNKNOWN_FIELD_SUFFIX, f"Unknown field(s): {', '.join(unknown)}"
+            )
         for name in spec.required:
             if row.get(name) is None or not _text(row.get(name)).strip():
-                raise _Refusal(spec.entity_code * 100 + 1, f"Required field missing: {name}")
+                raise _Refusal(
+                    self._missing_code(entity, spec), f"Required field missing: {name}"
+                )  # "Required field missing: code" (desc:417)
+        for name, value in row.items():
+            if value is None:
+                continue
+            if name in spec.integers:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise _Refusal(failed + FAKE_WRONG_TYPE_SUFFIX, f"{name} must be an integer")
+            elif not isinstance(value, str):
+                raise _Refusal(failed + FAKE_WRONG_TYPE_SUFFIX, f"{name} must be a string")
         cleaned = {key: (None if value is None else _text(value)) for key, value in row.items()}
-        failed = spec.entity_code * 100
         if entity == "materials":
-            price = _decimal(cleaned["price"])
-            if price is None:
-                raise _Refusal(failed, f"Invalid value for price: {cleaned['price']}")
+            text = (cleaned["price"] or "").strip()
+            if not _MATERIAL_PRICE.fullmatch(text):
+                raise _Refusal(failed, f"Invalid value for price: {text}")
+            price = _decimal(text)
+            assert price is not None  # the pattern admits only numbers
             cleaned["price"] = _money(price, ",")  # materials come back with a decimal comma
         if entity == "hourtypes":
-            for name in ("sale_price", "cost_price"):
-                if cleaned.get(name) in (None, ""):
-                    continue
-                amount = _decimal(cleaned[name])
-                if amount is None or amount < 0:
-                    raise _Refusal(failed, f"Invalid value for {name}: {cleaned[name]}")
-                cleaned[name] = _money(amount, ".")  # hour types come back with a dot
-            for name in ("cost_booking", "sale_booking", "active"):
-                if cleaned.get(name) not in (None, "0", "1"):
-                    raise _Refusal(failed, f"Invalid value for {name}: {cleaned[name]}")
+            cleaned.update(self._hour_type_values(cleaned))
+        if entity == "relations":
+            if cleaned.get("active") not in (None, "0", "1"):
+                raise _Refusal(failed, f"Invalid value for active: {cleaned['active']}")
+            country = (cleaned.get("country") or "").strip()
+            if _ISO_COUNTRY.fullmatch(country):
+                # ⚠ country is named, never coded, in every example ("Nederland", spec.json's
+                # relation example; adr_country in addresses): an ISO code is refused.
+                raise _Refusal(failed, f"Invalid value for country: {country}")
         if entity == "categories" and cleaned["cat_display"] not in ("0", "1"):
+            # "Int (10)", "1"/"0" in the examples (desc:481, 498, 505).
             raise _Refusal(failed, f"Invalid value for cat_display: {cleaned['cat_display']}")
         return cleaned
+
+    def _hour_type_values(self, row: dict[str, Any]) -> dict[str, Any]:
+        """1801 for a flag other than 1/0 or a price that does not parse as "> 0" (desc:188,
+        1028-1032); prices come back with a decimal dot (desc:1120)."""
+        normalised: dict[str, Any] = {}
+        for name in ("sale_price", "cost_price"):
+            text = (row.get(name) or "").strip()
+            if name == "cost_price" and row.get(name) is None:
+                continue
+            amount = _decimal(text) if _HOURTYPE_PRICE.fullmatch(text) else None
+            zero_ok = self.hourtype_zero_price_accepted
+            if amount is None or amount < 0 or (amount == 0 and not zero_ok):
+                raise _Refusal(HOURTYPE_INVALID, f"Price cannot be parsed: {name} {text}")
+            normalised[name] = _money(amount, ".")
+        for name in ("cost_booking", "sale_booking", "active"):
+            # ⚠ desc:188 names only ``active``; the bookings are "Integer (1 or 0)" as well.
+            if row.get(name) not in (None, "0", "1"):
+                raise _Refusal(HOURTYPE_INVALID, f"{name} is not 1 or 0: {row[name]}")
+        return normalised
 
     def _store(self, tenant: OutSmartTenant, entity: str, row: dict[str, Any]) -> None:
         if entity == "material_categories":
@@ -852,3 +1014,61 @@ class OutSmartFake:
         table = self._tables(tenant)[entity]
         key = row[UPSERT_KEYS[entity]]
         table[key] = table.get(key, {}) | row
+
+    # -- DeleteEntity (desc:2680-2794) ----------------------------------------------------------
+
+    def _delete_entity(self, tenant: OutSmartTenant, request: httpx.Request) -> Answer:
+        params = request.url.params
+        entity = params.get("entity", "")
+        if entity not in DELETE_KEYS:
+            raise _Refusal(1600, f"Entity: {entity} not found")  # desc:2748-2750
+        delete_all = params.get("delete_all", "").strip().lower()
+        if delete_all not in ("true", "false"):
+            # ⚠ "delete_all (boolean, required)" (desc:2724); the answer to a missing one is
+            # undocumented: refused as a failed delete.
+            raise _Refusal(1600, "delete_all must be true or false")
+        if delete_all == "true":
+            if entity == "workorder":
+                raise _Refusal(1600, "Delete all not allowed on Workorder entity")  # desc:2779
+            return 200, [], self._remove(tenant, entity, lambda _: True)  # desc:2784-2793
+        if params.get_list("key[]") or params.get_list("value[]"):
+            if entity != "object_part":
+                # ⚠ the array form is documented for object_part only (desc:2714-2715).
+                raise _Refusal(1600, f"Key arrays not allowed for entity: {entity}")
+            return 200, [], 0
+        key, value = params.get("key", ""), params.get("value")
+        if key not in DELETE_KEYS[entity]:
+            raise _Refusal(1600, f"Key: {key} not allowed for entity: {entity}")  # desc:2765
+        if value is None:
+            raise _Refusal(1600, "value missing")  # ⚠ "value (string, required)" (desc:2727)
+        column = _DELETE_COLUMNS.get((entity, key), key)
+        return 200, [], self._remove(tenant, entity, lambda row: _text(row.get(column)) == value)
+
+    def _remove(
+        self, tenant: OutSmartTenant, entity: str, matches: Callable[[dict[str, Any]], bool]
+    ) -> int:
+        """Remove the matching rows of an entity the fake keeps; the number removed. Entities
+        it does not model (projects, objects, …) have nothing to remove."""
+        if entity == "material_category":
+            gone = {
+                link
+                for link in tenant.material_categories
+                if matches({"mct_mat_code": link[0], "mct_cat_code": link[1]})
+            }
+            tenant.material_categories -= gone
+            return len(gone)
+        table = {
+            "relation": tenant.relations,
+            "contactperson": tenant.contact_persons,
+            "material": tenant.materials,
+            "category": tenant.categories,
+            "hourtype": tenant.hour_types,
+            "employee": tenant.employees,
+            "workorder": tenant.workorders,
+        }.get(entity)
+        if table is None:
+            return 0
+        doomed = [key for key, row in table.items() if matches({"db_row": key, **row})]
+        for key in doomed:
+            del table[key]
+        return len(doomed)

@@ -169,6 +169,14 @@ def _tenant_secret(request: dict[str, Any]) -> bool:
     return "/tenants/" in str(request.get("SecretId", ""))
 
 
+WEBHOOK_SECRET_CACHE_SECONDS = 15  # WebhookSecretReader's default max age
+
+
+def _webhook_secret(request: dict[str, Any]) -> bool:
+    """What the ingestion function reads (issue 14: never the token secret)."""
+    return "/webhooks/" in str(request.get("SecretId", ""))
+
+
 @pytest.mark.parametrize(
     "code", ["ThrottlingException", "InternalServiceError", "EndpointConnectionError"]
 )
@@ -277,7 +285,8 @@ def test_ingestion_without_the_secret_answers_503_and_billits_retry_is_queued_on
     stack = faults.stack
     _, deliveries = export_and_take_deliveries(stack)
     stack.drain("WebhookEventsQueue")
-    faults.secrets.add("GetSecretValue", code, times=1, when=_tenant_secret)
+    faults.secrets.add("GetSecretValue", code, times=1, when=_webhook_secret)
+    stack.clock.advance(WEBHOOK_SECRET_CACHE_SECONDS)  # nothing cached: the read happens
 
     assert ingest(stack, deliveries[0]) == 503
     assert stack.drain("WebhookEventsQueue") == []

@@ -18,8 +18,8 @@ import pytest
 from billit_sync import messages
 from billit_sync.billit.orders import OrdersApi
 from billit_sync.outsmart import OutSmartClient
-from billit_sync.store import LedgerConflictError, LedgerState
-from billit_sync.sync.exports.exporter import LEASE_SECONDS
+from billit_sync.store import LedgerConflictError, LedgerState, MappedEntity, MappingStore
+from billit_sync.sync.exports.exporter import LEASE_SECONDS, ExportService
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
 from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
@@ -466,3 +466,81 @@ def test_a_lost_conditional_write_race_between_two_workers_gives_one_invoice(
     assert deliver([row_id], 2) == []  # the redelivery sees it handled
     assert_exported_once(stack, row_id)
     assert panel_keys(stack, row_id).count(messages.EXPORT_INVOICE_SENT) == 1
+
+
+# ------------------------------------- 5. Billit answers the reference documents (issue 13)
+@pytest.mark.parametrize("body", ["envelope", "empty"])
+def test_a_401_for_a_customer_deleted_in_billit_is_a_fix_for_the_office_not_an_outage(
+    faults: Faults, body: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # billit-api.md §7: a 401 without a token code on create = a stale Customer.PartyID.
+    stack = faults.stack
+    stack.billit.unknown_customer_body = body  # type: ignore[assignment]
+    nr = f"C-9{len(stack.billit.parties(COMPANY)):03d}"
+    party = stack.billit.add_party(
+        COMPANY,
+        Name="Janssens NV",
+        Nr=nr,
+        VATNumber="BE0403170701",
+        Street="Markt",
+        StreetNumber="1",
+        Zipcode="9000",
+        City="Gent",
+        CountryCode="BE",
+        PartyType="Customer",
+    )
+    stack.services.import_service(lambda: 900.0).run(ImportJob(tenant_id=TENANT, full=True))
+    mappings = MappingStore(stack.services.integration_table, stack.services.clock)
+    assert mappings.get_by_outsmart_key(TENANT, str(COMPANY), MappedEntity.CUSTOMER, nr)
+    # Deleted in MyBillit (no signal) while the invoice is being made: the party read still
+    # finds it, the create names it and Billit answers 401 (the path this test is about).
+    read_party = ExportService._customer_vat
+
+    def read_then_deleted(self: ExportService, *args: Any) -> Any:
+        regime = read_party(self, *args)
+        stack.billit.delete_party(COMPANY, party["PartyID"])
+        return regime
+
+    monkeypatch.setattr(ExportService, "_customer_vat", read_then_deleted)
+    order: dict[str, Any] = office(stack).add_workorder(
+        CustomerDebtorNr=nr,
+        Workperiods=[{"BeginTime": "08:00", "EndTime": "09:00", "HourType": "HT-001"}],
+    )
+    row_id = str(order["id"])
+
+    assert deliver([row_id], 1) == []  # handled on the first delivery: never the DLQ
+
+    entry = stack.services.export_ledger.get(TENANT, row_id)
+    assert entry is not None and entry.state is LedgerState.FAILED
+    assert invoices(stack, row_id) == []
+    (logged,) = [
+        e
+        for e in stack.services.sync_log.page(TENANT, limit=100).entries
+        if e.message_key == messages.EXPORT_CUSTOMER_GONE and e.workorder_no == order["WorkorderNo"]
+    ]
+    assert logged.params["party_id"] == str(party["PartyID"])
+    assert logged.params["debtor_number"] == nr
+    assert logged.retryable
+    # The stale mapping is gone: the retry looks the customer up again.
+    assert mappings.get_by_outsmart_key(TENANT, str(COMPANY), MappedEntity.CUSTOMER, nr) is None
+
+
+def test_already_sent_less_than_a_minute_ago_counts_as_sent(
+    faults: Faults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # billit-api.md §7: "This_0_WasAlreadySentLessThen_1_MinutesAgo…" = sent/pending.
+    stack = faults.stack
+    row_id = new_work_order(stack)
+    fail_once(monkeypatch, stack.services.export_ledger, "record_created")
+    assert deliver([row_id], 1) == [row_id]  # created in Billit, then the worker failed
+    (invoice,) = invoices(stack, row_id)
+    # Meanwhile the office sends it from MyBillit; the redelivery comes 30 s later.
+    stack.billit.set_delivery_state(COMPANY, invoice["OrderID"], "Sent")
+    stack.clock.advance(30)
+
+    assert deliver([row_id], 2) == []
+
+    assert_exported_once(stack, row_id)
+    assert panel_keys(stack, row_id) == [messages.EXPORT_INVOICE_SENT]
+    send_answers = [c.status for c in stack.billit.calls if c.path.endswith("/commands/send")]
+    assert send_answers[-1] == 400  # Billit did answer the already-sent code

@@ -117,6 +117,7 @@ ROUTES = [
     ("PUT", "/tenants/{t}/settings"),
     ("POST", "/tenants/{t}/sync"),
     ("POST", "/tenants/{t}/exports/retry"),
+    ("GET", "/tenants/{t}/exports/WB-1936"),
     ("GET", "/tenants/{t}/sync-log"),
     ("GET", "/tenants/{t}/sync-log"),
     ("POST", "/tenants/{t}/connection"),  # no such route

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from billit_sync.connection.connect_flow import BROWSER_COOKIE
 from billit_sync.tenancy import TENANT_ID_PATTERN
 from billit_sync.tickets import TicketScope, mint_ticket
 from functions.oauth import app as oauth
@@ -42,8 +43,12 @@ def stack() -> Iterator[Stack]:
         yield running
 
 
-def browser_get(stack: Stack, path: str, query: dict[str, str]) -> dict[str, Any]:
+def browser_get(
+    stack: Stack, path: str, query: dict[str, str], cookie: str | None = None
+) -> dict[str, Any]:
     request = http_event("GET", path, query=query or None)
+    if cookie is not None:
+        request["cookies"] = [f"{BROWSER_COOKIE}={cookie}"]
     return stack.invoke(oauth, request)
 
 
@@ -70,19 +75,25 @@ extra_params = st.dictionaries(
 )
 
 
-def _started_state(stack: Stack) -> str:
-    """A genuine, unused state: the start of a login for the registered tenant."""
+def _started_state(stack: Stack) -> tuple[str, str]:
+    """A genuine, unused state and its browser's cookie: a login started for the tenant."""
     flow = stack.services.connect_flow(PUBLIC_BASE_URL)
-    return query_of(flow.start(TENANT, RETURN_URL).location)["state"]
+    started = flow.start(TENANT, RETURN_URL)
+    return query_of(started.location)["state"], started.browser_nonce
 
 
 @FIXTURE_ONLY
 @given(data=st.data())
-def test_oauth_callback_answers_302_or_400(stack: Stack, data: st.DataObject) -> None:
+def test_oauth_callback_answers_200_302_or_400(stack: Stack, data: st.DataObject) -> None:
+    """200 is the confirmation page (a genuine state from its own browser, a code Billit
+    accepts); nothing else gets past the state and cookie check."""
     query: dict[str, str] = {}
+    cookie: str | None = None
     genuine = data.draw(st.booleans(), label="genuine state")
     if genuine:
-        query["state"] = _started_state(stack)
+        query["state"], nonce = _started_state(stack)
+        cookie = data.draw(st.sampled_from([nonce, None]) | values, label="cookie")
+        genuine = cookie == nonce
     elif data.draw(st.booleans()):
         query["state"] = data.draw(values, label="state")
     if data.draw(st.booleans()):
@@ -92,9 +103,9 @@ def test_oauth_callback_answers_302_or_400(stack: Stack, data: st.DataObject) ->
             st.sampled_from(["access_denied", "server_error", ""]) | values, label="error"
         )
     query.update(data.draw(extra_params, label="extra"))
-    response = browser_get(stack, "/oauth/callback", query)
+    response = browser_get(stack, "/oauth/callback", query, cookie)
     event(f"{'genuine' if genuine else 'other'} state: {response['statusCode']}")
-    assert_page_or_redirect(response, {302, 400})
+    assert_page_or_redirect(response, {200, 302, 400})
     if not genuine:
         assert response["statusCode"] == 400
 
@@ -113,6 +124,12 @@ tickets = st.one_of(
     ),
     st.just(
         mint_ticket(TICKET_KEY.encode(), "*", TicketScope.ADMIN, now=time.time(), ttl_seconds=600)
+    ),
+    # The only kind /connect accepts (once each): a connect ticket.
+    st.sampled_from([TENANT, UNREGISTERED]).map(
+        lambda tenant: mint_ticket(
+            TICKET_KEY.encode(), tenant, TicketScope.CONNECT, now=time.time(), ttl_seconds=600
+        )
     ),
 )
 return_urls = st.one_of(

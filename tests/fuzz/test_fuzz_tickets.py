@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from billit_sync.tenancy import TENANT_ID_PATTERN
 from billit_sync.tickets import (
     ADMIN_TENANT,
-    MAX_TTL_SECONDS,
+    LEEWAY_SECONDS,
+    MAX_LIFETIME_SECONDS,
     InvalidTicketError,
     TicketClaims,
     TicketScope,
@@ -26,16 +27,20 @@ NOW = 1_770_000_000.0
 
 tenant_ids = st.from_regex(TENANT_ID_PATTERN, fullmatch=True)
 scopes = st.sampled_from(TicketScope)
-ttls = st.integers(min_value=1, max_value=MAX_TTL_SECONDS)
+ttls = st.integers(min_value=1, max_value=min(MAX_LIFETIME_SECONDS.values()))
 
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _signed(payload_part: str, key: bytes = KEY) -> str:
-    mac = hmac.new(key, payload_part.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
-    return f"{payload_part}.{_b64(mac)}"
+HEADER_PART = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "1"}).encode())
+
+
+def _signed(payload_part: str, key: bytes = KEY, header_part: str = HEADER_PART) -> str:
+    signing_input = f"{header_part}.{payload_part}"
+    mac = hmac.new(key, signing_input.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
 
 
 json_values = st.recursive(
@@ -46,8 +51,10 @@ json_values = st.recursive(
 claims_like = st.fixed_dictionaries(
     {},
     optional={
-        "v": st.one_of(st.just(1), json_values),
-        "tenant": st.one_of(tenant_ids, st.just(ADMIN_TENANT), json_values),
+        "iss": st.one_of(st.just("outsmart"), json_values),
+        "aud": st.one_of(st.just("outsmart-billit"), json_values),
+        "sub": st.one_of(tenant_ids, st.just(ADMIN_TENANT), json_values),
+        "jti": st.one_of(st.text(min_size=16, max_size=20), json_values),
         "scope": st.one_of(scopes.map(str), json_values),
         "iat": st.one_of(st.integers(), json_values),
         "exp": st.one_of(st.integers(), st.floats(), json_values),
@@ -81,6 +88,9 @@ def signed_payloads(draw: st.DrawFn) -> str:
     else:
         raw = draw(st.binary(max_size=200))
     payload_part = _b64(raw) if draw(st.booleans()) else draw(st.text(max_size=60))
+    if draw(st.booleans()):
+        header = draw(claims_like)  # a header that is JSON, but not the right one
+        return _signed(payload_part, header_part=_b64(json.dumps(header).encode()))
     return _signed(payload_part)
 
 
@@ -102,7 +112,7 @@ def test_verify_ticket_raises_only_invalid_ticket(ticket: str | None, now: float
         message = str(refused)
     else:
         assert isinstance(claims, TicketClaims)
-        assert claims.exp > now
+        assert claims.exp + LEEWAY_SECONDS > now
         return
     assert message in {"a valid ticket is required", "the ticket has expired"}
 
@@ -116,7 +126,7 @@ def test_minted_tickets_verify_until_they_expire(
     assert claims.scope is scope
     assert claims.tenant == (ADMIN_TENANT if scope is TicketScope.ADMIN else tenant)
     assert claims.exp == now + ttl
-    for later in (now + ttl, now + ttl + 1):
+    for later in (now + ttl + LEEWAY_SECONDS, now + ttl + LEEWAY_SECONDS + 1):
         with pytest.raises(InvalidTicketError, match="the ticket has expired"):
             verify_ticket(ticket, KEY, now=later)
     with pytest.raises(InvalidTicketError, match="a valid ticket is required"):

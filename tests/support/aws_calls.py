@@ -40,6 +40,9 @@ class AwsCall:
 class Permission:
     action: str  # IAM action, e.g. dynamodb:PutItem
     resource: str  # the ARN the request is authorised against
+    # The partition key of a single-item DynamoDB request: what a ``dynamodb:LeadingKeys``
+    # condition is evaluated against (None where the request has no single key).
+    leading_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,20 @@ _SECRET_BY_ID = {
 }
 
 
+def _partition_key(params: Mapping[str, Any]) -> str | None:
+    """``pk`` of ``Key`` (Get/Update/Delete) or ``Item`` (Put), typed or plain."""
+    key = params.get("Key") or params.get("Item")
+    if not isinstance(key, Mapping) or "pk" not in key:
+        return None
+    value = key["pk"]
+    return str(value.get("S")) if isinstance(value, Mapping) else str(value)
+
+
 def _dynamodb(call: AwsCall, names: AwsNames) -> list[Permission]:
     params = call.params
     if call.operation in _DYNAMODB_SINGLE_TABLE:
         resource = _table_resource(names, params["TableName"], params.get("IndexName"))
-        return [Permission(f"dynamodb:{call.operation}", resource)]
+        return [Permission(f"dynamodb:{call.operation}", resource, _partition_key(params))]
     if call.operation in {"BatchGetItem", "BatchWriteItem"}:
         return [
             Permission(f"dynamodb:{call.operation}", names.table_arn(table))

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import ModuleType
 from typing import Any, Literal
@@ -20,8 +20,9 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from billit_sync.config import RuntimeConfig
+from billit_sync.connection.connect_flow import ConfirmationNeeded
 from billit_sync.sync.imports.jobs import ImportJob
-from billit_sync.tickets import TicketScope, mint_ticket
+from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope, mint_ticket
 from billit_sync.wiring import Services
 from tests.fakes.billit import BillitFake
 from tests.fakes.outsmart import OutSmartFake
@@ -98,6 +99,7 @@ def runtime_config() -> RuntimeConfig:
             "SYNC_LOG_RETENTION_DAYS": "90",
             "APP_SECRET_NAME": f"outsmart-billit/{STAGE}/app",
             "TENANT_SECRET_PREFIX": f"outsmart-billit/{STAGE}/tenants/",
+            "WEBHOOK_SECRET_PREFIX": f"outsmart-billit/{STAGE}/webhooks/",
             "BILLIT_ENVIRONMENT": "sandbox",
             "BILLIT_API_URL": BILLIT_API,
             "BILLIT_LOGIN_URL": BILLIT_LOGIN,
@@ -170,9 +172,11 @@ class Stack:
     outsmart: OutSmartFake
     clock: FakeClock
     router: respx.MockRouter
+    connect_reconciles: list[str] = field(default_factory=list)
 
     def ticket(self, tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
-        return mint_ticket(TICKET_KEY.encode(), tenant_id, scope, now=time.time(), ttl_seconds=600)
+        ttl = min(600, MAX_LIFETIME_SECONDS[scope])
+        return mint_ticket(TICKET_KEY.encode(), tenant_id, scope, now=time.time(), ttl_seconds=ttl)
 
     def invoke(self, module: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
@@ -197,11 +201,31 @@ class Stack:
         if outsmart_token not in self.outsmart.tenants:
             self.outsmart.add_tenant(outsmart_token, name=tenant_id)
         flow = self.services.connect_flow(PUBLIC_BASE_URL)
-        login = flow.start(tenant_id, RETURN_URL).location
-        state = query_of(login)["state"]
+        started = flow.start(tenant_id, RETURN_URL)
+        state = query_of(started.location)["state"]
         answer = query_of(self.billit.authorize(user, REDIRECT_URI, state))
-        done = flow.complete(state=answer["state"], code=answer["code"], error=None)
+        asked = flow.complete(
+            state=answer["state"],
+            code=answer["code"],
+            error=None,
+            browser_nonce=started.browser_nonce,
+        )
+        assert isinstance(asked, ConfirmationNeeded), asked
+        done = flow.confirm(
+            confirmation_id=asked.confirmation_id,
+            browser_nonce=started.browser_nonce,
+            party_id=asked.preselected or asked.choices[0].company.party_id,
+            accept=True,
+        )
         assert done.location.endswith("billit_connection=connected"), done.location
+        # The connect queued the tenant's reconcile on the webhook events queue: keep it aside
+        # (``connect_reconciles``) so tests see only the events they cause.
+        url = queue_url("WebhookEventsQueue", REGION, STAGE)
+        for body in self.drain("WebhookEventsQueue"):
+            if '"job":"reconcile"' in body.replace(" ", ""):
+                self.connect_reconciles.append(body)
+            else:
+                self.services.sqs.send_message(QueueUrl=url, MessageBody=body)
 
     def import_master_data(self, tenant_id: str) -> None:
         """Run the tenant's import to the end, so exports find their id mappings."""
@@ -246,6 +270,7 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, *handler_modules: ModuleType)
                 "billit_client_secret": CLIENT_SECRET,
                 "outsmart_software_token": SOFTWARE_TOKEN,
                 "ticket_signing_key": TICKET_KEY,
+                "sync_log_cursor_key": "sync-log-cursor-key-7d1e0c",
             },
             stage=STAGE,
         )

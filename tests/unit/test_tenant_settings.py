@@ -44,6 +44,7 @@ def test_defaults_import_everything_hourly_and_export_drafts_safely() -> None:
     assert exports.default_vat_rate == "21"
     assert exports.only_completed_after_connection
     assert exports.workstatus_after_export is None
+    assert exports.recompleted == "notify"  # a re-completion is said, nothing invoiced
 
 
 def test_every_issue_setting_has_a_field() -> None:
@@ -66,9 +67,12 @@ def test_every_issue_setting_has_a_field() -> None:
         "attach_workorder_pdf",
         "create_missing_customers",
         "default_vat_rate",
+        "billit_decimals",
+        "limits",
         "only_completed_after_connection",
         "workstatus_after_export",
         "workstatus_when_paid",
+        "recompleted",  # issue 12: re-completed work orders
         "workorders",
     }
     assert set(WorkOrderSettings.model_fields) == {
@@ -114,6 +118,18 @@ def test_payment_methods_are_kept_trimmed_and_case_insensitive() -> None:
         ({"exports": {"payment_term_days": 366}}, "exports.payment_term_days"),
         ({"exports": {"delivery": "fax"}}, "exports.delivery"),
         ({"exports": {"default_vat_rate": "19"}}, "exports.default_vat_rate"),
+        ({"exports": {"billit_decimals": 6}}, "exports.billit_decimals"),
+        ({"exports": {"billit_decimals": 1}}, "exports.billit_decimals"),
+        ({"exports": {"limits": {"max_invoice_total": 0}}}, "exports.limits.max_invoice_total"),
+        (
+            {"exports": {"limits": {"max_quantity_per_line": "-1"}}},
+            "exports.limits.max_quantity_per_line",
+        ),
+        (
+            {"exports": {"limits": {"max_hours_per_workorder": "1.234"}}},
+            "exports.limits.max_hours_per_workorder",
+        ),
+        ({"exports": {"limits": {"max_invoice": 1}}}, "exports.limits.max_invoice"),
         ({"exports": {"workstatus_after_export": "x" * 33}}, "exports.workstatus_after_export"),
         ({"imports": {"interval_minutes": 5}}, "imports.interval_minutes"),
         ({"imports": {"employees": True}}, "imports.employees"),
@@ -129,6 +145,18 @@ def test_numbers_are_accepted_for_rounding_and_vat_rate() -> None:
     exports = ExportSettings.model_validate({"hour_rounding": 15, "default_vat_rate": 6})
     assert exports.hour_rounding is HourRounding.FIFTEEN_MINUTES
     assert exports.default_vat_rate == "6"
+
+
+def test_billit_keeps_two_decimals_and_plausible_invoices_by_default() -> None:
+    exports = ExportSettings()
+    assert exports.billit_decimals == 2  # billit-api.md §8: 2 unless the company extended it
+    limits = exports.limits
+    assert limits.max_quantity_per_line == 1000 and limits.max_hours_per_workorder == 200
+    assert limits.max_invoice_total == 25000
+    assert limits.allow_negative_lines and not limits.allow_negative_total
+    assert ExportSettings.model_validate({"billit_decimals": "5"}).billit_decimals == 5
+    stored = TenantSettings(exports=ExportSettings(billit_decimals=3)).model_dump(mode="json")
+    assert TenantSettings.model_validate(stored).exports.billit_decimals == 3
 
 
 def test_a_blank_work_status_means_keep_the_status() -> None:

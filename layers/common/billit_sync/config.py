@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
 from billit_sync.errors import IntegrationError
+from billit_sync.outsmart.assumptions import DOCUMENT_HOSTS
 
 
 class MisconfiguredFunctionError(IntegrationError):
@@ -24,16 +25,29 @@ class RuntimeConfig(BaseModel):
     sync_log_retention_days: int = Field(90, alias="SYNC_LOG_RETENTION_DAYS", ge=1)
     app_secret_name: str = Field(alias="APP_SECRET_NAME")
     tenant_secret_prefix: str = Field(alias="TENANT_SECRET_PREFIX")
+    # Webhook secrets in their own secret per tenant (issue 14); unset = one secret (older).
+    webhook_secret_prefix: str | None = Field(None, alias="WEBHOOK_SECRET_PREFIX")
     billit_environment: Literal["sandbox", "production"] = Field(alias="BILLIT_ENVIRONMENT")
     billit_api_url: HttpUrl = Field(alias="BILLIT_API_URL")
     billit_login_url: HttpUrl = Field(alias="BILLIT_LOGIN_URL")
     outsmart_base_url: HttpUrl = Field(alias="OUTSMART_BASE_URL")
     public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
     return_url_allow_list: tuple[str, ...] = Field((), alias="RETURN_URL_ALLOW_LIST")
+    outsmart_document_hosts: tuple[str, ...] = Field(
+        DOCUMENT_HOSTS, alias="OUTSMART_DOCUMENT_HOSTS", min_length=1
+    )
+    """Hosts (and their subdomains) work-order PDFs are fetched from, comma separated."""
     export_queue_url: str | None = Field(None, alias="EXPORT_QUEUE_URL")
     import_jobs_queue_url: str | None = Field(None, alias="IMPORT_JOBS_QUEUE_URL")
     discovery_jobs_queue_url: str | None = Field(None, alias="DISCOVERY_JOBS_QUEUE_URL")
     webhook_events_queue_url: str | None = Field(None, alias="WEBHOOK_EVENTS_QUEUE_URL")
+
+    @field_validator("outsmart_document_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(host.strip().lower() for host in value.split(",") if host.strip())
+        return value
 
     @field_validator("return_url_allow_list", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ IMPORT_FINISHED: Final = "import.finished"
 IMPORT_PAUSED: Final = "import.paused"
 IMPORT_RECORDS_SKIPPED: Final = "import.records_skipped"
 IMPORT_FAILED: Final = "import.failed"
+IMPORT_NO_LONGER_IN_BILLIT: Final = "import.no_longer_in_billit"
 DISCOVERY_FAILED: Final = "discovery.failed"
 DISCOVERY_UNREADABLE_WORKORDERS: Final = "discovery.unreadable_workorders"
 # Export (issue 5): one key per problem the office has to fix, and the outcomes.
@@ -47,6 +48,28 @@ EXPORT_EXTRA_HOURS_SEVERAL_TYPES: Final = "export.extra_hours_several_types"
 EXPORT_WORK_NOT_FINISHED: Final = "export.work_not_finished"
 EXPORT_INVOICE_SENT: Final = "export.invoice_sent"
 EXPORT_ALREADY_EXPORTED: Final = "export.already_exported"
+# Nothing silent (issue 12): every other reason a completed work order was not (fully) exported.
+EXPORT_WORKORDER_DELETED: Final = "export.workorder_deleted"
+EXPORT_OUTSMART_REFUSED: Final = "export.outsmart_refused"
+EXPORT_NOT_EXPORTED: Final = "export.not_exported"
+EXPORT_WORKSTATUS_NOT_SET: Final = "export.workstatus_not_set"
+EXPORT_PDF_NOT_ATTACHED: Final = "export.pdf_not_attached"
+EXPORT_SKIPPED_BEFORE_CONNECTION: Final = "export.skipped.before_connection"
+EXPORT_SKIPPED_UNDATED: Final = "export.skipped.undated"
+EXPORT_OUTAGE: Final = "export.outage"
+EXPORT_RECOMPLETED_NOTIFY: Final = "export.recompleted.notify"
+EXPORT_RECOMPLETED_NOTHING_ADDED: Final = "export.recompleted.nothing_added"
+EXPORT_RECOMPLETED_EXTRA_INVOICE: Final = "export.recompleted.extra_invoice"
+EXPORT_RECOMPLETED_CREDITED: Final = "export.recompleted.credited"
+EXPORT_EARLIER_INVOICE_UNNUMBERED: Final = "export.recompleted.earlier_invoice_unnumbered"
+EXPORT_RECOVERED: Final = "export.recovered_after_outage"
+# Issue 11: the customer's VAT regime cannot be decided; an invoice kept as a draft.
+EXPORT_VAT_REGIME_UNKNOWN_CODE: Final = "export.vat_regime.unknown_code"
+EXPORT_VAT_REGIME_NO_VAT_NUMBER: Final = "export.vat_regime.no_vat_number"
+EXPORT_VAT_REGIME_INVALID_VAT_NUMBER: Final = "export.vat_regime.invalid_vat_number"
+EXPORT_VAT_REGIME_NOT_VAT_LIABLE: Final = "export.vat_regime.not_vat_liable"
+EXPORT_VAT_REGIME_WRONG_COUNTRY: Final = "export.vat_regime.wrong_country"
+EXPORT_INVOICE_HELD: Final = "export.invoice_held"
 # Billit webhooks (issue 6): what Billit reported about an invoice the service created.
 WEBHOOK_INVOICE_SENT: Final = "webhook.invoice_sent"
 WEBHOOK_INVOICE_SENT_VIA: Final = "webhook.invoice_sent_via"
@@ -59,6 +82,13 @@ WEBHOOK_INVOICE_NOT_DELIVERED_NO_REASON: Final = "webhook.invoice_not_delivered.
 WEBHOOK_INVOICE_PAID: Final = "webhook.invoice_paid"
 WEBHOOK_INVOICE_PAID_WORKSTATUS: Final = "webhook.invoice_paid.workstatus_set"
 WEBHOOK_WORKSTATUS_NOT_SET: Final = "webhook.workstatus_not_set"
+# Invoice status back from Billit (issue 13): customers Billit no longer knows, webhook secrets
+# and quota, the reconcile backstop.
+EXPORT_CUSTOMER_GONE: Final = "export.customer_gone"
+EXPORT_CUSTOMER_REFUSED: Final = "export.customer_refused"
+WEBHOOKS_AWAITING_SECRET: Final = "connection.webhooks_awaiting_secret"  # noqa: S105
+WEBHOOKS_ACTIVE: Final = "connection.webhooks_active"
+WEBHOOKS_QUOTA_FULL: Final = "connection.webhooks_quota_full"
 
 CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     AUTH_EXPIRED: {
@@ -76,9 +106,11 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     },
     WEBHOOKS_NOT_REGISTERED: {
         "en": "Billit did not accept the status notifications ({reason}). Invoice statuses "
-        "will not update until you reconnect the integration.",
+        "are read from Billit every hour instead; reconnect the integration to get them as "
+        "they happen.",
         "nl": "Billit aanvaardde de statusmeldingen niet ({reason}). Factuurstatussen worden "
-        "pas bijgewerkt als u de integratie opnieuw verbindt.",
+        "in de plaats elk uur bij Billit opgehaald; verbind de integratie opnieuw om ze meteen "
+        "te krijgen.",
     },
     COMPANY_SELECTED: {
         "en": "Invoices now go to Billit company {company}",
@@ -102,6 +134,17 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     IMPORT_FAILED: {
         "en": "Import failed: {reason}",
         "nl": "Import mislukt: {reason}",
+    },
+    IMPORT_NO_LONGER_IN_BILLIT: {
+        "en": "{count} record(s) are no longer in Billit (deleted or archived). Customers and "
+        "hour types were set inactive in OutSmart; nothing was deleted, so old work orders keep "
+        "them. Materials cannot be set inactive through OutSmart's API: remove them in OutSmart "
+        "yourself once no work order needs them. {records}",
+        "nl": "{count} record(s) staan niet meer in Billit (verwijderd of gearchiveerd). Klanten "
+        "en uursoorten werden in OutSmart op inactief gezet; er werd niets verwijderd, dus oude "
+        "werkbonnen behouden ze. Materialen kunnen niet via de API van OutSmart op inactief "
+        "gezet worden: verwijder ze zelf in OutSmart zodra geen werkbon ze nog nodig heeft. "
+        "{records}",
     },
     DISCOVERY_FAILED: {
         "en": "Completed work orders could not be read from OutSmart, so none are exported "
@@ -302,6 +345,176 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "nl": "Werkbon {workorder_no} stond al in Billit als factuur {invoice_number}; er werd "
         "geen tweede factuur gemaakt.",
     },
+    EXPORT_WORKORDER_DELETED: {
+        "en": "Work order {workorder_no} no longer exists in OutSmart (deleted after it was "
+        "queued for export), so it was not exported. If it was deleted by mistake, restore it "
+        "in OutSmart and retry.",
+        "nl": "Werkbon {workorder_no} bestaat niet meer in OutSmart (verwijderd nadat hij "
+        "klaarstond voor export) en werd dus niet geëxporteerd. Werd hij per vergissing "
+        "verwijderd, zet hem dan terug in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_OUTSMART_REFUSED: {
+        "en": "OutSmart refused a change to work order {workorder_no} ({detail}). Correct the "
+        "work order in OutSmart and retry.",
+        "nl": "OutSmart weigerde een wijziging aan werkbon {workorder_no} ({detail}). Verbeter de "
+        "werkbon in OutSmart en probeer opnieuw.",
+    },
+    EXPORT_NOT_EXPORTED: {
+        "en": "Work order {workorder_no} was not exported: {detail}. Correct it and retry.",
+        "nl": "Werkbon {workorder_no} werd niet geëxporteerd: {detail}. Verbeter het en probeer "
+        "opnieuw.",
+    },
+    EXPORT_WORKSTATUS_NOT_SET: {
+        "en": "Work order {workorder_no} was exported as invoice {invoice_number} and marked "
+        "Handled, but OutSmart did not set its work status to '{workstatus}' ({detail}). Check "
+        "'work status after export' in the export settings against the work statuses in "
+        "OutSmart.",
+        "nl": "Werkbon {workorder_no} werd geëxporteerd als factuur {invoice_number} en op "
+        "Afgehandeld gezet, maar OutSmart zette de werkstatus niet op '{workstatus}' ({detail}). "
+        "Vergelijk 'werkstatus na export' in de exportinstellingen met de werkstatussen in "
+        "OutSmart.",
+    },
+    EXPORT_PDF_NOT_ATTACHED: {
+        "en": "The PDF of work order {workorder_no} could not be fetched from OutSmart "
+        "({detail}); the invoice was made without it. Attach the PDF in Billit yourself if the "
+        "customer needs it.",
+        "nl": "De pdf van werkbon {workorder_no} kon niet uit OutSmart opgehaald worden "
+        "({detail}); de factuur werd zonder pdf gemaakt. Voeg de pdf zelf toe in Billit als de "
+        "klant hem nodig heeft.",
+    },
+    EXPORT_SKIPPED_BEFORE_CONNECTION: {
+        "en": "Work order {workorder_no} was completed on {completed}, before Billit was "
+        "connected ({connected}), so it is not exported (setting 'Export only work orders "
+        "completed after the connection'). Set it to Handled in OutSmart, or switch the setting "
+        "off to export it.",
+        "nl": "Werkbon {workorder_no} werd afgerond op {completed}, vóór de koppeling met Billit "
+        "({connected}), en wordt dus niet geëxporteerd (instelling 'Alleen werkbonnen exporteren "
+        "die na de koppeling afgerond zijn'). Zet hem op Afgehandeld in OutSmart, of zet de "
+        "instelling uit om hem te exporteren.",
+    },
+    EXPORT_SKIPPED_UNDATED: {
+        "en": "Work order {workorder_no} has no date (no work period, planned or creation date), "
+        "so it cannot be compared with the connection date and is not exported (setting 'Export "
+        "only work orders completed after the connection'). Add a work period in OutSmart, or "
+        "switch the setting off to export it.",
+        "nl": "Werkbon {workorder_no} heeft geen datum (geen werkperiode, geplande of "
+        "aanmaakdatum) en kan dus niet met de koppeldatum vergeleken worden; hij wordt niet "
+        "geëxporteerd (instelling 'Alleen werkbonnen exporteren die na de koppeling afgerond "
+        "zijn'). Voeg een werkperiode toe in OutSmart, of zet de instelling uit om hem te "
+        "exporteren.",
+    },
+    EXPORT_OUTAGE: {
+        "en": "Could not reach {service} for work order {workorder_no}; retried automatically "
+        "{attempts} times. It is tried again on the next discovery run; nothing to do unless "
+        "this message comes back.",
+        "nl": "{service} was niet bereikbaar voor werkbon {workorder_no}; {attempts} keer "
+        "automatisch opnieuw geprobeerd. Hij wordt bij de volgende ronde opnieuw geprobeerd; u "
+        "hoeft niets te doen tenzij deze melding terugkomt.",
+    },
+    EXPORT_RECOMPLETED_NOTIFY: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}). Nothing was invoiced (setting 'Re-completed work orders: notify "
+        "only'); it is marked Handled again. Invoice the extra work in Billit yourself, or "
+        "choose an extra invoice or a credit note in the export settings.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}). Er werd niets gefactureerd (instelling 'Opnieuw afgeronde "
+        "werkbonnen: enkel melden'); hij staat weer op Afgehandeld. Factureer het extra werk "
+        "zelf in Billit, of kies een extra factuur of een creditnota in de exportinstellingen.",
+    },
+    EXPORT_RECOMPLETED_NOTHING_ADDED: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}), but nothing was added, so no new invoice was made; it is marked "
+        "Handled again. If lines were removed, correct invoice {previous_invoice} in Billit.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}), maar er kwam niets bij, dus er werd geen nieuwe factuur "
+        "gemaakt; hij staat weer op Afgehandeld. Werden er lijnen verwijderd, verbeter dan "
+        "factuur {previous_invoice} in Billit.",
+    },
+    EXPORT_RECOMPLETED_EXTRA_INVOICE: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}): extra invoice {invoice_number} made for what was added.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}): extra factuur {invoice_number} gemaakt voor wat erbij kwam.",
+    },
+    EXPORT_RECOMPLETED_CREDITED: {
+        "en": "Work order {workorder_no} was completed again after invoice {previous_invoice} "
+        "(changes: {changes}): credit note {credit_note} for invoice {previous_invoice} and new "
+        "invoice {invoice_number} made.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond na factuur {previous_invoice} "
+        "(wijzigingen: {changes}): creditnota {credit_note} voor factuur {previous_invoice} en "
+        "nieuwe factuur {invoice_number} gemaakt.",
+    },
+    EXPORT_EARLIER_INVOICE_UNNUMBERED: {
+        "en": "Work order {workorder_no} was completed again, but its earlier invoice (Billit "
+        "order {order_id}) has no invoice number yet, so it cannot be credited. Finalise it in "
+        "Billit and retry.",
+        "nl": "Werkbon {workorder_no} werd opnieuw afgerond, maar de eerdere factuur (Billit-"
+        "order {order_id}) heeft nog geen factuurnummer en kan dus niet gecrediteerd worden. "
+        "Rond ze af in Billit en probeer opnieuw.",
+    },
+    EXPORT_RECOVERED: {
+        "en": "Work order {workorder_no} was exported after the earlier outage ({since}).",
+        "nl": "Werkbon {workorder_no} werd geëxporteerd na de eerdere storing ({since}).",
+    },
+    EXPORT_VAT_REGIME_UNKNOWN_CODE: {
+        "en": "Work order {workorder_no}: customer {customer_name} has VAT ventilation code "
+        "{code} in Billit, which cannot be invoiced automatically. In Billit, give the customer "
+        "no ventilation code (normal VAT), or 21 (co-contractor), 51 or 55 (intra-EU goods or "
+        "services), 70 (export) or 22 (outside scope), then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} heeft in Billit btw-ventilatiecode "
+        "{code}, die niet automatisch gefactureerd kan worden. Geef de klant in Billit geen "
+        "ventilatiecode (gewone btw), of 21 (medecontractant), 51 of 55 (intracommunautaire "
+        "goederen of diensten), 70 (uitvoer) of 22 (buiten toepassingsgebied) en probeer "
+        "opnieuw.",
+    },
+    EXPORT_VAT_REGIME_NO_VAT_NUMBER: {
+        "en": "Work order {workorder_no}: customer {customer_name} is set to reverse charge "
+        "(ventilation code {code}) in Billit but has no VAT number, so no invoice was made. "
+        "Add the customer's VAT number in Billit, or remove the ventilation code if normal VAT "
+        "applies, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} staat in Billit op verlegging van "
+        "heffing (ventilatiecode {code}) maar heeft geen btw-nummer, dus werd er geen factuur "
+        "gemaakt. Vul het btw-nummer van de klant in Billit in, of verwijder de ventilatiecode "
+        "als gewone btw geldt, en probeer opnieuw.",
+    },
+    EXPORT_VAT_REGIME_INVALID_VAT_NUMBER: {
+        "en": "Work order {workorder_no}: customer {customer_name} is set to reverse charge "
+        "(ventilation code {code}) in Billit, but its VAT number '{vat_number}' is not valid. "
+        "Correct the VAT number in Billit, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} staat in Billit op verlegging van "
+        "heffing (ventilatiecode {code}), maar het btw-nummer '{vat_number}' is ongeldig. "
+        "Verbeter het btw-nummer in Billit en probeer opnieuw.",
+    },
+    EXPORT_VAT_REGIME_NOT_VAT_LIABLE: {
+        "en": "Work order {workorder_no}: customer {customer_name} has ventilation code {code} "
+        "(reverse charge) in Billit but is marked as not liable for VAT; reverse charge needs a "
+        "VAT-liable customer. Correct the customer's VAT liability or ventilation code in "
+        "Billit, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} heeft in Billit ventilatiecode "
+        "{code} (verlegging van heffing) maar staat als niet btw-plichtig; verlegging vraagt "
+        "een btw-plichtige klant. Verbeter de btw-plicht of de ventilatiecode van de klant in "
+        "Billit en probeer opnieuw.",
+    },
+    EXPORT_VAT_REGIME_WRONG_COUNTRY: {
+        "en": "Work order {workorder_no}: the ventilation code {code} of customer "
+        "{customer_name} does not fit its country '{country}' in Billit (21: a Belgian or Dutch "
+        "co-contractor; 51 and 55: a customer in another EU country; 70: a customer outside "
+        "the EU). Correct the country or the ventilation code in Billit, then retry.",
+        "nl": "Werkbon {workorder_no}: ventilatiecode {code} van klant {customer_name} past "
+        "niet bij het land '{country}' in Billit (21: een Belgische of Nederlandse "
+        "medecontractant; 51 en 55: een klant in een ander EU-land; 70: een klant buiten de "
+        "EU). Verbeter het land of de ventilatiecode in Billit en probeer opnieuw.",
+    },
+    EXPORT_INVOICE_HELD: {
+        "en": "Work order {workorder_no} exported to Billit as invoice {invoice_number}, but "
+        "kept as a draft and NOT sent: {breaches}. Check the invoice in Billit and send it "
+        "yourself, or delete it and correct the work order in OutSmart. The limits are in the "
+        "export settings.",
+        "nl": "Werkbon {workorder_no} geëxporteerd naar Billit als factuur {invoice_number}, "
+        "maar als concept bewaard en NIET verstuurd: {breaches}. Controleer de factuur in "
+        "Billit en verstuur ze zelf, of verwijder ze en verbeter de werkbon in OutSmart. De "
+        "grenzen staan in de exportinstellingen.",
+    },
     WEBHOOK_INVOICE_SENT: {
         "en": "Invoice {invoice_number} sent",
         "nl": "Factuur {invoice_number} verstuurd",
@@ -352,6 +565,47 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "werkstatus {workstatus} gezet worden: {reason}. Controleer de werkstatus in de "
         "exportinstellingen en in OutSmart.",
     },
+    EXPORT_CUSTOMER_GONE: {
+        "en": "Work order {workorder_no}: customer {customer_name} (Billit id {party_id}) no "
+        "longer exists in this Billit company, so Billit refused the invoice. Import customers "
+        "again or link debtor {debtor_number} to the right Billit customer, then retry.",
+        "nl": "Werkbon {workorder_no}: klant {customer_name} (Billit-id {party_id}) bestaat niet "
+        "meer in dit Billit-bedrijf, dus Billit weigerde de factuur. Importeer de klanten "
+        "opnieuw of koppel debiteur {debtor_number} aan de juiste Billit-klant en probeer "
+        "opnieuw.",
+    },
+    EXPORT_CUSTOMER_REFUSED: {
+        "en": "Work order {workorder_no}: Billit refused the invoice for customer "
+        "{customer_name} (Billit id {party_id}): no access to this customer in this Billit "
+        "company. Check the customer in Billit, import customers again, then retry.",
+        "nl": "Werkbon {workorder_no}: Billit weigerde de factuur voor klant {customer_name} "
+        "(Billit-id {party_id}): geen toegang tot deze klant in dit Billit-bedrijf. Controleer "
+        "de klant in Billit, importeer de klanten opnieuw en probeer opnieuw.",
+    },
+    WEBHOOKS_AWAITING_SECRET: {
+        "en": "Billit status notifications are registered, but Billit has not sent their "
+        "signing secret yet: invoice statuses (delivered, refused, paid) are not arriving by "
+        "notification yet and are read from Billit every {minutes} minutes instead.",
+        "nl": "De Billit-statusmeldingen zijn geregistreerd, maar Billit stuurde hun "
+        "ondertekeningsgeheim nog niet: factuurstatussen (afgeleverd, geweigerd, betaald) komen "
+        "nog niet via meldingen binnen en worden in de plaats elke {minutes} minuten bij "
+        "Billit opgehaald.",
+    },
+    WEBHOOKS_ACTIVE: {
+        "en": "Billit status notifications are active: invoice statuses arrive as they happen.",
+        "nl": "De Billit-statusmeldingen zijn actief: factuurstatussen komen meteen binnen.",
+    },
+    WEBHOOKS_QUOTA_FULL: {
+        "en": "Billit allows {limit} status notifications per company and {used} are taken by "
+        "other integrations, so this one could not register its {needed}. Invoice statuses "
+        "are read from Billit every {minutes} minutes instead. Remove unused webhooks in "
+        "Billit and reconnect to get statuses as they happen.",
+        "nl": "Billit staat {limit} statusmeldingen per bedrijf toe en {used} zijn in gebruik "
+        "door andere integraties, dus deze kon haar {needed} niet registreren. "
+        "Factuurstatussen worden in de plaats elke {minutes} minuten bij Billit opgehaald. "
+        "Verwijder ongebruikte webhooks in Billit en verbind opnieuw om statussen meteen te "
+        "krijgen.",
+    },
 }
 
 # Entries whose text is composed from structured parameters, per language.
@@ -375,22 +629,80 @@ _COUNT_WORDS: Final[dict[Language, tuple[str, str, str]]] = {
     "en": ("created", "updated", "skipped"),
     "nl": ("nieuw", "bijgewerkt", "overgeslagen"),
 }
+# Shown only when not 0: records gone from Billit, and products that changed group.
+_GONE_WORDS: Final[dict[Language, tuple[str, str, str]]] = {
+    "en": (
+        "deactivated (no longer in Billit)",
+        "moved to another group",
+        "reported (no longer in Billit)",
+    ),
+    "nl": (
+        "op inactief gezet (niet meer in Billit)",
+        "naar een andere groep verplaatst",
+        "gemeld (niet meer in Billit)",
+    ),
+}
+_COMPARED: Final[dict[Language, str]] = {
+    "en": "full comparison with Billit done",
+    "nl": "volledige vergelijking met Billit gedaan",
+}
 COUNTS_PREFIX: Final = "counts."
+COMPARED_PARAM: Final = "compared"
+# An invoice kept as a draft: ``breach.<kind>`` = ``<value>`` or ``<value>/<limit>``.
+BREACH_PREFIX: Final = "breach."
+_BREACH_TEXTS: Final[dict[Language, dict[str, str]]] = {
+    "en": {
+        "quantity_per_line": "a line has quantity {value}, above the limit of {limit}",
+        "hours_per_workorder": "{value} hours, above the limit of {limit} hours",
+        "invoice_total": "the total is EUR {value}, above the limit of EUR {limit}",
+        "negative_line": "a line has a negative amount (EUR {value})",
+        "negative_total": "the total is negative (EUR {value})",
+    },
+    "nl": {
+        "quantity_per_line": "een lijn heeft aantal {value}, boven de grens van {limit}",
+        "hours_per_workorder": "{value} uur, boven de grens van {limit} uur",
+        "invoice_total": "het totaal is EUR {value}, boven de grens van EUR {limit}",
+        "negative_line": "een lijn heeft een negatief bedrag (EUR {value})",
+        "negative_total": "het totaal is negatief (EUR {value})",
+    },
+}
+
+
+def breach_summary(params: dict[str, str], language: Language) -> str:
+    """``breach.invoice_total`` = ``1200000.00/25000`` → "the total is EUR 1200000.00, above
+    the limit of EUR 25000"; several joined with "; "."""
+    parts = []
+    for key, value in params.items():
+        if not key.startswith(BREACH_PREFIX):
+            continue
+        kind = key.removeprefix(BREACH_PREFIX)
+        amount, _, limit = value.partition("/")
+        if language == "nl":
+            amount, limit = amount.replace(".", ","), limit.replace(".", ",")
+        template = _BREACH_TEXTS[language].get(kind, kind + " {value} {limit}")
+        parts.append(template.format(value=amount, limit=limit))
+    return "; ".join(parts) or "-"
 
 
 def import_summary(params: dict[str, str], language: Language) -> str:
-    """``counts.<entity>`` = ``created/updated/skipped`` → "customers 3 created, 1 updated…"."""
+    """``counts.<entity>`` = ``created/updated/skipped[/deactivated/moved/reported]`` →
+    "customers 3 created, 1 updated, 0 skipped, 2 deactivated (no longer in Billit)…"."""
     parts = []
-    created_word, updated_word, skipped_word = _COUNT_WORDS[language]
+    words = (*_COUNT_WORDS[language], *_GONE_WORDS[language])
     for key, value in params.items():
         if not key.startswith(COUNTS_PREFIX):
             continue
         entity = key.removeprefix(COUNTS_PREFIX)
-        created, updated, skipped = [*value.split("/"), "0", "0", "0"][:3]
+        numbers = [*value.split("/"), "0", "0", "0", "0", "0", "0"][:6]
         name = _ENTITY_NAMES[language].get(entity, entity)
-        parts.append(
-            f"{name} {created} {created_word}, {updated} {updated_word}, {skipped} {skipped_word}"
-        )
+        shown = [
+            f"{number} {word}"
+            for position, (number, word) in enumerate(zip(numbers, words, strict=True))
+            if position < 3 or number not in ("0", "")
+        ]
+        parts.append(f"{name} " + ", ".join(shown))
+    if params.get(COMPARED_PARAM) == "1":
+        parts.append(_COMPARED[language])
     return "; ".join(parts) or "-"
 
 
@@ -405,8 +717,59 @@ def render(message_key: str, params: dict[str, str], language: Language) -> str:
     if templates is None:
         return message_key
     values = _KeepMissing(params)
+    if message_key == EXPORT_INVOICE_HELD:
+        values["breaches"] = breach_summary(params, language)
     if message_key in (IMPORT_FINISHED, IMPORT_PAUSED):
         values["summary"] = import_summary(params, language)
         if language == "nl" and "duration" in params:
             values["duration"] = params["duration"].replace(".", ",")
     return templates[language].format_map(values)
+
+
+# Browser pages of the connect flow (issue 14): the confirmation and its refusals.
+CONNECT_PAGES: Final[dict[str, dict[Language, str]]] = {
+    "confirm.title": {"en": "Connect Billit?", "nl": "Billit verbinden?"},
+    "confirm.question": {
+        "en": "Connect OutSmart account {tenant} to Billit company {company} (VAT number {vat})?",
+        "nl": "OutSmart-account {tenant} verbinden met Billit-bedrijf {company} "
+        "(btw-nummer {vat})?",
+    },
+    "confirm.choose": {
+        "en": "Connect OutSmart account {tenant} to which Billit company?",
+        "nl": "Met welk Billit-bedrijf wilt u OutSmart-account {tenant} verbinden?",
+    },
+    "confirm.explain": {
+        "en": "Invoices will be created in this company's name. Only confirm if you started "
+        "this connection yourself from OutSmart.",
+        "nl": "Facturen worden op naam van dit bedrijf gemaakt. Bevestig alleen als u deze "
+        "koppeling zelf vanuit OutSmart gestart hebt.",
+    },
+    "confirm.yes": {"en": "Connect", "nl": "Verbinden"},
+    "confirm.no": {"en": "Cancel", "nl": "Annuleren"},
+    "confirm.no_vat": {"en": "none", "nl": "geen"},
+    "confirm.taken": {
+        "en": "(already connected to another OutSmart account)",
+        "nl": "(al verbonden met een ander OutSmart-account)",
+    },
+    "taken.title": {
+        "en": "Billit company already connected",
+        "nl": "Billit-bedrijf al verbonden",
+    },
+    "taken.message": {
+        "en": "Billit company {company} is already connected to another OutSmart account. "
+        "Disconnect it there first, or choose another company. Nothing was changed.",
+        "nl": "Billit-bedrijf {company} is al verbonden met een ander OutSmart-account. "
+        "Verbreek die koppeling eerst, of kies een ander bedrijf. Er is niets gewijzigd.",
+    },
+    "expired.title": {"en": "Confirmation expired", "nl": "Bevestiging verlopen"},
+    "expired.message": {
+        "en": "This confirmation is unknown, has expired, was already used or was opened in "
+        "another browser. Nothing was changed. Go back to OutSmart and connect again.",
+        "nl": "Deze bevestiging is onbekend, verlopen, al gebruikt of in een andere browser "
+        "geopend. Er is niets gewijzigd. Ga terug naar OutSmart en verbind opnieuw.",
+    },
+}
+
+
+def page_text(key: str, language: Language, **params: str) -> str:
+    return CONNECT_PAGES[key][language].format_map(_KeepMissing(params))

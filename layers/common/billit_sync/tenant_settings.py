@@ -26,6 +26,10 @@ SETTINGS_NOTES: Final[tuple[str, ...]] = (
     "'none' keeps the exact time.",
     "A work order with its own MinimumHours or RoundingAmount is billed as the customer signed "
     "it: the order's rule replaces the step above, and the extra time is a separate line.",
+    "A customer's VAT regime (co-contractor, intra-EU, export, outside scope) comes from the "
+    "customer in Billit: set its ventilation code and VAT number there.",
+    "An invoice over one of the limits is created in Billit as a draft and not sent; the log "
+    "panel names the value and the limit.",
 )
 """Shown beside the settings (English); they explain what the switches cannot."""
 
@@ -151,6 +155,14 @@ class WorkOrderSettings(BaseModel):
         return value
 
 
+class RecompletionPolicy(StrEnum):
+    """What a work order completed again after its invoice gets (issue 12)."""
+
+    NOTIFY = "notify"
+    EXTRA_INVOICE = "extra_invoice"
+    CREDIT_AND_REINVOICE = "credit_and_reinvoice"
+
+
 class ImportSettings(BaseModel):
     """Billit → OutSmart master data. Billit has no employees, so employees are not imported."""
 
@@ -179,6 +191,33 @@ class ImportSettings(BaseModel):
         """Whether a run imports anything: contact persons come with customers and product
         groups with products, so on their own they import nothing."""
         return self.customers or self.products or self.hour_types
+
+
+class PlausibilityLimits(BaseModel):
+    """What a plausible invoice looks like for this office. An invoice over a limit is still
+    created in Billit, but as a draft that is not sent, and the log panel says which value
+    broke which limit: an invoice sent by Peppol cannot be recalled, a typo in OutSmart
+    (a quantity of 10^18) must never reach the customer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_quantity_per_line: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] = Field(
+        Decimal(1000), description="Highest quantity on one invoice line"
+    )
+    max_hours_per_workorder: Annotated[Decimal, Field(gt=0, max_digits=7, decimal_places=2)] = (
+        Field(Decimal(200), description="Most hours billed for one work order")
+    )
+    max_invoice_total: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)] = Field(
+        Decimal(25000), description="Highest invoice total incl. VAT (EUR)"
+    )
+    allow_negative_lines: bool = Field(
+        True, description="Send invoices with a negative line (e.g. returned material)"
+    )
+    allow_negative_total: bool = Field(
+        False,
+        description="Send invoices whose total is negative (normally a credit note, made in "
+        "Billit)",
+    )
 
 
 class ExportSettings(BaseModel):
@@ -214,6 +253,15 @@ class ExportSettings(BaseModel):
     default_vat_rate: Literal["0", "6", "12", "21"] = Field(
         "21", description="VAT rate (%) for lines whose material or hour type has none"
     )
+    billit_decimals: Literal[2, 3, 4, 5] = Field(
+        2,
+        description="Decimals your Billit company keeps for quantities and unit prices "
+        "(MyBillit: Settings → General; 2 unless you extended it to 3, 4 or 5)",
+    )
+    limits: PlausibilityLimits = Field(
+        default_factory=PlausibilityLimits,
+        description="An invoice over one of these limits is created as a draft and not sent",
+    )
     only_completed_after_connection: bool = Field(
         True, description="Export only work orders completed after the connection was made"
     )
@@ -230,6 +278,21 @@ class ExportSettings(BaseModel):
         default_factory=WorkOrderSettings,
         description="Default hour type, payment methods and what each one means",
     )
+
+    # --- Re-completed work orders (issue 12) ----------------------------------------------
+    recompleted: RecompletionPolicy = Field(
+        RecompletionPolicy.NOTIFY,
+        description="A work order completed again after its invoice: only say so in the log "
+        "panel ('notify'), make an extra invoice for what was added ('extra_invoice'), or "
+        "credit the earlier invoice and make a new one ('credit_and_reinvoice')",
+    )
+
+    @field_validator("billit_decimals", mode="before")
+    @classmethod
+    def _decimals_as_number(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
 
     @field_validator("hour_rounding", "default_vat_rate", mode="before")
     @classmethod

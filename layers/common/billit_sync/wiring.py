@@ -5,8 +5,6 @@ builds, so tests can swap any piece.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
@@ -44,6 +42,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+    from pydantic import SecretStr
 
     from billit_sync.billit import (
         BillitClient,
@@ -60,16 +59,23 @@ if TYPE_CHECKING:
     from billit_sync.log_panel import LogPanel
     from billit_sync.outsmart import OutSmartClient
     from billit_sync.settings_page import SettingsPage
+    from billit_sync.store.connect_confirmations import BillitCompanyOwners, UsedTickets
+    from billit_sync.store.secrets import WebhookSecretReader
     from billit_sync.sync.exports.discovery import DiscoveryService
     from billit_sync.sync.exports.exporter import ExportService
     from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
+    from billit_sync.sync.exports.notices import SkipNotices
+    from billit_sync.sync.exports.status import ExportStatusReader
     from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
     from billit_sync.sync.imports.importer import Importer
     from billit_sync.sync.imports.jobs import ImportJob
     from billit_sync.sync.imports.service import ImportService
     from billit_sync.sync.scheduler import ManualSync, Scheduler
     from billit_sync.tenant_settings import ImportSettings
+    from billit_sync.tickets import TicketKeyring
     from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
+    from billit_sync.webhooks.reconcile import ReconcileJob, Reconciler
+    from billit_sync.webhooks.secret_capture import WebhookSecretCapture
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
 # How long a warm worker trusts its copy of a tenant secret (README, Operate: a new OutSmart
@@ -144,14 +150,27 @@ class Services:
             self.sync_log_table,
             self.clock,
             retention_days=self.config.sync_log_retention_days,
-            # Log-panel cursors are signed with a key derived from the ticket-signing key (its
-            # own purpose, so a cursor's MAC is never a valid ticket signature).
-            cursor_key=hmac.new(self.ticket_key, b"sync-log-cursor", hashlib.sha256).digest(),
+            # Its own key (not derived from a ticket key): rotating ticket keys leaves cursors
+            # alone, and a cursor's MAC can never be a ticket's.
+            cursor_key=_revealed(self.app_secrets.sync_log_cursor_key),
         )
 
     @cached_property
     def tenant_secrets(self) -> TenantSecretStore:
-        return TenantSecretStore(self.secretsmanager, self.config.tenant_secret_prefix)
+        return TenantSecretStore(
+            self.secretsmanager,
+            self.config.tenant_secret_prefix,
+            webhook_prefix=self.config.webhook_secret_prefix,
+        )
+
+    @cached_property
+    def webhook_secrets(self) -> WebhookSecretReader | TenantSecretStore:
+        """What the webhook ingestion function reads: the webhook secret only (cached)."""
+        from billit_sync.store.secrets import WebhookSecretReader
+
+        if self.config.webhook_secret_prefix is None:
+            return self.tenant_secrets
+        return WebhookSecretReader(self.tenant_secrets, lambda: self.clock().timestamp())
 
     @cached_property
     def cached_tenant_secrets(self) -> TenantSecretStore:
@@ -161,6 +180,7 @@ class Services:
         return TenantSecretStore(
             self.secretsmanager,
             self.config.tenant_secret_prefix,
+            webhook_prefix=self.config.webhook_secret_prefix,
             cache_for=TENANT_SECRET_CACHE,
             clock=self.clock,
         )
@@ -175,8 +195,9 @@ class Services:
         return self.app_secret_reader.get()
 
     @property
-    def ticket_key(self) -> bytes:
-        return self.app_secrets.ticket_signing_key.get_secret_value().encode()
+    def ticket_keyring(self) -> TicketKeyring:
+        """The keys tickets are verified with (current and, while rotating, previous)."""
+        return self.app_secrets.ticket_keyring()
 
     @cached_property
     def secret_lock(self) -> TenantSecretLock:
@@ -244,11 +265,14 @@ class Services:
     def webhook_subscriptions(self, public_base_url: str) -> WebhookSubscriptions:
         from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 
-        return WebhookSubscriptions(public_base_url, self.secret_lock, self.sync_log)
+        return WebhookSubscriptions(
+            public_base_url, self.secret_lock, self.sync_log, self.tenants, self.clock
+        )
 
     # ------------------------------------------------------------------ services
     def connect_flow(self, public_base_url: str) -> ConnectFlow:
         from billit_sync.connection.connect_flow import ConnectFlow
+        from billit_sync.store.connect_confirmations import ConnectConfirmationStore
 
         return ConnectFlow(
             tenants=self.tenants,
@@ -261,7 +285,22 @@ class Services:
             environment=self.config.billit_environment,
             return_url_allow_list=self.config.return_url_allow_list,
             clock=self.clock,
+            confirmations=ConnectConfirmationStore(self.integration_table, self.clock),
+            owners=self.billit_company_owners,
+            reconcile_jobs=lambda: self.reconcile_jobs,
         )
+
+    @cached_property
+    def billit_company_owners(self) -> BillitCompanyOwners:
+        from billit_sync.store.connect_confirmations import BillitCompanyOwners
+
+        return BillitCompanyOwners(self.integration_table, self.clock)
+
+    @cached_property
+    def used_tickets(self) -> UsedTickets:
+        from billit_sync.store.connect_confirmations import UsedTickets
+
+        return UsedTickets(self.integration_table, self.clock)
 
     def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:
         from billit_sync.connection.lifecycle import ConnectionLifecycle
@@ -274,6 +313,7 @@ class Services:
             billit=self.billit_client,
             credentials=self.token_provider,
             webhooks=self.webhook_subscriptions(public_base_url),
+            owners=self.billit_company_owners,
         )
 
     # ------------------------------------------------------------ job queues
@@ -293,7 +333,9 @@ class Services:
     def settings_page(self) -> SettingsPage:
         from billit_sync.settings_page import SettingsPage
 
-        return SettingsPage(tenants=self.tenants, settings=self.settings)
+        return SettingsPage(
+            tenants=self.tenants, settings=self.settings, outsmart=self.outsmart_client
+        )
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -305,6 +347,7 @@ class Services:
             import_jobs=self.import_jobs,
             discovery_jobs=self.discovery_jobs,
             clock=self.clock,
+            reconcile_jobs=lambda: self.reconcile_jobs,
         )
 
     def outsmart_client(self, tenant_id: str) -> OutSmartClient:
@@ -326,6 +369,7 @@ class Services:
                 mappings=MappingStore(self.integration_table, self.clock),
                 watermarks=WatermarkStore(self.integration_table, self.clock),
                 time_left=time_left,
+                clock=self.clock,
             )
 
         return ImportService(
@@ -372,6 +416,16 @@ class Services:
             export_jobs=self.export_jobs,
             clock=self.clock,
             sightings=self.workorder_sightings,
+            skip_notices=self.skip_notices,
+        )
+
+    @cached_property
+    def skip_notices(self) -> SkipNotices:
+        from billit_sync.store.notices import NoticeMarkers
+        from billit_sync.sync.exports.notices import SkipNotices
+
+        return SkipNotices(
+            markers=NoticeMarkers(self.integration_table, self.clock), sync_log=self.sync_log
         )
 
     @cached_property
@@ -382,7 +436,7 @@ class Services:
     def outsmart_webhook(self) -> OutSmartWebhook:
         from billit_sync.sync.exports.triggers import OutSmartWebhook
 
-        return OutSmartWebhook(secrets=self.tenant_secrets, export_jobs=self.export_jobs)
+        return OutSmartWebhook(secrets=self.webhook_secrets, export_jobs=self.export_jobs)
 
     @cached_property
     def export_retry(self) -> ExportRetry:
@@ -408,7 +462,14 @@ class Services:
             outsmart=self.outsmart_client,
             clock=self.clock,
             sightings=self.workorder_sightings,
+            skip_notices=self.skip_notices,
         )
+
+    @cached_property
+    def export_status(self) -> ExportStatusReader:
+        from billit_sync.sync.exports.status import ExportStatusReader
+
+        return ExportStatusReader(ledger=self.export_ledger)
 
     # ------------------------------------------------------------------ log panel
     @cached_property
@@ -431,12 +492,16 @@ class Services:
     @cached_property
     def billit_webhooks(self) -> BillitWebhookIngestion:
         from billit_sync.webhooks import BillitWebhookIngestion
+        from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake
 
         return BillitWebhookIngestion(
-            secrets=self.tenant_secrets,
+            secrets=self.webhook_secrets,
             deliveries=self.delivery_log,
             events=self.webhook_events,
             clock=self.clock,
+            confirmations=WebhookConfirmationIntake(
+                self.tenants, JobQueue(self.sqs, self.webhook_events.queue_url), self.clock
+            ),
         )
 
     @cached_property
@@ -451,14 +516,47 @@ class Services:
             credentials=self.token_provider,
             billit=self.billit_client,
             outsmart=self.outsmart_client,
+            deliveries=self.delivery_log,
+            reconcile=self.reconciler.reconcile,
+            clock=self.clock,
         )
+
+    @cached_property
+    def reconciler(self) -> Reconciler:
+        """Reads open invoices back from Billit (issue 13): the webhooks' backstop."""
+        from billit_sync.webhooks.processor import InvoiceStatusUpdater
+        from billit_sync.webhooks.reconcile import Reconciler
+
+        return Reconciler(
+            tenants=self.tenants,
+            ledger=self.export_ledger,
+            watermarks=WatermarkStore(self.integration_table, self.clock),
+            updater=InvoiceStatusUpdater(
+                self.settings, self.export_ledger, self.sync_log, self.outsmart_client, self.clock
+            ),
+            credentials=self.token_provider,
+            billit=self.billit_client,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def webhook_secret_capture(self) -> WebhookSecretCapture:
+        from billit_sync.webhooks.secret_capture import WebhookSecretCapture
+
+        return WebhookSecretCapture(self.tenants, self.secret_lock, self.sync_log)
+
+    @cached_property
+    def reconcile_jobs(self) -> JobQueue[ReconcileJob]:
+        """Reconcile jobs ride the webhook events queue: the processor runs them."""
+        url = _required(self.config.webhook_events_queue_url, "WEBHOOK_EVENTS_QUEUE_URL")
+        return JobQueue(self.sqs, url)
 
 
 # The import: one tenant per job.
 def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
     from billit_sync.outsmart import OutSmartClient
 
-    token = services.cached_tenant_secrets.read(tenant_id).outsmart_token
+    token = services.cached_tenant_secrets.read_credentials(tenant_id).outsmart_token
     if token is None:
         raise UserFixableError(
             "the OutSmart API token of this tenant is missing; register the tenant again"
@@ -468,7 +566,12 @@ def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
         str(services.config.outsmart_base_url),
         token,
         services.app_secrets.outsmart_software_token,
+        document_hosts=services.config.outsmart_document_hosts,
     )
+
+
+def _revealed(value: SecretStr | None) -> bytes | None:
+    return value.get_secret_value().encode() if value and value.get_secret_value() else None
 
 
 def _required(value: str | None, variable: str) -> str:

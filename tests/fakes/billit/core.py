@@ -31,6 +31,10 @@ from tests.fakes.billit.webhooks import (
 from tests.fakes.faults import FaultPlan
 
 Auth = Literal["none", "user", "company"]
+# billit-api.md §6: "Idempotency-Key" (idempotent-tokens page, confac) or "Idempotent-Key"
+# (header-values page); which one Billit reads is unknown. The fake honours exactly one,
+# chosen per test (``BillitFake.idempotency_header``), and ignores the other.
+IDEMPOTENCY_HEADER_NAMES = ("Idempotency-Key", "Idempotent-Key")
 
 
 @dataclass
@@ -121,6 +125,15 @@ class BillitCore:
         self.calls: list[RecordedCall] = []
         self.outbox: list[WebhookDelivery] = []
         self.page_size = page_size
+        self.idempotency_header = IDEMPOTENCY_HEADER_NAMES[0]
+        self.next_link_form: Literal["absolute", "relative", "http", "internal"] = "absolute"
+        # Message events (billit-api.md §5): payload generation, the receiver's feedback as
+        # an insert or an update, with or without its flow state.
+        self.message_detail: Literal["current", "flat", "empty"] = "current"
+        self.feedback_update_type: Literal["I", "U"] = "I"
+        self.feedback_flow_state = True
+        # The body of the 401 for an unknown Customer.PartyID: "envelope" or "empty".
+        self.unknown_customer_body: Literal["envelope", "empty"] = "envelope"
         self._clock = clock
         self._lock = threading.RLock()
         self._client_id = client_id
@@ -176,16 +189,25 @@ class BillitCore:
             query["$skip"] = str(page.next_skip)
             url = ctx.request.url
             encoded = urlencode(query, quote_via=quote, safe="$'/:,")
-            next_link = f"{url.scheme}://{url.netloc.decode()}{url.path}?{encoded}"
+            next_link = self._next_link(url, encoded)
         items = [row(item) for item in page.items]
         return json_response(200, {"Items": items, "NextPageLink": next_link, "Count": page.count})
 
+    def _next_link(self, url: httpx.URL, encoded: str) -> str:
+        """``NextPageLink`` in the form chosen per test (billit-api.md §4: the form is
+        undocumented; absolute or relative, and scheme/host behind Billit's proxy unknown)."""
+        form = self.next_link_form
+        if form == "relative":
+            return f"{url.path}?{encoded}"
+        if form == "http":  # TLS terminated in front of the API: the link says http://
+            return f"http://{url.netloc.decode()}{url.path}?{encoded}"
+        if form == "internal":  # the proxy's inner host and path prefix leak into the link
+            return f"http://billit-api-internal:8080/api{url.path}?{encoded}"
+        return f"{url.scheme}://{url.netloc.decode()}{url.path}?{encoded}"
+
     def _idempotency_keys(self, ctx: Ctx) -> set[str]:
-        keys = {
-            value
-            for name in ("Idempotency-Key", "Idempotent-Key")
-            if (value := ctx.request.headers.get(name)) is not None
-        }
+        value = ctx.request.headers.get(self.idempotency_header)
+        keys = {value} if value is not None else set()
         for key in keys:
             if not IDEMPOTENCY_KEY.fullmatch(key):
                 raise generic("The idempotency key must be alphanumeric (max 100 characters).")

@@ -12,13 +12,14 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from tests.fakes.billit import invoicing, jsoncodec, odata
 from tests.fakes.billit.core import (
+    IDEMPOTENCY_HEADER_NAMES,
     Auth,
     Ctx,
     Handler,
@@ -38,7 +39,14 @@ from tests.fakes.billit.state import (
     RecordedCall,
     User,
 )
-from tests.fakes.billit.webhooks import ENTITY_TYPES, MAX_WEBHOOKS, UPDATE_TYPES
+from tests.fakes.billit.webhooks import (
+    ENTITY_TYPES,
+    MAX_WEBHOOKS,
+    UPDATE_TYPES,
+    WebhookDelivery,
+    payload,
+    signature,
+)
 from tests.fakes.faults import FaultPlan, apply_faults
 
 
@@ -55,6 +63,7 @@ class BillitFake(OrderRoutes):
         faults: FaultPlan | None = None,
         page_size: int = 120,
         access_token_lifetime: int = 3600,
+        idempotency_header: str = IDEMPOTENCY_HEADER_NAMES[0],
     ) -> None:
         super().__init__(
             client_id=client_id,
@@ -65,6 +74,15 @@ class BillitFake(OrderRoutes):
             page_size=page_size,
             access_token_lifetime=access_token_lifetime,
         )
+        if idempotency_header not in IDEMPOTENCY_HEADER_NAMES:
+            raise ValueError(f"idempotency_header must be one of {IDEMPOTENCY_HEADER_NAMES}")
+        self.idempotency_header = idempotency_header
+        # The token endpoint's error body: OAuth2's (RFC 6749 §5.2) or Billit's envelope.
+        self.token_error_shape: Literal["oauth", "billit"] = "oauth"
+        self.account_requires_party_id = False
+        self.webhook_secret_delivery: Literal["answer", "confirmation", "both"] = "answer"
+        self.confirmation_secret_key = "Secret"
+        self.confirmation_signed = True
         self._routes = self._build_routes()
 
     # == the entry point ===================================================================
@@ -74,8 +92,7 @@ class BillitFake(OrderRoutes):
             method=request.method,
             path=request.url.path,
             query=dict(request.url.params),
-            idempotency_key=request.headers.get("Idempotency-Key")
-            or request.headers.get("Idempotent-Key"),
+            idempotency_key=request.headers.get(self.idempotency_header),
             party_id=request.headers.get("PartyID"),
         )
         with self._lock:
@@ -196,7 +213,15 @@ class BillitFake(OrderRoutes):
             body = None
         if not isinstance(body, dict):
             raise OAuthError(400, "invalid_request", "The token request must be a JSON object.")
-        return json_response(200, self._oauth.token(body), headers={"Cache-Control": "no-store"})
+        try:
+            answer = self._oauth.token(body)
+        except OAuthError as error:
+            if self.token_error_shape == "billit":
+                # billit-api.md §2: the token endpoint's error shape is undocumented; the
+                # fake also plays Billit's REST envelope {"errors":[{"Code":…}]} (§7).
+                raise ApiError(error.status, error.error, error.description) from None
+            raise
+        return json_response(200, answer, headers={"Cache-Control": "no-store"})
 
     def _post_revoke(self, ctx: Ctx) -> httpx.Response:
         self._oauth.revoke_bearer(ctx.request)
@@ -204,6 +229,10 @@ class BillitFake(OrderRoutes):
 
     def _get_account(self, ctx: Ctx) -> httpx.Response:
         user = ctx.the_user()
+        if self.account_requires_party_id:
+            # billit-api.md §2 ⚠: [doc: create-new-companies] "Include Party ID of one company
+            # in the header"; [bmcp] sends none. Played per test: False (default) or True.
+            self._company_of(user, ctx.request.headers.get("PartyID"))
         companies = [self._companies[party_id] for party_id in user.companies]
         return json_response(
             200,
@@ -270,7 +299,43 @@ class BillitFake(OrderRoutes):
         }
         self._next_webhook_id += 1
         company.webhooks[webhook["WebhookID"]] = webhook
-        return json_response(200, webhook)
+        # billit-api.md §5: "This payload will provide you a Secret" (webhooks page) vs "a
+        # Message confirmation will be sent as a webhook. This message does contain the
+        # secret" (use-webhooks). Played per test: "answer", "confirmation" or "both".
+        answer = dict(webhook)
+        if self.webhook_secret_delivery == "confirmation":
+            del answer["Secret"]
+        if self.webhook_secret_delivery in ("confirmation", "both"):
+            self._confirm_webhook(webhook)
+        return json_response(200, answer)
+
+    def _confirm_webhook(self, webhook: dict[str, Any]) -> None:
+        """The "Message confirmation" delivery carrying the secret. ⚠ Its shape and signing
+        are undocumented (§5): a Message-typed envelope whose detail names the webhook and
+        holds the secret under ``confirmation_secret_key``; signed with that very secret,
+        or not at all (``confirmation_signed``)."""
+        detail = {
+            "WebhookID": webhook["WebhookID"],
+            "EntityType": webhook["EntityType"],
+            "EntityUpdateType": webhook["EntityUpdateType"],
+            "Description": "Webhook created",
+            self.confirmation_secret_key: webhook["Secret"],
+        }
+        body = jsoncodec.dumps(payload("Message", "I", webhook["WebhookID"], detail))
+        headers = {"Content-Type": "application/json"}
+        if self.confirmation_signed:
+            headers["Billit-Signature"] = signature(webhook["Secret"], int(self._clock()), body)
+        self.outbox.append(
+            WebhookDelivery(
+                url=webhook["WebhookURL"],
+                body=body,
+                headers=headers,
+                webhook_id=webhook["WebhookID"],
+                entity_type="Message",
+                update_type="I",
+                payload=jsoncodec.loads(body),
+            )
+        )
 
     def _list_webhooks(self, ctx: Ctx) -> httpx.Response:
         hooks = [
@@ -326,6 +391,21 @@ class BillitFake(OrderRoutes):
             user.companies.append(party_id)
             return party_id
 
+    def set_decimals(
+        self,
+        company_id: int,
+        decimals: int,
+        excess: invoicing.ExcessDecimals = invoicing.ExcessDecimals.REFUSE,
+    ) -> None:
+        """The company's decimals for quantities and unit prices (MyBillit Settings → General:
+        2, or 3-5 when extended) and what it does with more (unknown ⚠, billit-api.md §8)."""
+        if decimals not in invoicing.ALLOWED_DECIMALS:
+            raise ValueError(f"decimals must be one of {invoicing.ALLOWED_DECIMALS}")
+        with self._lock:
+            company = self._company(company_id)
+            company.decimals = decimals
+            company.excess_decimals = invoicing.ExcessDecimals(excess)
+
     @staticmethod
     def _check_fields(fields: dict[str, Any], allowed: frozenset[str], kind: str) -> None:
         unknown = sorted(set(fields) - allowed)
@@ -345,6 +425,12 @@ class BillitFake(OrderRoutes):
             record.update(decimalize(fields))
             record["LastModified"] = fields.get("LastModified", self._now())
             return copy.deepcopy(record)
+
+    def delete_party(self, company_id: int, party_id: int) -> None:
+        """The office deletes a customer in MyBillit: no webhook, no signal (billit-api.md §9
+        "Deletions of parties and products are never signalled"); GET answers 404."""
+        with self._lock:
+            del self._company(company_id).parties[party_id]
 
     def add_product(self, company_id: int, **fields: Any) -> dict[str, Any]:
         self._check_fields(fields, invoicing.PRODUCT_FIELDS - {"ProductID"}, "Product")
@@ -366,6 +452,16 @@ class BillitFake(OrderRoutes):
             record.update(decimalize(fields))
             record["LastModified"] = fields.get("LastModified", self._now())
             return copy.deepcopy(record)
+
+    def restore_party(self, company_id: int, record: dict[str, Any]) -> None:
+        """A party taken out of the archive: listed again under its own PartyID, unchanged."""
+        with self._lock:
+            self._company(company_id).parties[int(record["PartyID"])] = copy.deepcopy(record)
+
+    def remove_product(self, company_id: int, product_id: int) -> None:
+        """The product is deleted (or archived): gone from the list, unsignalled (§5, §9)."""
+        with self._lock:
+            del self._company(company_id).products[product_id]
 
     def set_peppol_registered(self, identifier: str, registered: bool = True) -> None:
         """Switch on the Peppol directory: from now on only registered identifiers (VAT

@@ -1,22 +1,46 @@
 """What Billit does with a posted invoice: validate it, compute its totals, find its customer.
 
-All amounts are ``Decimal``: ``TotalExcl = round_half_up(Quantity * UnitPriceExcl, 2)`` per
-line, ``TotalVAT = round_half_up(TotalExcl * VATPercentage / 100, 2)``, ``TotalIncl`` their
-sum; the order totals and VAT groups are sums of the lines.
+All amounts are ``Decimal``. Each line's ``TotalExcl = round_half_up(Quantity x UnitPriceExcl
+x (1 - reduction), 2)`` (UBL line amounts have 2 decimals, billit-api.md §8). VAT is computed
+**per rate on the summed amounts**, rounded once: "aggregates items by VAT rate before
+calculating and applies rounding at the final step" (billit-api.md §8 "Calculation"); a line's
+own ``TotalVAT`` is only indicative, the order's ``TotalVAT`` is the sum of its VAT groups'.
+
+Quantities and unit prices keep the company's decimals: 2 by default, 3-5 when the company
+is extended (billit-api.md §8 "Decimals"). What Billit does with more is unknown ⚠ (round?
+truncate? refuse?), so the fake plays each (``ExcessDecimals``, chosen per test).
 """
 
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from tests.fakes.billit.errors import ApiError, generic
 
+# billit-api.md §8 "Rates": BE 0, 6, 12, 21 %; any other → InvalidVAtPercentageForTaxCountry_0_
 VAT_RATES = frozenset({Decimal(0), Decimal(6), Decimal(12), Decimal(21)})
+# billit-api.md §8 ventilation codes: 1 = 0 % (Z), 2/3/4 = 6/12/21 % (S); a 0 % line takes its
+# own code, else the header's, else Z ("How a 0 % line gets its Peppol category").
 DEFAULT_VENTILATION = {Decimal(0): "1", Decimal(6): "2", Decimal(12): "3", Decimal(21): "4"}
 CENT = Decimal("0.01")
-PRICE_SCALE = Decimal("0.00001")  # Billit stores quantities and unit prices with 5 decimals
+DEFAULT_DECIMALS = 2  # billit-api.md §8 "Decimals": 2 by default, 3-5 by company setting
+ALLOWED_DECIMALS = (2, 3, 4, 5)
+# billit-api.md §8 "What a regime invoice must carry": EN 16931 requires the buyer's VAT
+# identifier for category AE (code 21); the same for K (51/55) is assumed there ⚠.
+CODES_NEEDING_BUYER_VAT = frozenset({"21", "51", "55"})
+
+
+class ExcessDecimals(StrEnum):
+    """What Billit does with more decimals than the company keeps: unknown ⚠ (§8)."""
+
+    REFUSE = "refuse"
+    ROUND = "round"
+    TRUNCATE = "truncate"
+
+
 MAX_DESCRIPTION = 512
 DEFAULT_EXPIRY_DAYS = 30
 
@@ -163,17 +187,23 @@ def round_half_up(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _number(line: Mapping[str, Any], name: str, index: int) -> Decimal:
+def _number(
+    line: Mapping[str, Any], name: str, index: int, decimals: int, excess: ExcessDecimals
+) -> Decimal:
     value = line.get(name)
     if value is None:
         raise generic(f"OrderLines[{index}].{name} is required.")
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise generic(f"OrderLines[{index}].{name} must be a number.")
     number = Decimal(value)
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -5:
-        raise generic(f"OrderLines[{index}].{name} has more than 5 decimals.")
-    return number
+    scale = Decimal(1).scaleb(-decimals)
+    exponent = number.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -decimals:
+        if excess is ExcessDecimals.REFUSE:
+            raise generic(f"OrderLines[{index}].{name} has more than {decimals} decimals.")
+        rounding = ROUND_HALF_UP if excess is ExcessDecimals.ROUND else ROUND_DOWN
+        number = number.quantize(scale, rounding=rounding)
+    return number.quantize(scale)
 
 
 def _vat_percentage(line: Mapping[str, Any], index: int) -> Decimal:
@@ -201,14 +231,25 @@ def _description(line: Mapping[str, Any], index: int) -> str:
 
 
 def build_line(
-    line: Any, index: int, header_ventilation: str | None, products: Mapping[int, Any]
+    line: Any,
+    index: int,
+    header_ventilation: str | None,
+    products: Mapping[int, Any],
+    *,
+    decimals: int = DEFAULT_DECIMALS,
+    excess: ExcessDecimals = ExcessDecimals.REFUSE,
 ) -> dict[str, Any]:
     """One validated order line with Billit's computed totals."""
     if not isinstance(line, dict):
         raise generic(f"OrderLines[{index}] must be an object.")
-    quantity = _number(line, "Quantity", index)
-    price = _number(line, "UnitPriceExcl", index)
+    quantity = _number(line, "Quantity", index, decimals, excess)
+    price = _number(line, "UnitPriceExcl", index, decimals, excess)
     description = _description(line, index)
+    extended = line.get("DescriptionExtended")
+    if isinstance(extended, str) and len(extended) > MAX_DESCRIPTION:
+        # billit-api.md §3: DescriptionExtended max 512; above that Billit's behaviour is
+        # unknown (⚠), so the fake refuses: a client that does not cut is caught.
+        raise generic(f"OrderLines[{index}].DescriptionExtended is longer than {MAX_DESCRIPTION}.")
     vat = _vat_percentage(line, index)
     product_id = line.get("ProductID")
     if product_id is not None and (
@@ -227,8 +268,8 @@ def build_line(
     )
     stored = {key: value for key, value in line.items() if key in LINE_FIELDS}
     stored.update(
-        Quantity=quantity.quantize(PRICE_SCALE),
-        UnitPriceExcl=price.quantize(PRICE_SCALE),
+        Quantity=quantity,
+        UnitPriceExcl=price,
         Description=description,
         VATPercentage=vat,
         VentilationCode=str(ventilation),
@@ -241,13 +282,30 @@ def build_line(
 
 
 def build_lines(
-    lines: Any, header_ventilation: str | None, products: Mapping[int, Any]
+    lines: Any,
+    header_ventilation: str | None,
+    products: Mapping[int, Any],
+    *,
+    decimals: int = DEFAULT_DECIMALS,
+    excess: ExcessDecimals = ExcessDecimals.REFUSE,
 ) -> list[dict[str, Any]]:
     if not isinstance(lines, list) or not lines:
         raise generic("OrderLines are required.")
     return [
-        build_line(line, index, header_ventilation, products) for index, line in enumerate(lines)
+        build_line(line, index, header_ventilation, products, decimals=decimals, excess=excess)
+        for index, line in enumerate(lines)
     ]
+
+
+def check_buyer_vat_number(lines: Iterable[Mapping[str, Any]], buyer_vat: Any) -> None:
+    """A reverse-charge (AE) or intra-EU (K) line needs the buyer's VAT number (§8)."""
+    codes = {line["VentilationCode"] for line in lines if line["VATPercentage"] == 0}
+    needing = sorted(codes & CODES_NEEDING_BUYER_VAT)
+    if needing and not normalize_vat(buyer_vat):
+        raise generic(
+            f"[BR-AE-02] An invoice with VAT category code {needing[0]} MUST contain the "
+            "Buyer VAT identifier."
+        )
 
 
 def vat_groups(lines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -266,17 +324,22 @@ def vat_groups(lines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "FinancialReductionAmount": Decimal("0.00"),
             },
         )
-        for name in ("TotalExcl", "TotalVAT", "TotalIncl"):
-            group[name] += line[name]
+        group["TotalExcl"] += line["TotalExcl"]
+    for (_, rate), group in groups.items():
+        # Per rate on the summed amounts, rounded once (§8 "Calculation").
+        group["TotalVAT"] = round_half_up(group["TotalExcl"] * rate / 100)
+        group["TotalIncl"] = group["TotalExcl"] + group["TotalVAT"]
         group["Mtvh"] = group["TotalExcl"]
     return list(groups.values())
 
 
 def totals(lines: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
-    result = {"TotalExcl": Decimal("0.00"), "TotalVAT": Decimal("0.00")}
-    for line in lines:
-        result["TotalExcl"] += line["TotalExcl"]
-        result["TotalVAT"] += line["TotalVAT"]
+    """The order's totals: the sums of its VAT groups (VAT per rate, not per line)."""
+    groups = vat_groups(lines)
+    result = {
+        "TotalExcl": sum((g["TotalExcl"] for g in groups), Decimal("0.00")),
+        "TotalVAT": sum((g["TotalVAT"] for g in groups), Decimal("0.00")),
+    }
     result["TotalIncl"] = result["TotalExcl"] + result["TotalVAT"]
     return result
 

@@ -27,6 +27,19 @@ from tests.fakes.billit.state import (
     Company,
 )
 
+RESEND_WINDOW_SECONDS = 60
+ALREADY_SENT_CODE = "This_0_WasAlreadySentLessThen_1_MinutesAgoTo_2_OrIsStillInTheQueue"
+
+
+class EmptyUnauthorized(ApiError):
+    """A bare 401 without a body (one of the two forms the fake plays, see below)."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "")
+
+    def response(self) -> httpx.Response:
+        return httpx.Response(401)
+
 
 class OrderRoutes(BillitCore):
     """Invoices: create, look up, send, patch, delete, and their life after sending."""
@@ -44,7 +57,12 @@ class OrderRoutes(BillitCore):
                 raise generic("Customer.PartyID must be an integer.")
             party = company.parties.get(party_id)
             if party is None:
-                raise generic(f"Customer with PartyID {party_id} does not exist.")
+                # billit-api.md §7 [doc: 401]: "the wrong Customer ID in the Object" is a 401
+                # without a token code; its body is undocumented, so the fake plays both an
+                # envelope naming the customer and an empty body (``unknown_customer_body``).
+                if self.unknown_customer_body == "empty":
+                    raise EmptyUnauthorized()
+                raise ApiError(401, "Unauthorized", f"No access to Customer {party_id}.")
             return party, None
         match = invoicing.match_customer(company.parties.values(), customer)
         if match is not None:
@@ -91,8 +109,15 @@ class OrderRoutes(BillitCore):
             body.get("OrderLines"),
             str(ventilation) if ventilation is not None else None,
             company.products,
+            decimals=company.decimals,
+            excess=company.excess_decimals,
         )
         party, new_party = self._resolve_customer(company, body)
+        # ⚠ whether posted customer fields overwrite the party is undocumented (§3): the
+        # party's VAT number or the posted one identifies the buyer.
+        posted = body["Customer"].get("VATNumber")
+        buyer = party if party is not None else new_party
+        invoicing.check_buyer_vat_number(lines, (buyer or {}).get("VATNumber") or posted)
         order_number = self._order_number(company, order)
         # validated: from here on nothing fails
         if new_party is not None:
@@ -203,6 +228,16 @@ class OrderRoutes(BillitCore):
         ):
             raise generic("OrderIDs must be a non-empty list of order ids.")
         orders = [self._owned(ctx, "orders", "Order", order_id) for order_id in order_ids]
+        for order in orders:
+            sent_at = company.sent_at.get(order["OrderID"])
+            if sent_at is not None and self._clock() - sent_at < RESEND_WINDOW_SECONDS:
+                # billit-api.md §7 send codes; HTTP status unrecorded, assumed 400.
+                raise ApiError(
+                    400,
+                    ALREADY_SENT_CODE,
+                    f"Invoice {order['OrderNumber']} was already sent less than 1 minutes ago "
+                    "or is still in the queue.",
+                )
         strict = ctx.request.headers.get("StrictTransportType", "").lower() == "true"
         plan = [(order, self._transport_for(order, transport, strict)) for order in orders]
         for order, chosen in plan:
@@ -246,6 +281,7 @@ class OrderRoutes(BillitCore):
         self._next_message_id += 1
         order["Messages"].append(message)
         company.outgoing[order["OrderID"]] = (message_id, message)
+        company.sent_at[order["OrderID"]] = self._clock()
         order["IsSent"] = True
         order["CurrentDocumentDeliveryDetails"] = {
             "DocumentDeliveryDate": now,
@@ -257,30 +293,80 @@ class OrderRoutes(BillitCore):
         self._emit(company, "Order", "U", order["OrderID"], self._order_row(order))
         created = {key: message[key] for key in ("CreationDate", "TransportType", "Destination")}
         detail = {"OrderID": order["OrderID"], **created, "Trials": 0}
-        self._emit(
-            company,
-            "Message",
-            "I",
-            message_id,
-            {
-                "OrderMessage": {**detail, "MessageDirection": "Outgoing"},
-                "AdditionalMessageInformation": {},
-            },
-        )
+        # billit-api.md §5 lifecycle step 1: Message I, OrderMessage without a flow state.
+        self._emit_message(company, "I", message_id, {**detail, "MessageDirection": "Outgoing"}, {})
         self._emit_message_state(company, order, "Sent", None)
+
+    def _emit_message(
+        self,
+        company: Company,
+        update_type: str,
+        message_id: int,
+        message: dict[str, Any],
+        information: dict[str, Any],
+    ) -> None:
+        """One Message event in the payload generation chosen per test (billit-api.md §5
+        "Rules": ``EntityDetail.OrderMessage`` + ``AdditionalMessageInformation``, or the older
+        flat ``EntityDetail`` + ``MessageAdditionalInformation``), or with an empty
+        ``EntityDetail`` (§5 ⚠ "In all tests this was just an empty object")."""
+        if self.message_detail == "empty":
+            detail: dict[str, Any] = {}
+        elif self.message_detail == "flat":
+            detail = {**message, "MessageAdditionalInformation": information}
+        else:
+            detail = {"OrderMessage": message, "AdditionalMessageInformation": information}
+        self._emit(company, "Message", update_type, message_id, detail)
 
     def _emit_message_state(
         self, company: Company, order: dict[str, Any], state: str, reason: str | None
     ) -> None:
+        """Lifecycle step 2 (Message U on the outgoing message): Sent, Accepted."""
         message_id, message = company.outgoing[order["OrderID"]]
-        detail = {
-            "OrderMessage": {"OrderID": order["OrderID"], **copy.deepcopy(message)},
-            "AdditionalMessageInformation": {
-                "EInvoiceFlowState": state,
-                "AdditionalFlowStateInformation": reason,
-            },
+        information = {"EInvoiceFlowState": state, "AdditionalFlowStateInformation": reason}
+        self._emit_message(
+            company,
+            "U",
+            message_id,
+            {"OrderID": order["OrderID"], **copy.deepcopy(message)},
+            information,
+        )
+
+    def _emit_feedback(
+        self, company: Company, order: dict[str, Any], state: str, reason: str | None
+    ) -> None:
+        """Lifecycle step 3-4: the receiver's feedback is a NEW Incoming message (an IMR) with
+        a new MessageID, ``Description`` = IMR code + text (§5 example: ``"AB: The document has
+        been successfully received."``; a refusal ``RE``, [doc: imr]). Sent as an insert (the
+        documented current form) or an update (the older "Refused" example), per test; with
+        the flow state, or with the IMR code alone (``feedback_flow_state``)."""
+        outgoing = company.outgoing[order["OrderID"]][1]
+        code_text = (
+            f"RE: {reason}"
+            if state == "Refused" and reason
+            else "RE: The document was rejected."
+            if state == "Refused"
+            else "AB: The document has been successfully received."
+        )
+        message: dict[str, Any] = {
+            "OrderID": order["OrderID"],
+            "Description": code_text,
+            "FileID": str(uuid.uuid4()),
+            "CreationDate": self._now(),
+            "TransportType": outgoing["TransportType"],
+            "Success": True,
+            "Trials": 0,
+            "Destination": outgoing["Destination"],
+            "MessageDirection": "Incoming",
         }
-        self._emit(company, "Message", "U", message_id, detail)
+        order["Messages"].append({k: v for k, v in message.items() if k != "OrderID"})
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        information: dict[str, Any] = {}
+        if self.feedback_flow_state:
+            information["EInvoiceFlowState"] = state
+            if state == "Refused" and reason:
+                information["AdditionalFlowStateInformation"] = reason
+        self._emit_message(company, self.feedback_update_type, message_id, message, information)
 
     def _patch_order(self, ctx: Ctx) -> httpx.Response:
         company = ctx.the_company()
@@ -320,7 +406,8 @@ class OrderRoutes(BillitCore):
         self, company_id: int, order_id: int, state: str, reason: str | None = None
     ) -> None:
         """Peppol feedback on a sent invoice; an unsent one is first sent over Peppol, as
-        Billit's daily auto-send would."""
+        Billit's daily auto-send would. Sent/Accepted update the outgoing message; Delivered
+        and Refused come from the receiver as a new Incoming message (billit-api.md §5)."""
         if state not in DELIVERY_STATES:
             raise ValueError(f"state must be one of {', '.join(DELIVERY_STATES)}")
         with self._lock:
@@ -330,23 +417,29 @@ class OrderRoutes(BillitCore):
                 self._mark_sent(company, order, "Peppol")
                 if state == "Sent":
                     return
-            _, message = company.outgoing[order_id]
-            message["Success"] = state != "Refused"
-            message["Description"] = reason
-            delivered = state in {"Accepted", "Delivered", "Refused"}
+            now = self._now()
+            # CurrentDocumentDeliveryDetails as [doc: status] describes it (§5 "Polling"):
+            # DocumentDeliveryStatus Delivered | Pending | Error, refusal fields on failure.
             details: dict[str, Any] = {
-                "DocumentDeliveryDate": self._now(),
+                "DocumentDeliveryDate": now,
                 "DocumentDeliveryInfo": reason or state,
-                "IsDocumentDelivered": delivered,
-                "DocumentDeliveryStatus": "Pending" if not delivered else state,
+                "IsDocumentDelivered": state in {"Delivered", "Refused"},
+                "DocumentDeliveryStatus": "Pending",
             }
-            if state == "Accepted":
+            if state == "Delivered":
                 details["DocumentDeliveryStatus"] = "Delivered"
+                details["DocumentDeliveryInfo"] = "Ontvangen"
             if state == "Refused":
+                details["DocumentDeliveryStatus"] = "Error"
+                details["DocumentRefusedDate"] = now
+                details["DocumentRefusedReasonTC"] = "InvalidInvoice"
                 details["DocumentRefusedInfo"] = reason
             order["CurrentDocumentDeliveryDetails"] = details
             self._touch(order)
-            self._emit_message_state(company, order, state, reason)
+            if state in {"Sent", "Accepted"}:
+                self._emit_message_state(company, order, state, reason)
+            else:
+                self._emit_feedback(company, order, state, reason)
 
     def mark_paid(self, company_id: int, order_id: int, paid_date: str | None = None) -> None:
         with self._lock:

@@ -5,7 +5,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.billit import odata
-from tests.fakes.billit.invoicing import PARTY_FIELDS, PRODUCT_FIELDS
+from tests.fakes.billit.invoicing import (
+    DEFAULT_DECIMALS,
+    PARTY_FIELDS,
+    PRODUCT_FIELDS,
+    ExcessDecimals,
+)
 
 TRANSPORT_TYPES = (
     "SMTP",
@@ -103,6 +108,9 @@ class Company:
     party_id: int
     name: str
     vat_number: str
+    # MyBillit Settings → General: 2 decimals unless extended to 3-5 (billit-api.md §8)
+    decimals: int = DEFAULT_DECIMALS
+    excess_decimals: ExcessDecimals = ExcessDecimals.REFUSE
     parties: dict[int, dict[str, Any]] = field(default_factory=dict)
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -111,6 +119,8 @@ class Company:
     numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     # order id -> (MessageID, the outgoing message dict inside the order's Messages)
     outgoing: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    # order id -> when (the fake's clock) it was last sent: billit-api.md §7 re-send window
+    sent_at: dict[int, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -4,8 +4,10 @@ disconnect; plus the ways it must refuse (forged/expired/replayed state, access_
 open redirect, cross-tenant tickets), and that no secret reaches a log line or a body."""
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -36,6 +38,7 @@ OUTSMART_TOKEN = "outsmart-tenant-token-3c4d"
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    BROWSER.clear()
     with running_stack(monkeypatch, oauth, management_api) as running:
         running.billit.add_user(USER)
         running.billit.add_company(USER, "Claes BV", "BE0765432198", party_id=512340)
@@ -52,24 +55,76 @@ def register(stack: Stack, tenant_id: str = TENANT, language: str = "nl") -> dic
     )
 
 
+# The user's browser: the cookie /connect set (one browser per test; reset by the fixture).
+BROWSER: dict[str, str] = {}
+COOKIE = "__Host-billit-connect"
+
+
 def start_connect(
     stack: Stack, tenant_id: str = TENANT, return_url: str = RETURN_URL
 ) -> dict[str, Any]:
-    query = {"ticket": stack.ticket(tenant_id), "return_url": return_url}
-    return stack.invoke(oauth, http_event("GET", "/connect", query=query))
+    query = {"ticket": stack.ticket(tenant_id, TicketScope.CONNECT), "return_url": return_url}
+    response = stack.invoke(oauth, http_event("GET", "/connect", query=query))
+    for cookie in response.get("cookies") or []:
+        name, _, rest = cookie.partition("=")
+        if name == COOKIE:
+            BROWSER[COOKIE] = rest.split(";")[0]
+    return response
 
 
-def callback(stack: Stack, query: dict[str, str]) -> dict[str, Any]:
-    return stack.invoke(oauth, http_event("GET", "/oauth/callback", query=query))
+def _cookie_header(cookie: str | None) -> dict[str, str]:
+    return {"cookie": f"{COOKIE}={cookie}"} if cookie else {}
 
 
-def connect(stack: Stack, tenant_id: str = TENANT, user: str = USER) -> dict[str, Any]:
-    """The whole browser round trip; returns the callback's response."""
+def callback(stack: Stack, query: dict[str, str], cookie: str | None = "") -> dict[str, Any]:
+    """Billit's redirect back, in the user's browser (``cookie=""``) or another (a value,
+    or None for a browser without the cookie)."""
+    cookie = BROWSER.get(COOKIE) if cookie == "" else cookie
+    event = http_event("GET", "/oauth/callback", query=query, headers=_cookie_header(cookie))
+    if cookie:
+        event["cookies"] = [f"{COOKIE}={cookie}"]
+    return stack.invoke(oauth, event)
+
+
+def form_of(page: dict[str, Any]) -> dict[str, str]:
+    """The hidden fields of the confirmation page's form."""
+    fields = re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page["body"])
+    return dict(fields)
+
+
+def confirm(
+    stack: Stack,
+    page: dict[str, Any],
+    decision: str = "connect",
+    cookie: str | None = "",
+    **fields: str,
+) -> dict[str, Any]:
+    """The user's click on the confirmation page: a form POST to /oauth/confirm."""
+    cookie = BROWSER.get(COOKIE) if cookie == "" else cookie
+    body = urlencode(form_of(page) | {"decision": decision} | fields)
+    headers = {"content-type": "application/x-www-form-urlencoded", **_cookie_header(cookie)}
+    event = http_event("POST", "/oauth/confirm", body=body, headers=headers)
+    if cookie:
+        event["cookies"] = [f"{COOKIE}={cookie}"]
+    return stack.invoke(oauth, event)
+
+
+def finish(stack: Stack, query: dict[str, str], **choice: str) -> dict[str, Any]:
+    """Callback, then "Connect" on the confirmation page; returns the confirm's answer."""
+    page = callback(stack, query)
+    assert page["statusCode"] == 200, page
+    return confirm(stack, page, **choice)
+
+
+def connect(
+    stack: Stack, tenant_id: str = TENANT, user: str = USER, **choice: str
+) -> dict[str, Any]:
+    """The whole browser round trip; returns the confirmation's response."""
     login = start_connect(stack, tenant_id)
     assert login["statusCode"] == 302
     state = query_of(login["headers"]["Location"])["state"]
     billit_redirect = stack.billit.authorize(user, REDIRECT_URI, state)
-    return callback(stack, query_of(billit_redirect))
+    return finish(stack, query_of(billit_redirect), **choice)
 
 
 def connection(stack: Stack, tenant_id: str = TENANT) -> dict[str, Any]:
@@ -103,7 +158,7 @@ def test_register_then_connect_stores_tokens_connection_webhooks_and_log(stack: 
     assert params["redirect_uri"] == REDIRECT_URI
     assert len(params["state"]) >= 22  # ≥ 128 bits of urlsafe base64
 
-    done = callback(stack, query_of(stack.billit.authorize(USER, REDIRECT_URI, params["state"])))
+    done = finish(stack, query_of(stack.billit.authorize(USER, REDIRECT_URI, params["state"])))
     assert done["statusCode"] == 302
     assert done["headers"]["Location"] == RETURN_URL + "?billit_connection=connected"
 
@@ -111,8 +166,10 @@ def test_register_then_connect_stores_tokens_connection_webhooks_and_log(stack: 
     assert secret.billit is not None
     assert secret.outsmart_token is not None  # registration survives the connect
     hooks = stack.billit.webhooks(512340)
+    # billit-api.md §5 "Rules": Message/I (receiver feedback) + Message/U (+ Order/U)
     assert {(h["EntityType"], h["EntityUpdateType"]) for h in hooks} == {
         ("Order", "U"),
+        ("Message", "I"),
         ("Message", "U"),
     }
     assert {h["WebhookURL"] for h in hooks} == {"https://connector.test/webhooks/billit/acme"}
@@ -129,10 +186,16 @@ def test_register_then_connect_stores_tokens_connection_webhooks_and_log(stack: 
     assert entry.params == {"company": "Claes BV"}
 
 
-def test_several_companies_keep_the_list_and_use_the_first(stack: Stack) -> None:
+def test_several_companies_keep_the_list_and_use_the_chosen_one(stack: Stack) -> None:
+    """billit-api.md §2: never silently Companies[0]; the confirmation page offers each."""
     stack.billit.add_company(USER, "Claes Services BV", "BE0765432101", party_id=512341)
     register(stack)
-    connect(stack)
+    login = start_connect(stack)
+    state = query_of(login["headers"]["Location"])["state"]
+    page = callback(stack, query_of(stack.billit.authorize(USER, REDIRECT_URI, state)))
+    assert 'value="512340"' in page["body"] and 'value="512341"' in page["body"]
+    assert "Claes Services BV, BE0765432101" in page["body"]
+    assert confirm(stack, page, party_id="512340")["statusCode"] == 302
     status = connection(stack)
     assert status["party_id"] == "512340"
     assert [c["party_id"] for c in status["companies"]] == ["512340", "512341"]
@@ -146,7 +209,7 @@ def test_several_companies_keep_the_list_and_use_the_first(stack: Stack) -> None
     )
     assert picked["statusCode"] == 200
     assert json.loads(picked["body"])["company_name"] == "Claes Services BV"
-    assert len(stack.billit.webhooks(512341)) == 2
+    assert len(stack.billit.webhooks(512341)) == 3
     assert stack.billit.webhooks(512340) == []
 
 
@@ -157,7 +220,7 @@ def test_replayed_forged_and_expired_states_are_refused_without_token_exchange(
     login = start_connect(stack)
     state = query_of(login["headers"]["Location"])["state"]
     billit_redirect = query_of(stack.billit.authorize(USER, REDIRECT_URI, state))
-    assert callback(stack, billit_redirect)["statusCode"] == 302
+    assert callback(stack, billit_redirect)["statusCode"] == 200  # the confirmation page
     exchanges = token_calls(stack)
 
     replay = callback(stack, billit_redirect)
@@ -258,7 +321,7 @@ def test_refusal_expires_the_connection_once_and_reconnect_restores_it(stack: St
 
     assert connect(stack)["headers"]["Location"].endswith("billit_connection=connected")
     assert connection(stack)["status"] == "connected"
-    assert len(stack.billit.webhooks(512340)) == 2  # replaced, not piled up
+    assert len(stack.billit.webhooks(512340)) == 3  # replaced, not piled up
 
 
 def test_disconnect_then_reconnect_to_another_billit_account(stack: Stack) -> None:
@@ -332,11 +395,18 @@ def test_tickets_guard_every_management_route(stack: Stack) -> None:
         ("GET", f"/tenants/{TENANT}/sync-log", None),
         ("POST", f"/tenants/{TENANT}/sync", {}),
         ("POST", f"/tenants/{TENANT}/exports/retry", {}),
+        ("GET", f"/tenants/{TENANT}/exports/WB-1936", None),
     ]
     expired = mint_ticket(
         TICKET_KEY.encode(), TENANT, TicketScope.TENANT, now=1_000_000, ttl_seconds=60
     )
-    forged = mint_ticket(b"not-the-key", TENANT, TicketScope.TENANT, now=1.9e9, ttl_seconds=60)
+    forged = mint_ticket(
+        b"not-the-key-but-just-as-long-0123456789",
+        TENANT,
+        TicketScope.TENANT,
+        now=1.9e9,
+        ttl_seconds=60,
+    )
     for method, path, body in routes:
         other = stack.call(management_api, method, path, tenant_id=OTHER_TENANT, body=body)
         assert other["statusCode"] == 403, (method, path)
@@ -391,8 +461,11 @@ def test_no_secret_reaches_a_log_line_or_a_response(stack: Stack) -> None:
         login = start_connect(stack)
         state = query_of(login["headers"]["Location"])["state"]
         billit_redirect = query_of(stack.billit.authorize(USER, REDIRECT_URI, state))
-        responses.append(callback(stack, billit_redirect))
+        page = callback(stack, billit_redirect)
+        responses.append(page)
         responses.append(callback(stack, billit_redirect))  # replay
+        responses.append(confirm(stack, page))
+        responses.append(confirm(stack, page))  # a second click
         stack.clock.advance(3600)
         stack.services.token_provider(TENANT, 512340).access_token()
         responses.append(

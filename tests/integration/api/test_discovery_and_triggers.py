@@ -388,6 +388,62 @@ def test_retrying_a_work_order_that_did_not_fail_is_a_clear_409_or_404(stack: St
     assert export_jobs(stack) == []
 
 
+def test_retry_accepts_the_work_order_number_the_log_panel_shows(stack: Stack) -> None:
+    fail(stack, "1936")
+
+    response = retry(stack, {"workorder_no": "WB-1936"})
+
+    assert response["statusCode"] == 202
+    assert json.loads(response["body"]) == {"queued": 1, "row_ids": ["1936"]}
+    assert state(stack, "1936") is LedgerState.PENDING
+    unknown = retry(stack, {"workorder_no": "WB-7777"})
+    assert unknown["statusCode"] == 404
+    assert "WB-7777" in json.loads(unknown["body"])["error"]["message"]
+
+
+def export_state(stack: Stack, workorder: str, *, ticket_tenant: str = TENANT) -> Any:
+    return stack.call(
+        management_api, "GET", f"/tenants/{TENANT}/exports/{workorder}", tenant_id=ticket_tenant
+    )
+
+
+def test_one_work_orders_export_state_by_number_or_row_id(stack: Stack) -> None:
+    ledger = stack.services.export_ledger
+    ledger.claim(TENANT, "1919", "WB-1919", OWNER, 300)
+    ledger.record_created(TENANT, "1919", owner=OWNER, order_id="9001", order_number="2026-0001")
+    ledger.record_sent(TENANT, "1919", owner=OWNER)
+    handled = ledger.record_handled(TENANT, "1919", owner=OWNER)
+    ledger.transition_invoice_status(handled, "refused", "Unknown purchase order reference")
+    fail(stack, "1936")
+
+    by_number, by_row = export_state(stack, "WB-1919"), export_state(stack, "1919")
+
+    assert by_number["statusCode"] == 200
+    assert json.loads(by_number["body"]) == json.loads(by_row["body"])
+    body = json.loads(by_number["body"])
+    assert (body["row_id"], body["workorder_no"], body["state"]) == ("1919", "WB-1919", "handled")
+    assert body["invoice"] == {"order_id": "9001", "number": "2026-0001"}
+    assert (body["sent"], body["delivered"], body["refused"], body["paid"]) == (
+        True,
+        False,
+        True,
+        False,
+    )
+    assert body["last_problem"]["kind"] == "refused"
+    assert body["last_problem"]["detail"] == "Unknown purchase order reference"
+    failed = json.loads(export_state(stack, "WB-1936")["body"])
+    assert (failed["state"], failed["invoice"], failed["sent"]) == ("failed", None, False)
+    assert failed["last_problem"] == {"kind": "user_fixable", "detail": "material", "since": None}
+
+
+def test_an_unknown_work_order_is_404_and_another_tenants_ticket_403(stack: Stack) -> None:
+    fail(stack, "1936")
+    unknown = export_state(stack, "WB-4040")
+    assert unknown["statusCode"] == 404
+    assert json.loads(unknown["body"])["error"]["code"] == "unknown_export"
+    assert export_state(stack, "WB-1936", ticket_tenant=OTHER)["statusCode"] == 403
+
+
 def test_another_tenants_ticket_is_403_and_a_bad_body_422(stack: Stack) -> None:
     fail(stack, "1919")
     assert retry(stack, {"row_id": "1919"}, ticket_tenant=OTHER)["statusCode"] == 403

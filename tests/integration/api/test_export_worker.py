@@ -113,9 +113,11 @@ def test_a_completed_work_order_becomes_one_invoice_with_exact_totals(stack: Sta
         "Onderhoud cv-ketel en vervanging koppelstuk",
     ]
     assert Decimal(str(invoice["TotalExcl"])) == Decimal("151.15")  # 2.5 h at 55.00 + 3 at 4.55
-    assert Decimal(str(invoice["TotalVAT"])) == Decimal("31.75")  # 28.88 + 2.87 (per line)
-    assert Decimal(str(invoice["TotalIncl"])) == Decimal("182.90")
-    assert invoice["Reference"] == order["WorkorderNo"]
+    assert Decimal(str(invoice["TotalVAT"])) == Decimal("31.74")  # 151.15 x 21 % (per rate)
+    assert Decimal(str(invoice["TotalIncl"])) == Decimal("182.89")
+    # The seller's work-order number is a comment; Reference is the buyer's PO (§3).
+    assert invoice["Comments"] == f"Werkbon {order['WorkorderNo']}"
+    assert invoice["Reference"] is None
     assert "OrderNumber" not in invoice or invoice["OrderNumber"]  # Billit numbers it
 
     assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
@@ -329,3 +331,163 @@ def test_malformed_messages_are_dropped(stack: Stack) -> None:
     event = sqs_event(ExportJob(tenant_id=TENANT, row_id="1").model_dump_json())
     event["Records"][0]["body"] = "{not json"
     assert export_worker.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+# == issue 11: the customer's VAT regime, read from Billit at export time =======================
+
+CO_CONTRACTOR_MENTION = "Verlegging van heffing: btw te voldoen door de medecontractant"
+
+
+def peeters(stack: Stack) -> dict[str, Any]:
+    return next(p for p in stack.billit.parties(COMPANY) if p.get("Nr") == "C-1001")
+
+
+def test_a_co_contractor_set_in_billit_after_the_import_gets_a_reverse_charge_invoice(
+    stack: Stack,
+) -> None:
+    before = work_order(stack, WorkDescription="Onderhoud")
+    assert export(stack, before["id"]) == []
+    (normal,) = invoices(stack, before["id"])
+    assert [line["VATPercentage"] for line in normal["OrderLines"]] == [21, 21, 21]
+
+    # The office marks Peeters as co-contractor in Billit; no import runs in between.
+    stack.billit.update_party(COMPANY, peeters(stack)["PartyID"], VentilationCode="21")
+    after = work_order(stack, WorkDescription="Onderhoud")
+    assert export(stack, after["id"]) == []
+
+    (invoice,) = invoices(stack, after["id"])
+    # billit-api.md §8: 0 % on every line, text line included, header code "21" as a string;
+    # Billit gives each 0 % line the header's code.
+    assert [line["VATPercentage"] for line in invoice["OrderLines"]] == [0, 0, 0]
+    assert {line["VentilationCode"] for line in invoice["OrderLines"]} == {"21"}
+    assert invoice["VentilationCode"] == "21"
+    assert invoice["Comments"].startswith(f"Werkbon {after['WorkorderNo']}\n")
+    assert CO_CONTRACTOR_MENTION in invoice["Comments"]
+    # 2.5 h x 55.00 + 3 x 4.55 = 151.15, no VAT
+    assert (invoice["TotalExcl"], invoice["TotalVAT"], invoice["TotalIncl"]) == (
+        Decimal("151.15"),
+        Decimal("0.00"),
+        Decimal("151.15"),
+    )
+
+
+def test_reverse_charge_without_a_vat_number_is_no_invoice_but_a_fix_in_billit(
+    stack: Stack,
+) -> None:
+    party = stack.billit.add_party(
+        COMPANY, Name="Bouw Zonder Nummer BV", Nr="C-1003", CountryCode="BE", VentilationCode="21"
+    )
+    order = work_order(stack, CustomerDebtorNr="C-1003")
+    assert export(stack, order["id"]) == []  # not retried: the office must fix it
+
+    assert invoices(stack, order["id"]) == []
+    (entry, *_) = stack.services.sync_log.page(TENANT, limit=5).entries
+    assert (entry.level, entry.message_key) == ("error", messages.EXPORT_VAT_REGIME_NO_VAT_NUMBER)
+    text = messages.render(entry.message_key, entry.params, "en")
+    assert "Bouw Zonder Nummer BV" in text and "Add the customer's VAT number in Billit" in text
+    assert "btw-nummer" in messages.render(entry.message_key, entry.params, "nl")
+    ledger = stack.services.export_ledger.get(TENANT, order["id"])
+    assert ledger is not None and ledger.state is LedgerState.FAILED
+    assert office(stack).workorders[order["id"]]["status"] == "Compleet"
+
+    stack.billit.update_party(COMPANY, party["PartyID"], VATNumber="BE0403170701")
+    stack.services.export_ledger.reset_for_retry(TENANT, order["id"])
+    assert export(stack, order["id"]) == []
+    (invoice,) = invoices(stack, order["id"])
+    assert invoice["VentilationCode"] == "21"
+    assert invoice["TotalVAT"] == Decimal("0.00")
+
+
+def test_a_customer_deleted_in_billit_after_the_import_is_a_fix_not_a_retry(
+    stack: Stack,
+) -> None:
+    party_id = peeters(stack)["PartyID"]
+    stack.billit.delete_party(COMPANY, party_id)
+    order = work_order(stack)
+    assert export(stack, order["id"]) == []  # not retried: the office must fix it
+    assert invoices(stack, order["id"]) == []
+    key, params = panel(stack)[0]
+    assert key == messages.EXPORT_CUSTOMER_GONE
+    assert params["debtor_number"] == "C-1001"
+    assert params["party_id"] == str(party_id)
+
+
+# == issue 11: plausibility before anything is sent ============================================
+
+TYPO = "1200000000000000000"  # 1.2 x 10^18: a quantity typed into the price field
+
+
+def test_a_typo_of_a_trillion_euros_is_never_sent_by_peppol(stack: Stack) -> None:
+    settings(stack, delivery="peppol")
+    order = work_order(
+        stack, Materials=[{"MaterialCode": "MAT-00001", "MaterialNr": TYPO, "MaterialPrice": "1"}]
+    )
+    assert export(stack, order["id"]) == []
+
+    (invoice,) = invoices(stack, order["id"])
+    assert invoice["TotalExcl"] == Decimal("1200000000000000137.50")  # + 2.5 h x 55.00
+    stored = stack.billit.order(COMPANY, invoice["OrderID"])
+    assert stored["IsSent"] is False and stored["Messages"] == []  # a draft, nothing sent
+    assert not [c for c in stack.billit.calls if c.path == "/v1/orders/commands/send"]
+    (entry, *_) = stack.services.sync_log.page(TENANT, limit=5).entries
+    assert (entry.level, entry.message_key) == ("warning", messages.EXPORT_INVOICE_HELD)
+    text = messages.render(entry.message_key, entry.params, "en")
+    assert f"a line has quantity {TYPO}, above the limit of 1000" in text
+    assert "above the limit of EUR 25000" in text and "NOT sent" in text
+    assert "boven de grens van 1000" in messages.render(entry.message_key, entry.params, "nl")
+    # One invoice exists: the work order is done, the draft waits for the office in Billit.
+    assert office(stack).workorders[order["id"]]["status"] == "Afgehandeld"
+
+
+def test_an_implausible_draft_is_flagged_too(stack: Stack) -> None:
+    settings(stack, limits={"max_hours_per_workorder": "2"})  # delivery: draft (the default)
+    order = work_order(stack)  # 2:30 of HT-001
+    assert export(stack, order["id"]) == []
+    (invoice,) = invoices(stack, order["id"])
+    assert stack.billit.order(COMPANY, invoice["OrderID"])["IsSent"] is False
+    (entry, *_) = stack.services.sync_log.page(TENANT, limit=5).entries
+    assert entry.level == "warning"
+    text = messages.render(entry.message_key, entry.params, "en")
+    assert "2.50 hours, above the limit of 2 hours" in text
+
+
+def test_a_plausible_invoice_under_a_lowered_limit_is_held_and_one_above_sent(
+    stack: Stack,
+) -> None:
+    settings(stack, delivery="peppol", limits={"max_invoice_total": "150"})
+    held = work_order(stack)  # 151.15 + 31.74 VAT = 182.89 > 150
+    assert export(stack, held["id"]) == []
+    (invoice,) = invoices(stack, held["id"])
+    assert stack.billit.order(COMPANY, invoice["OrderID"])["IsSent"] is False
+    assert "EUR 182.89, above the limit of EUR 150" in messages.render(*panel(stack)[0], "en")
+
+    settings(stack, delivery="peppol", limits={"max_invoice_total": "200"})
+    sent = work_order(stack)
+    assert export(stack, sent["id"]) == []
+    (invoice,) = invoices(stack, sent["id"])
+    assert stack.billit.order(COMPANY, invoice["OrderID"])["IsSent"] is True
+    assert panel(stack)[0][0] == messages.EXPORT_INVOICE_SENT
+
+
+def test_a_crash_after_creating_an_implausible_invoice_still_never_sends_it(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings(stack, delivery="peppol")
+    order = work_order(
+        stack, Materials=[{"MaterialCode": "MAT-00001", "MaterialNr": TYPO, "MaterialPrice": "1"}]
+    )
+    ledger = stack.services.export_ledger
+    real = ledger.record_created
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(ledger, "record_created", real)
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(ledger, "record_created", crash)
+    assert export(stack, order["id"]) != []  # SQS will redeliver it
+    stack.clock.advance(400)
+    assert export(stack, order["id"], receive_count=2) == []  # resumed: the invoice exists
+
+    (invoice,) = invoices(stack, order["id"])
+    assert stack.billit.order(COMPANY, invoice["OrderID"])["IsSent"] is False
+    assert panel(stack)[0][0] == messages.EXPORT_INVOICE_HELD

@@ -70,7 +70,7 @@ def test_an_import_job_imports_logs_and_records_the_time(stack: Stack) -> None:
 
     (finished, params), (skipped, skipped_params) = panel(stack)[:2]
     assert finished == messages.IMPORT_FINISHED
-    assert params["counts.customers"] == "3/0/1"
+    assert params["counts.customers"] == "3/0/1/0/0/0"  # + deactivated/moved/reported
     assert skipped == messages.IMPORT_RECORDS_SKIPPED
     assert "Geen Adres BV" in skipped_params["records"]
     text = messages.render(finished, params, "en")

@@ -37,6 +37,14 @@ SAVED = {
         "attach_workorder_pdf": True,
         "create_missing_customers": True,
         "default_vat_rate": "6",
+        "billit_decimals": 3,
+        "limits": {
+            "max_quantity_per_line": "500",
+            "max_hours_per_workorder": "80",
+            "max_invoice_total": "10000.50",
+            "allow_negative_lines": False,
+            "allow_negative_total": False,
+        },
         "only_completed_after_connection": False,
         "workstatus_after_export": "Gefactureerd",
         "workstatus_when_paid": "Betaald",
@@ -49,6 +57,7 @@ SAVED = {
             "paid_on_site_methods": ["cash", "pin"],
             "fixed_price_quote_methods": ["conform offerte", "vaste prijs"],
         },
+        "recompleted": "credit_and_reinvoice",
     },
 }
 
@@ -57,6 +66,9 @@ SAVED = {
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with running_stack(monkeypatch, management_api) as running:
         for tenant_id in (TENANT, OTHER_TENANT):
+            office = running.outsmart.add_tenant(f"token-{tenant_id}", name=tenant_id)
+            office.add_workstatus("Gefactureerd", "Gefactureerd")
+            office.add_workstatus("Betaald", "Betaald")
             running.call(
                 management_api,
                 "PUT",
@@ -118,6 +130,35 @@ def test_saved_settings_come_back_exactly(stack: Stack) -> None:
     assert get_settings(stack, OTHER_TENANT)[1]["settings"] == TenantSettings().model_dump(
         mode="json"
     )
+
+
+@pytest.mark.parametrize("field", ["workstatus_after_export", "workstatus_when_paid"])
+def test_a_work_status_outsmart_does_not_know_is_refused_with_its_name(
+    stack: Stack, field: str
+) -> None:
+    """Checked against OutSmart's ``/workstatusses/`` list (outsmart-api.md §4.2) when saved:
+    a typo would otherwise surface only when an invoice is made or paid."""
+    assert put_settings(stack, SAVED)[0] == 200
+    changed = json.loads(json.dumps(SAVED))
+    changed["exports"][field] = "Gefactureeerd"
+
+    status, body = put_settings(stack, changed)
+
+    assert status == 422
+    assert failed_fields(body) == [f"exports.{field}"]
+    (problem,) = body["error"]["fields"]
+    assert "'Gefactureeerd'" in problem["problem"]
+    assert "Betaald, Gefactureerd" in problem["problem"]  # what OutSmart does know
+    assert stack.services.settings.get(TENANT) == TenantSettings.model_validate(SAVED)
+
+
+def test_unchanged_work_statuses_are_not_read_from_outsmart_again(stack: Stack) -> None:
+    assert put_settings(stack, SAVED)[0] == 200
+    stack.outsmart.tenant(f"token-{TENANT}").workstatusses.clear()  # renamed in OutSmart since
+
+    changed = json.loads(json.dumps(SAVED))
+    changed["exports"]["payment_term_days"] = 30
+    assert put_settings(stack, changed)[0] == 200
 
 
 def test_missing_parts_get_defaults_and_numbers_are_understood(stack: Stack) -> None:

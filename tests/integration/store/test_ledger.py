@@ -3,11 +3,18 @@ from datetime import timedelta
 import pytest
 from mypy_boto3_dynamodb.service_resource import Table
 
+from billit_sync.store.dynamo import Item
 from billit_sync.store.ledger import (
     ExportLedger,
     LedgerConflictError,
     LedgerState,
     idempotency_key_for,
+)
+from billit_sync.store.sync_log import (
+    SyncLogCategory,
+    SyncLogEntry,
+    SyncLogLevel,
+    SyncLogStore,
 )
 from tests.integration.store.conftest import START, FakeClock, RecordingSleep
 
@@ -179,21 +186,26 @@ def test_find_by_order_id_and_invoice_status(ledger: ExportLedger, clock: FakeCl
     assert ledger.find_by_order_id("other-co", "9001") is None
 
     clock.advance(60)
-    updated = ledger.update_invoice_status("acme", "wo-1", "refused", "VAT number unknown")
+    ledger.transition_invoice_status(found, "refused", "VAT number unknown")
+    updated = ledger.get("acme", "wo-1")
+    assert updated is not None
     assert updated.invoice_status == "refused"
     assert updated.invoice_status_detail == "VAT number unknown"
     assert updated.invoice_status_at == START + timedelta(seconds=60)
-    paid = ledger.update_invoice_status("acme", "wo-1", "paid")
+    ledger.transition_invoice_status(updated, "paid", None)
+    paid = ledger.get("acme", "wo-1")
+    assert paid is not None
     assert paid.invoice_status_detail is None
     assert paid.state is LedgerState.CREATED  # webhooks never move the export state
 
 
 def test_invoice_status_needs_an_invoice(ledger: ExportLedger) -> None:
-    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    pending = ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
     with pytest.raises(LedgerConflictError):
-        ledger.update_invoice_status("acme", "wo-1", "paid")
+        ledger.transition_invoice_status(pending, "paid", None)
+    missing = pending.model_copy(update={"row_id": "wo-404"})
     with pytest.raises(LedgerConflictError):
-        ledger.update_invoice_status("acme", "wo-404", "paid")
+        ledger.transition_invoice_status(missing, "paid", None)
 
 
 def test_get_many_and_list_failed(ledger: ExportLedger) -> None:
@@ -217,3 +229,84 @@ def test_tenant_isolation(ledger: ExportLedger) -> None:
     other = ledger.claim("other-co", "wo-1", "2026-0001", "worker-b", LEASE)
     assert other.state is LedgerState.PENDING
     assert other.idempotency_key != idempotency_key_for("acme", "wo-1", 1)
+
+
+def test_a_status_transition_is_conditional_on_the_status_read(ledger: ExportLedger) -> None:
+    created(ledger)
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None and entry.invoice_status is None
+
+    ledger.transition_invoice_status(entry, "delivered", "Peppol")
+    # A second processor that read the same (old) entry loses: nothing is overwritten.
+    with pytest.raises(LedgerConflictError) as lost:
+        ledger.transition_invoice_status(entry, "refused", "too late")
+    assert lost.value.actual is not None
+    assert lost.value.actual.invoice_status == "delivered"
+    fresh = ledger.get("acme", "wo-1")
+    assert fresh is not None
+    assert (fresh.invoice_status, fresh.invoice_status_detail) == ("delivered", "Peppol")
+    ledger.transition_invoice_status(fresh, "paid", None)
+    paid = ledger.get("acme", "wo-1")
+    assert paid is not None and paid.invoice_status == "paid"
+
+
+def test_open_invoices_are_those_with_an_order_and_no_final_status(ledger: ExportLedger) -> None:
+    for row in ("wo-1", "wo-2", "wo-3"):
+        created(ledger, row)
+    ledger.claim("acme", "wo-4", "2026-0004", "worker-a", LEASE)  # no invoice yet
+    for row, status in (("wo-2", "refused"), ("wo-3", "paid")):
+        entry = ledger.get("acme", row)
+        assert entry is not None
+        ledger.transition_invoice_status(entry, status, None)
+
+    open_rows = {e.row_id for e in ledger.list_open_invoices("acme", frozenset({"paid"}))}
+
+    assert open_rows == {"wo-1", "wo-2"}
+
+
+def _log_item(sync_log: SyncLogStore, clock: FakeClock, key: str) -> tuple[str, Item]:
+    entry = SyncLogEntry(
+        tenant_id="acme",
+        at=clock(),
+        category=SyncLogCategory.EXPORT,
+        level=SyncLogLevel.INFO,
+        message_key=key,
+        workorder_no="2026-0042",
+    )
+    return sync_log.table_name, sync_log.prepare(entry)[1]
+
+
+def test_handled_and_its_log_entries_are_written_together(
+    ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
+) -> None:
+    """Issue 16: one transaction for the ledger's ``handled`` and the log panel's entries."""
+    sync_log = SyncLogStore(sync_log_table, clock, retention_days=90)
+    created(ledger)
+
+    ledger.record_handled_with_log(
+        "acme",
+        "wo-1",
+        owner="worker-a",
+        log_items=[_log_item(sync_log, clock, "a"), _log_item(sync_log, clock, "b")],
+    )
+
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None and entry.state is LedgerState.HANDLED
+    assert entry.lease_owner is None
+    assert sorted(e.message_key for e in sync_log.page("acme").entries) == ["a", "b"]
+
+
+def test_handled_with_log_writes_neither_when_the_lease_is_lost(
+    ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
+) -> None:
+    sync_log = SyncLogStore(sync_log_table, clock, retention_days=90)
+    created(ledger)
+
+    with pytest.raises(LedgerConflictError) as lost:
+        ledger.record_handled_with_log(
+            "acme", "wo-1", owner="intruder", log_items=[_log_item(sync_log, clock, "a")]
+        )
+
+    assert lost.value.actual is not None
+    assert lost.value.actual.state is LedgerState.CREATED
+    assert sync_log.page("acme").entries == []  # no entry for a transition that did not happen

@@ -60,7 +60,7 @@ class ImportHarness:
             watermarks=self.watermarks,
             time_left=lambda: time_left,
             batch_size=batch_size,
-            **kwargs,
+            **({"clock": self.clock} | kwargs),
         )
 
     def outsmart_posts(self) -> int:

@@ -61,7 +61,7 @@ def set_exports(stack: Stack, **changes: Any) -> None:
 def ledger_mix(stack: Stack) -> None:
     """Ledger entries for rows 2001-2005 (work orders still Compleet in OutSmart)."""
     ledger = stack.services.export_ledger
-    ledger.claim(TENANT, "2001", "WB-2001", OWNER, 300)  # → handled
+    ledger.claim(TENANT, "2001", "WB-2001", OWNER, 300)  # → handled, yet Compleet: again
     ledger.record_created(TENANT, "2001", owner=OWNER, order_id="9001", order_number="F-1")
     ledger.record_handled(TENANT, "2001", owner=OWNER)
     ledger.claim(TENANT, "2002", "WB-2002", OWNER, 300)  # → failed
@@ -96,16 +96,18 @@ def test_exactly_the_work_orders_that_need_an_invoice_are_queued(stack: Stack) -
     report = stack.services.discovery_service.discover(TENANT)
 
     jobs = queued(stack)
-    assert sorted(job.row_id for job in jobs) == ["1001", "1002", "1003", "2003", "2005"]
+    assert sorted(job.row_id for job in jobs) == ["1001", "1002", "1003", "2001", "2003", "2005"]
+    # Handled by the service yet Compleet again: completed again after its invoice (issue 12).
+    assert next(j for j in jobs if j.row_id == "2001").completion == 2
+    assert {j.completion for j in jobs if j.row_id != "2001"} == {None}
     assert {job.trigger for job in jobs} == {"discovery"}
     assert {job.tenant_id for job in jobs} == {TENANT}
     assert next(j for j in jobs if j.row_id == "1001").workorder_no == "WB-1001"
     assert report.outcome is DiscoveryOutcome.DISCOVERED
     assert report.found == 10
-    assert report.queued == 5
+    assert report.queued == 6
     assert report.unreadable == ["1005"]
     assert report.skipped == {
-        DiscoverySkip.HANDLED.value: 1,
         DiscoverySkip.FAILED.value: 1,
         DiscoverySkip.IN_FLIGHT.value: 1,
         DiscoverySkip.BEFORE_CONNECTION.value: 2,
@@ -284,3 +286,46 @@ def test_the_connection_day_is_taken_in_outsmarts_time_zone(stack: Stack) -> Non
     # 23:30 UTC on the 15th is already the 16th in Amsterdam: the same day counts as after.
     assert completed_after(order, datetime(2026, 1, 15, 23, 30, tzinfo=UTC), None, zone) is True
     assert completed_after(order, datetime(2026, 1, 16, 23, 30, tzinfo=UTC), None, zone) is False
+
+
+# ------------------------------------------------- policy skips said once (issue 12)
+def skip_entries(stack: Stack) -> list[Any]:
+    return [
+        e
+        for e in stack.services.sync_log.page(TENANT, limit=50).entries
+        if e.message_key
+        in (messages.EXPORT_SKIPPED_BEFORE_CONNECTION, messages.EXPORT_SKIPPED_UNDATED)
+    ]
+
+
+def test_a_work_order_skipped_by_the_connection_setting_is_said_once_naming_the_setting(
+    stack: Stack,
+) -> None:
+    add(stack, "3001", "10-01-2026", WorkorderNo="WB-3001")  # completed before the connection
+    # In the baseline (Compleet at connection) without a work period: before as well.
+    add(stack, "3002", "", WorkorderNo="WB-3002", Workperiods=[], CreationDate="")
+    add(stack, "3003", WorkorderNo="WB-3003")  # exported
+
+    for _ in range(3):  # every five minutes, while they stay Compleet
+        stack.services.discovery_service.discover(TENANT)
+        stack.clock.advance(300)
+
+    entries = skip_entries(stack)
+    assert sorted((e.workorder_no, e.message_key) for e in entries) == [
+        ("WB-3001", messages.EXPORT_SKIPPED_BEFORE_CONNECTION),
+        ("WB-3002", messages.EXPORT_SKIPPED_BEFORE_CONNECTION),
+    ]
+    before = next(e for e in entries if e.workorder_no == "WB-3001")
+    assert before.params["completed"] == "10-01-2026"
+    assert before.params["connected"] == CONNECTED_DAY
+    assert "completed after the connection" in messages.render(
+        before.message_key, before.params, "en"
+    )
+    assert "na de koppeling afgerond" in messages.render(before.message_key, before.params, "nl")
+
+
+def test_no_skip_is_said_with_the_setting_off(stack: Stack) -> None:
+    set_exports(stack, only_completed_after_connection=False)
+    add(stack, "3101", "10-01-2026")
+    stack.services.discovery_service.discover(TENANT)
+    assert skip_entries(stack) == []

@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from billit_sync.billit import BillitClient, BillitCompanyNotSelectedError
+from billit_sync.errors import UserFixableError
 from tests.unit.billit.conftest import EMAIL, Harness
 
 
@@ -34,3 +35,29 @@ def test_account_information_works_before_a_company_is_chosen(harness: Harness) 
     with pytest.raises(BillitCompanyNotSelectedError):
         next(client.parties.iter_parties())
     assert not harness.calls("GET", "/v1/parties")
+
+
+@pytest.mark.parametrize("requires_party_id", [False, True])
+def test_account_information_adds_the_known_party_id_only_when_billit_asks(
+    harness: Harness, client: BillitClient, requires_party_id: bool
+) -> None:
+    # billit-api.md §2 "safe order": without PartyID first; on 400/401 without a token code,
+    # retry with the PartyID the connection knows. The fake plays both documented readings.
+    harness.fake.account_requires_party_id = requires_party_id
+
+    info = client.account.get_account_information()
+
+    assert [c.party_id for c in info.companies] == [harness.company_id]
+    calls = harness.calls("GET", "/v1/account/accountInformation")
+    assert [c.party_id for c in calls] == (
+        [None, str(harness.company_id)] if requires_party_id else [None]
+    )
+
+
+def test_account_information_without_a_known_party_id_reports_billits_refusal(
+    harness: Harness,
+) -> None:
+    harness.fake.account_requires_party_id = True
+    harness.creds.party_id = None
+    with pytest.raises(UserFixableError):
+        harness.make_client().account.get_account_information()

@@ -13,7 +13,6 @@ from billit_sync.billit import (
     BillitOAuth,
     BillitOutcomeUnknownError,
     BillitUnreadableResultError,
-    BillitValidationError,
     TokenSet,
 )
 from billit_sync.errors import AuthExpiredError, OutcomeUnknownError
@@ -141,11 +140,38 @@ def test_billit_envelope_refusal_is_recognised(harness: Harness) -> None:
         oauth.refresh(SecretStr("rt"))
 
 
-def test_other_token_errors_are_not_refusals(harness: Harness) -> None:
-    oauth = scripted_oauth(harness, httpx.Response(400, json={"error": "unsupported_grant_type"}))
-    with pytest.raises(BillitValidationError) as caught:
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(400, json={"error": "unsupported_grant_type"}),
+        httpx.Response(400, json={"errors": [{"Code": "RefreshTokenNotValid"}]}),
+        httpx.Response(401, json={"errors": [{"Code": "Unauthorized", "Description": "x"}]}),
+        httpx.Response(400, content=b""),
+        httpx.Response(400, content=b"<html>Bad Request</html>"),
+    ],
+    ids=["oauth-other-code", "billit-envelope", "billit-401", "empty", "not-json"],
+)
+def test_any_400_or_401_from_the_token_endpoint_is_a_refused_grant(
+    harness: Harness, answer: httpx.Response
+) -> None:
+    # billit-api.md §2: token-endpoint errors are undocumented; 400/401 any body = refused.
+    oauth = scripted_oauth(harness, answer)
+    with pytest.raises(BillitGrantRefusedError) as caught:
         oauth.refresh(SecretStr("rt"))
-    assert not isinstance(caught.value, BillitGrantRefusedError)
+    assert isinstance(caught.value, AuthExpiredError)
+
+
+@pytest.mark.parametrize("shape", ["oauth", "billit"])
+def test_a_spent_refresh_token_is_refused_in_either_error_shape(
+    harness: Harness, shape: str
+) -> None:
+    harness.fake.token_error_shape = shape  # type: ignore[assignment]
+    first = harness.connect()
+    harness.oauth.refresh(first.refresh_token)
+    with pytest.raises(BillitGrantRefusedError) as caught:
+        harness.oauth.refresh(first.refresh_token)  # works only once (reference §2)
+    assert caught.value.has_code("invalid_grant")
+    assert caught.value.status_code == 400
 
 
 def test_refresh_timeout_after_send_is_outcome_unknown(harness: Harness) -> None:

@@ -78,6 +78,7 @@ def test_create_order_returns_the_id_and_sends_exact_decimals(
     assert stored["ExternalProviderID"] == "os-7-1919"
     request = posted(harness)[0]
     assert request.headers["Idempotency-Key"] == KEY
+    assert request.headers["Idempotent-Key"] == KEY  # both names (reference §6)
     assert request.headers["PartyID"] == str(harness.company_id)
     assert request.headers["Content-Type"] == "application/json"
     assert request.content == new_order(customer_id).to_json()
@@ -98,9 +99,9 @@ def test_get_order_reads_totals_as_decimals(
     assert order.is_sent is False
     assert order.paid is False
     assert order.total_excl == Decimal("151.15")  # 2.5 * 55.00 + 3 * 4.55
-    assert order.total_vat == Decimal("31.75")
-    assert order.total_incl == Decimal("182.90")
-    assert str(order.total_incl) == "182.90"
+    assert order.total_vat == Decimal("31.74")  # 151.15 x 21 %, per rate (billit-api.md §8)
+    assert order.total_incl == Decimal("182.89")
+    assert str(order.total_incl) == "182.89"
     assert order.external_provider_id == "os-7-1919"
     assert order.order_date == date(2024, 5, 14)
     assert order.customer is not None
@@ -248,6 +249,7 @@ def test_send_orders(harness: Harness, client: BillitClient, customer_id: int) -
         == b'{"TransportType":"Peppol","OrderIDs":[' + str(order_id).encode() + b"]}"
     )
     assert request.headers["Idempotency-Key"] == send_key
+    assert request.headers["Idempotent-Key"] == send_key
     assert "StrictTransportType" not in request.headers
     order = client.orders.get_order(order_id)
     assert order.is_sent is True
@@ -267,6 +269,7 @@ def test_send_orders_strict_transport_and_errors(
     request = harness.router.calls.last.request
     assert request.headers["StrictTransportType"] == "true"
     assert "Idempotency-Key" not in request.headers
+    assert "Idempotent-Key" not in request.headers
     with pytest.raises(ValueError, match="no order"):
         client.orders.send_orders([], TransportType.PEPPOL)
 
@@ -295,3 +298,22 @@ def test_new_customer_without_party_id(harness: Harness, client: BillitClient) -
     assert created.customer is not None
     assert created.customer.name == "Nieuwe Klant BV"
     assert created.customer.party_id is not None
+
+
+@pytest.mark.parametrize("honoured", ["Idempotency-Key", "Idempotent-Key"])
+def test_a_repeated_create_and_send_are_replays_whichever_header_billit_reads(
+    harness: Harness, client: BillitClient, customer_id: int, honoured: str
+) -> None:
+    # billit-api.md §6: which of the two names Billit reads is unknown; the fake reads one.
+    harness.fake.idempotency_header = honoured
+    order_id = client.orders.create_order(new_order(customer_id), KEY)
+    with pytest.raises(BillitConflictError) as create_replay:
+        client.orders.create_order(new_order(customer_id), KEY)
+    assert create_replay.value.is_idempotency_replay
+    assert len(harness.fake.orders(harness.company_id)) == 1
+
+    send_key = make_idempotency_key("send", KEY)
+    client.orders.send_orders([order_id], TransportType.PEPPOL, send_key)
+    with pytest.raises(BillitConflictError) as send_replay:
+        client.orders.send_orders([order_id], TransportType.PEPPOL, send_key)
+    assert send_replay.value.is_idempotency_replay

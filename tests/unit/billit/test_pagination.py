@@ -68,21 +68,68 @@ def scripted() -> Iterator[Callable[..., tuple[BillitHttp, respx.MockRouter]]]:
         "https://evil.example/v1/parties?$skip=1",
         "http://api.sandbox.billit.be/v1/parties?$skip=1",
         "https://api.sandbox.billit.be:8443/v1/parties?$skip=1",
-        "https://api.sandbox.billit.be.evil.example/v1/parties",
-        "//evil.example/v1/parties",
+        "https://api.sandbox.billit.be.evil.example/v1/parties?$skip=1",
+        "//evil.example/v1/parties?$skip=1",
     ],
 )
-def test_next_page_link_to_another_origin_is_refused(
+def test_a_next_page_link_on_another_origin_is_reissued_on_the_configured_api(
     scripted: Callable[..., tuple[BillitHttp, respx.MockRouter]], link: str
 ) -> None:
-    http, router = scripted({"Items": [{"a": 1}], "NextPageLink": link})
-    evil = router.route().mock(return_value=httpx.Response(200, json={"Items": []}))
-    rows = iter_rows(http, PARTIES)
-    assert next(rows) == {"a": 1}
-    with pytest.raises(BillitPaginationError, match="outside"):
-        next(rows)
+    # billit-api.md §4: take path + query from the link, re-issue against the configured base
+    http, router = scripted(
+        {"Items": [{"a": 1}], "NextPageLink": link}, {"Items": [{"a": 2}], "NextPageLink": None}
+    )
+    evil = router.route(host__regex=r"^(?!api\.sandbox\.billit\.be$)").mock(
+        return_value=httpx.Response(500)
+    )
+
+    assert list(iter_rows(http, PARTIES)) == [{"a": 1}, {"a": 2}]
+
     assert not evil.called
-    assert router.calls.call_count == 1
+    second = router.calls[1].request.url
+    assert (second.scheme, second.host, second.port) == ("https", "api.sandbox.billit.be", None)
+    assert second.params["$skip"] == "1"
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["http://billit-internal:8080/api/v1/parties?$skip=1", "/v1/customers?page=2", "::bad::"],
+)
+def test_a_link_that_does_not_name_the_list_falls_back_to_skip_paging(
+    scripted: Callable[..., tuple[BillitHttp, respx.MockRouter]], link: str
+) -> None:
+    # billit-api.md §4: if unusable, $skip = previous $skip + rows received, same $filter
+    http, router = scripted(
+        {"Items": [{"PartyID": 1}, {"PartyID": 2}], "NextPageLink": link},
+        {"Items": [{"PartyID": 2}, {"PartyID": 3}], "NextPageLink": link},
+        {"Items": [], "NextPageLink": link},
+    )
+    query = {"$filter": "PartyType eq 'Customer'", "$orderby": "LastModified asc"}
+
+    rows = list(iter_rows(http, PARTIES, params=query))
+
+    assert [row["PartyID"] for row in rows] == [1, 2, 3]  # the shifted row only once
+    urls = [call.request.url for call in router.calls]
+    assert [url.params.get("$skip") for url in urls] == [None, "2", "4"]
+    assert all(url.params["$filter"] == "PartyType eq 'Customer'" for url in urls)
+    assert all(url.params["$orderby"] == "LastModified asc" for url in urls)
+    assert all(url.host == "api.sandbox.billit.be" for url in urls)
+
+
+@pytest.mark.parametrize("form", ["absolute", "relative", "http", "internal"])
+def test_every_next_page_link_form_of_the_fake_reads_all_rows(
+    harness: Harness, client: BillitClient, form: str
+) -> None:
+    harness.fake.next_link_form = form  # type: ignore[assignment]
+    for number in range(250):
+        harness.fake.add_party(harness.company_id, Name=f"Klant {number}", Nr=str(number))
+
+    parties = list(client.parties.iter_parties())
+
+    assert len({party.party_id for party in parties}) == len(parties) == 250
+    calls = harness.calls("GET", PARTIES)
+    assert [c.query.get("$skip") for c in calls] == [None, "120", "240"]
+    assert all(c.query["$filter"] == "PartyType eq 'Customer'" for c in calls)
 
 
 def test_relative_and_lowercase_next_links_are_followed(
@@ -94,8 +141,8 @@ def test_relative_and_lowercase_next_links_are_followed(
         {"Items": [3], "NextPageLink": None},
     )
     assert list(iter_rows(http, PARTIES)) == [1, 2, 3]
-    urls = [str(call.request.url) for call in router.calls]
-    assert urls[1].endswith("/v1/parties?$skip=1")
+    urls = [call.request.url for call in router.calls]
+    assert (urls[1].path, urls[1].params["$skip"]) == ("/v1/parties", "1")
     assert all(call.request.headers["PartyID"] == "7" for call in router.calls)
 
 

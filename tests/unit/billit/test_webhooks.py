@@ -17,7 +17,7 @@ from billit_sync.billit import (
     make_idempotency_key,
     verify_billit_signature,
 )
-from billit_sync.billit.webhooks import WEBHOOK_SECRET_FIELDS, _webhook_of
+from billit_sync.billit.webhooks import WEBHOOK_SECRET_FIELDS, _webhook_of, find_secret
 from tests.fakes.faults import FaultKind
 from tests.unit.billit.conftest import Harness
 
@@ -109,3 +109,32 @@ def test_webhook_answer_shapes() -> None:
     assert _webhook_of({"Name": "no id"}) is None
     assert _webhook_of("text") is None
     assert _webhook_of(True) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "path"),
+    [
+        ({"WebhookID": 5, "Secret": "s3cr3t"}, "Secret"),
+        ({"WebhookID": 5, "signingSECRET": "s3cr3t"}, "signingSECRET"),
+        ({"WebhookID": 5, "Data": {"WebhookSecretValue": "s3cr3t"}}, "Data.WebhookSecretValue"),
+        ({"WebhookID": 5, "Key": "s3cr3t"}, "Key"),
+    ],
+)
+def test_the_secret_is_any_key_containing_secret_at_any_level(
+    answer: dict[str, object], path: str
+) -> None:
+    # billit-api.md §5 "Safe procedure" 2: search case-insensitively for a key containing
+    # "secret" (names guessed); log key names, never values
+    assert find_secret(answer) == (path, "s3cr3t")
+    webhook = _webhook_of(answer)
+    assert webhook is not None and webhook.secret is not None
+    assert webhook.secret.get_secret_value() == "s3cr3t"
+
+
+@pytest.mark.parametrize(
+    "answer", [{"WebhookID": 5}, {"WebhookID": 5, "Secret": ""}, {"WebhookID": 5, "Secret": 7}]
+)
+def test_no_secret_in_the_answer_is_none(answer: dict[str, object]) -> None:
+    assert find_secret(answer) is None
+    webhook = _webhook_of(answer)
+    assert webhook is not None and webhook.secret is None

@@ -669,20 +669,23 @@ def test_totals_are_exact_decimals(
         Decimal("2.87"),
         Decimal("16.52"),
     )
+    # VAT per rate on the summed nets (billit-api.md §8): 151.15 x 21 % = 31.7415 -> 31.74,
+    # where the lines' own VAT (28.88 + 2.87) would add up to 31.75.
     assert (order["TotalExcl"], order["TotalVAT"], order["TotalIncl"]) == (
         Decimal("151.15"),
-        Decimal("31.75"),
-        Decimal("182.90"),
+        Decimal("31.74"),
+        Decimal("182.89"),
     )
     assert [(g["VATPercentage"], g["TotalExcl"], g["TotalVAT"]) for g in order["VatGroups"]] == [
-        (Decimal("21.00"), Decimal("151.15"), Decimal("31.75"))
+        (Decimal("21.00"), Decimal("151.15"), Decimal("31.74"))
     ]
-    assert '"TotalIncl":182.90' in response.text  # digits as Billit writes them, no float noise
+    assert '"TotalIncl":182.89' in response.text  # digits as Billit writes them, no float noise
 
 
 def test_no_float_artefacts_in_totals(
-    http: httpx.Client, headers: dict[str, str], customer: int
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
 ) -> None:
+    fake.set_decimals(company, 3)
     body = order_json(customer, line("3", "0.1", vat=6), line("1", "0.015", vat=0))
     order_id = create_order(http, headers, body).text
 
@@ -751,13 +754,38 @@ def test_customer_is_matched_on_vat_then_email_then_nr_or_created(
     assert http.get(f"{API}/v1/parties", headers=headers).json()["Count"] == 3
 
 
-def test_unknown_customer_party_id_is_refused(
-    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int
+@pytest.mark.parametrize("body", ["envelope", "empty"])
+def test_unknown_customer_party_id_is_a_401_without_a_token_code(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, body: str
 ) -> None:
+    # billit-api.md §7 [doc: 401]: the wrong Customer ID in the object → 401; body unknown
+    fake.unknown_customer_body = body  # type: ignore[assignment]
     response = create_order(http, headers, order_json(999))
 
-    assert response.status_code == 400
+    assert response.status_code == 401
+    token_codes = {"InvalidAccessToken", "AccessTokenExpired", "AccessTokenRevoked"}
+    codes = {e["Code"] for e in response.json()["errors"]} if response.content else set()
+    assert not codes & token_codes
+    assert (body == "empty") == (response.content == b"")
     assert fake.orders(company) == []
+
+
+def test_resending_within_a_minute_is_the_already_sent_code(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
+) -> None:
+    # billit-api.md §7 send codes: This_0_WasAlreadySentLessThen_1_MinutesAgo…
+    order_id = int(create_order(http, headers, order_json(customer)).text)
+    send = {"TransportType": "Peppol", "OrderIDs": [order_id]}
+    url = f"{API}/v1/orders/commands/send"
+    assert http.post(url, headers=headers, json=send).status_code == 200
+
+    again = http.post(url, headers=headers, json=send)
+
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["Code"] == (
+        "This_0_WasAlreadySentLessThen_1_MinutesAgoTo_2_OrIsStillInTheQueue"
+    )
+    assert len(fake.order(company, order_id)["Messages"]) == 1
 
 
 def test_idempotency_replay_is_409_and_creates_nothing(
@@ -774,16 +802,28 @@ def test_idempotency_replay_is_409_and_creates_nothing(
     assert len(fake.orders(company)) == 1
 
 
-def test_idempotent_key_header_spelling_is_accepted(
-    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
+@pytest.mark.parametrize("honoured", ["Idempotency-Key", "Idempotent-Key"])
+def test_only_the_honoured_idempotency_header_counts(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], customer: int, honoured: str
 ) -> None:
-    sent = {**headers, "Idempotent-Key": "abc123", "Content-Type": "application/json"}
-    first = http.post(f"{API}/v1/orders", headers=sent, content=order_json(customer))
-    replay = create_order(http, headers, order_json(customer), key="abc123")
+    # billit-api.md §6: two names are documented, which one Billit reads is unknown
+    fake.idempotency_header = honoured
+    ignored = next(name for name in ("Idempotency-Key", "Idempotent-Key") if name != honoured)
+    sent = {**headers, "Content-Type": "application/json"}
+    first = http.post(
+        f"{API}/v1/orders", headers={**sent, honoured: "abc123"}, content=order_json(customer)
+    )
+    replay = http.post(
+        f"{API}/v1/orders", headers={**sent, honoured: "abc123"}, content=order_json(customer)
+    )
+    unread = http.post(
+        f"{API}/v1/orders", headers={**sent, ignored: "abc123"}, content=order_json(customer)
+    )
 
     assert first.status_code == 200
     assert replay.status_code == 409
-    assert fake.calls[-1].idempotency_key == "abc123"
+    assert unread.status_code == 200  # the other name is ignored: a second invoice
+    assert len(fake.orders(int(headers["PartyID"]))) == 2
 
 
 def test_failed_create_does_not_store_the_key(
@@ -1012,27 +1052,50 @@ def test_peppol_directory_refuses_unregistered_customers_when_strict(
     assert lookup.json()["Registered"] is False
 
 
-def test_delivery_state_and_payment_reach_the_webhooks(
-    fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
+@pytest.mark.parametrize(
+    ("shape", "update_type"), [(s, u) for s in ("current", "flat") for u in ("I", "U")]
+)
+def test_a_refusal_is_a_new_incoming_message_in_the_shape_chosen(  # noqa: PLR0917
+    fake: BillitFake,
+    http: httpx.Client,
+    headers: dict[str, str],
+    customer: int,
+    shape: str,
+    update_type: str,
 ) -> None:
-    register(http, headers, "Message", "U", "message-u")
+    # billit-api.md §5 lifecycle step 3/4: receiver feedback = a NEW Message, Incoming, with
+    # the IMR in Description; current (OrderMessage + AdditionalMessageInformation) or flat
+    # (EntityDetail + MessageAdditionalInformation); ⚠ "I or U"
+    company = int(headers["PartyID"])
+    fake.message_detail = shape  # type: ignore[assignment]
+    fake.feedback_update_type = update_type  # type: ignore[assignment]
+    register(http, headers, "Message", update_type, "message-feedback")
     register(http, headers, "Order", "U", "order-u")
     order_id = int(create_order(http, headers, order_json(customer)).text)
-    http.post(
-        f"{API}/v1/orders/commands/send",
-        headers=headers,
-        json={"TransportType": "Peppol", "OrderIDs": [order_id]},
-    )
+    send = {"TransportType": "Peppol", "OrderIDs": [order_id]}
+    http.post(f"{API}/v1/orders/commands/send", headers=headers, json=send)
+    sent_message_ids = {d.payload["UpdatedEntityID"] for d in fake.outbox}
     fake.outbox.clear()
 
     fake.set_delivery_state(company, order_id, "Refused", "No valid VAT")
-    refused = json.loads(fake.outbox[-1].body)
+    (refused,) = [json.loads(d.body) for d in fake.outbox]
     fake.mark_paid(company, order_id, "2026-05-20")
     paid_event = json.loads(fake.outbox[-1].body)
 
-    assert refused["UpdatedEntityType"] == "Message"
-    assert refused["EntityDetail"]["OrderMessage"]["Success"] is False
-    assert refused["EntityDetail"]["AdditionalMessageInformation"] == {
+    assert (refused["UpdatedEntityType"], refused["WebhookUpdateTypeTC"]) == (
+        "Message",
+        update_type,
+    )
+    assert refused["UpdatedEntityID"] not in sent_message_ids | {order_id}  # a NEW message
+    detail = refused["EntityDetail"]
+    message = detail["OrderMessage"] if shape == "current" else detail
+    information = detail[
+        "AdditionalMessageInformation" if shape == "current" else "MessageAdditionalInformation"
+    ]
+    assert message["OrderID"] == order_id
+    assert message["MessageDirection"] == "Incoming"
+    assert message["Description"] == "RE: No valid VAT"
+    assert information == {
         "EInvoiceFlowState": "Refused",
         "AdditionalFlowStateInformation": "No valid VAT",
     }
@@ -1041,24 +1104,52 @@ def test_delivery_state_and_payment_reach_the_webhooks(
     assert order["Paid"] is True
     assert order["PaidDate"] == "2026-05-20T00:00:00"
     assert order["OrderStatus"] == "Paid"
-    assert order["CurrentDocumentDeliveryDetails"]["DocumentDeliveryStatus"] == "Refused"
+    # [doc: status]: DocumentDeliveryStatus Delivered | Pending | Error, refusal fields
+    delivery = order["CurrentDocumentDeliveryDetails"]
+    assert delivery["DocumentDeliveryStatus"] == "Error"
+    assert delivery["DocumentRefusedInfo"] == "No valid VAT"
+    assert delivery["DocumentRefusedReasonTC"] == "InvalidInvoice"
+    assert order["Messages"][-1]["MessageDirection"] == "Incoming"
     with pytest.raises(ValueError, match="state"):
         fake.set_delivery_state(company, order_id, "Lost")
+
+
+def test_an_empty_entity_detail_and_an_imr_without_flow_state(
+    fake: BillitFake, http: httpx.Client, headers: dict[str, str], customer: int
+) -> None:
+    # billit-api.md §5 ⚠ EntityDetail may be {}; the flow state may be missing (IMR decides)
+    company = int(headers["PartyID"])
+    register(http, headers, "Message", "I", "message-i")
+    order_id = int(create_order(http, headers, order_json(customer)).text)
+    fake.feedback_flow_state = False
+    fake.set_delivery_state(company, order_id, "Delivered")
+    receipt = json.loads(fake.outbox[-1].body)["EntityDetail"]
+    assert receipt["OrderMessage"]["Description"].startswith("AB: ")
+    assert receipt["AdditionalMessageInformation"] == {}
+
+    fake.outbox.clear()
+    fake.message_detail = "empty"
+    fake.set_delivery_state(company, order_id, "Refused", "Wrong buyer")
+    assert [json.loads(d.body)["EntityDetail"] for d in fake.outbox] == [{}]
 
 
 def test_delivery_state_on_an_unsent_order_sends_it_first(
     fake: BillitFake, http: httpx.Client, headers: dict[str, str], company: int, customer: int
 ) -> None:
     register(http, headers, "Message", "U", "message-u")
+    register(http, headers, "Message", "I", "message-i")
     order_id = int(create_order(http, headers, order_json(customer)).text)
 
     fake.set_delivery_state(company, order_id, "Delivered")
 
-    states = [
-        json.loads(d.body)["EntityDetail"]["AdditionalMessageInformation"]["EInvoiceFlowState"]
-        for d in fake.outbox
+    events = [(d.update_type, json.loads(d.body)["EntityDetail"]) for d in fake.outbox]
+    assert [(kind, e["OrderMessage"]["MessageDirection"]) for kind, e in events] == [
+        ("I", "Outgoing"),
+        ("U", "Outgoing"),
+        ("I", "Incoming"),
     ]
-    assert states == ["Sent", "Delivered"]
+    states = [e["AdditionalMessageInformation"].get("EInvoiceFlowState") for _, e in events]
+    assert states == [None, "Sent", "Delivered"]
     assert fake.order(company, order_id)["CurrentDocumentDeliveryDetails"]["IsDocumentDelivered"]
 
 
@@ -1123,7 +1214,7 @@ def test_patch_only_the_patchable_properties(
         "2026-05-03T00:00:00",
         "ok",
     )
-    assert order["TotalIncl"] == Decimal("182.90")
+    assert order["TotalIncl"] == Decimal("182.89")
     assert [delivery.url for delivery in fake.outbox] == [hook["WebhookURL"]]
 
 

@@ -69,5 +69,5 @@ def test_deployed_code_imports_only_what_lambda_has(path: Path) -> None:
 
 
 def test_the_allowed_set_is_the_layer_requirements() -> None:
-    assert {"aws_lambda_powertools", "boto3", "botocore", "httpx", "pydantic"} <= ALLOWED
+    assert {"aws_lambda_powertools", "boto3", "botocore", "httpx", "jwt", "pydantic"} <= ALLOWED
     assert not {"aws_xray_sdk", "opentelemetry", "wrapt"} & ALLOWED

@@ -70,6 +70,7 @@ def test_http_api_routes_of_the_design() -> None:
     assert {
         ("GET", "/connect"),
         ("GET", "/oauth/callback"),
+        ("POST", "/oauth/confirm"),
         ("POST", "/webhooks/billit/{tenant_id}"),
         ("POST", "/webhooks/outsmart/{tenant_id}"),
         ("GET", "/tenants/{tenant_id}/connection"),
@@ -79,6 +80,7 @@ def test_http_api_routes_of_the_design() -> None:
         ("GET", "/tenants/{tenant_id}/sync-log"),
         ("POST", "/tenants/{tenant_id}/sync"),
         ("POST", "/tenants/{tenant_id}/exports/retry"),
+        ("GET", "/tenants/{tenant_id}/exports/{workorder}"),
     } <= routes
 
 
@@ -161,8 +163,11 @@ def test_one_role_per_function_without_wildcard_actions() -> None:
 
 
 def test_tenant_secrets_share_one_name_prefix() -> None:
-    prefix = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["TENANT_SECRET_PREFIX"]
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    prefix = variables["TENANT_SECRET_PREFIX"]
     assert prefix == {"Fn::Sub": "outsmart-billit/${Stage}/tenants/"}
+    webhooks = variables["WEBHOOK_SECRET_PREFIX"]
+    assert webhooks == {"Fn::Sub": "outsmart-billit/${Stage}/webhooks/"}
     for role_name, role in ROLES.items():
         for statement in _policy_statements(role):
             actions = _as_list(statement["Action"])
@@ -172,7 +177,35 @@ def test_tenant_secrets_share_one_name_prefix() -> None:
                 if resource == {"Ref": "AppSecret"}:
                     continue
                 text = resource["Fn::Sub"]
-                assert text.endswith(":secret:outsmart-billit/${Stage}/tenants/*"), role_name
+                assert text.endswith(
+                    (
+                        ":secret:outsmart-billit/${Stage}/tenants/*",
+                        ":secret:outsmart-billit/${Stage}/webhooks/*",
+                    )
+                ), role_name
+
+
+def _secret_grants(role_name: str) -> set[tuple[str, str]]:
+    """(action, tenants|webhooks) the role is granted on tenant secrets."""
+    grants = set()
+    for statement in _policy_statements(ROLES[role_name]):
+        for action in _as_list(statement["Action"]):
+            for resource in _as_list(statement["Resource"]):
+                if action.startswith("secretsmanager:") and resource != {"Ref": "AppSecret"}:
+                    grants.add((action, resource["Fn::Sub"].split("/")[-2]))
+    return grants
+
+
+def test_the_edge_reads_webhook_secrets_only_and_workers_create_no_secret() -> None:
+    """Issue 14: the internet-facing ingestion function cannot read a token; only the
+    registration route (and the connect flow, for a webhook secret) creates secrets."""
+    assert _secret_grants("WebhookIngestionFunctionRole") == {
+        ("secretsmanager:GetSecretValue", "webhooks")
+    }
+    for worker in ("ExportFunctionRole", "ImportFunctionRole", "WebhookProcessorFunctionRole"):
+        assert not {a for a, _ in _secret_grants(worker)} & {"secretsmanager:CreateSecret"}
+    assert ("secretsmanager:CreateSecret", "tenants") not in _secret_grants("OAuthFunctionRole")
+    assert ("secretsmanager:CreateSecret", "tenants") in _secret_grants("ManagementApiFunctionRole")
 
 
 def test_only_functions_that_write_tenant_secrets_may() -> None:
@@ -273,3 +306,32 @@ def test_functions_and_layer_share_one_architecture() -> None:
         assert "Architectures" not in function["Properties"], name
     makefile = (ROOT / "layers/common/Makefile").read_text(encoding="utf-8")
     assert "LAYER_PLATFORM ?= manylinux2014_aarch64" in makefile
+
+
+def test_internet_facing_routes_have_their_own_throttles() -> None:
+    """Issue 14: one bucket for the whole API let forged webhooks push genuine calls into
+    429s. Each webhook and browser route has its own; the management API keeps the default."""
+    api = TEMPLATE["Resources"]["HttpApi"]["Properties"]
+    routes = {
+        f"{event['Properties']['Method']} {event['Properties']['Path']}"
+        for function in FUNCTIONS.values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+    own = api["RouteSettings"]
+    edge = {
+        "POST /webhooks/billit/{tenant_id}",
+        "POST /webhooks/outsmart/{tenant_id}",
+        "GET /connect",
+        "GET /oauth/callback",
+        "POST /oauth/confirm",
+    }
+    assert set(own) == edge
+    assert edge <= routes  # each names a real route
+    default = api["DefaultRouteSettings"]
+    for settings in own.values():
+        assert 0 < settings["ThrottlingRateLimit"] <= default["ThrottlingRateLimit"]
+        assert settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+    assert not any(
+        route.startswith(("GET /tenants", "PUT /tenants", "POST /tenants")) for route in own
+    )

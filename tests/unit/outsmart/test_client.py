@@ -27,6 +27,7 @@ from billit_sync.outsmart import (
     RelationRecord,
     WorkStatus,
 )
+from billit_sync.outsmart.client import MissingRequiredFieldsError
 from billit_sync.outsmart.errors import error_for_code
 from tests.fakes.outsmart import OutSmartFake, OutSmartTenant
 from tests.unit.outsmart.conftest import (
@@ -369,16 +370,50 @@ def test_failed_batch_keeps_earlier_batches_and_says_so(
 ) -> None:
     tenant.relations.clear()
     client = make_client(batch_size=2)
-    records = [relation(1), relation(2), relation(3).model_copy(update={"street": ""})]
+    # An ISO country code is refused by the fake (it only knows names: outsmart-api.md §4.2).
+    records = [relation(1), relation(2), relation(3).model_copy(update={"country": "BE"})]
 
     with pytest.raises(OutSmartValidationError) as caught:
         client.upsert_relations(records)
 
-    assert caught.value.code == 1301
-    assert caught.value.messages == ["Required field missing: street"]
+    assert caught.value.code == 1300
+    assert caught.value.messages == ["Invalid value for country: BE"]
     assert caught.value.kind is ErrorKind.USER_FIXABLE
     assert "2 row(s) of earlier batches were synced" in caught.value.__notes__
     assert sorted(tenant.relations) == ["C-1", "C-2"]
+
+
+@pytest.mark.parametrize(
+    ("upsert", "record", "missing"),
+    [
+        (
+            "upsert_materials",
+            MaterialRecord(code="M", description="", price=Decimal(1), unit="st"),
+            ("description",),
+        ),
+        ("upsert_categories", CategoryRecord(cat_code="C", cat_name=""), ("cat_name",)),
+        ("upsert_hour_types", HourTypeRecord(code="H", name="", sale_price=Decimal(1)), ("name",)),
+        (
+            "upsert_material_categories",
+            MaterialCategoryRecord(mct_mat_code="M", mct_cat_code=""),
+            ("mct_cat_code",),
+        ),
+        ("upsert_workstatusses", WorkStatus(sta_code="X"), ("sta_name",)),
+        (
+            "upsert_relations",
+            RelationRecord(name="A", debtor_number="C-1", street="S", postal_code="1"),
+            ("city",),
+        ),
+    ],
+)
+def test_a_record_missing_a_required_field_is_never_posted(
+    client: OutSmartClient, fake: OutSmartFake, upsert: str, record: object, missing: tuple[str]
+) -> None:
+    """OutSmart would refuse the whole batch (xx01, ``response: null``, desc:415-419)."""
+    with pytest.raises(MissingRequiredFieldsError) as caught:
+        getattr(client, upsert)([relation(1), record] if upsert == "upsert_relations" else [record])
+    assert caught.value.missing == missing
+    assert fake.calls == []
 
 
 @pytest.mark.parametrize(
@@ -386,43 +421,42 @@ def test_failed_batch_keeps_earlier_batches_and_says_so(
     [
         (
             "upsert_materials",
-            MaterialRecord(code="M", description="", price=Decimal(1), unit="st"),
+            MaterialRecord(code="M", description="d", price=Decimal(1), unit="st"),
             1201,
             "Required field missing: description",
         ),
         (
-            "upsert_categories",
-            CategoryRecord(cat_code="C", cat_name=""),
-            2401,
-            "Required field missing: cat_name",
-        ),
-        (
             "upsert_hour_types",
-            HourTypeRecord(code="H", name="", sale_price=Decimal(1)),
+            HourTypeRecord(code="H", name="n", sale_price=Decimal(1)),
             1801,
             "Required field missing: name",
         ),
         (
             "upsert_material_categories",
-            MaterialCategoryRecord(mct_mat_code="M", mct_cat_code=""),
+            MaterialCategoryRecord(mct_mat_code="M", mct_cat_code="C"),
             2501,
             "Required field missing: mct_cat_code",
         ),
-        (
-            "upsert_workstatusses",
-            WorkStatus(sta_code="X"),
-            2801,
-            "Required field missing: sta_name",
-        ),
+        ("upsert_workstatusses", WorkStatus(sta_code="X", sta_name="x"), 2801, "missing"),
+        ("upsert_workstatusses", WorkStatus(sta_code="X", sta_name="x"), 2501, "missing"),
     ],
 )
-def test_required_field_errors_keep_their_codes(
-    client: OutSmartClient, upsert: str, record: object, code: int, message: str
+def test_refusal_codes_reach_the_caller(  # noqa: PLR0917 - pytest passes fixtures by name
+    client: OutSmartClient,
+    fake: OutSmartFake,
+    upsert: str,
+    record: object,
+    code: int,
+    message: str,
 ) -> None:
+    """Whatever xx01 OutSmart answers (2501 for workstatusses too, desc:3645) is a validation
+    error with OutSmart's own message."""
+    fake.inject_error(code, message=message)
     with pytest.raises(OutSmartValidationError) as caught:
         getattr(client, upsert)([record])
     assert caught.value.code == code
     assert caught.value.messages == [message]
+    assert caught.value.kind is ErrorKind.USER_FIXABLE
 
 
 # ---------------------------------------------------------------------------------------------

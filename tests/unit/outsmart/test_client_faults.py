@@ -191,7 +191,13 @@ SCENARIOS: dict[str, Scenario] = {
     "mark_handled": lambda f, c: c.mark_workorder_handled("1"),
     "server_1007": lambda f, c: (f.inject_error(1007, times=-1), c.list_hour_types()),
     "not_found": lambda f, c: c.get_workorder("404"),
-    "validation": lambda f, c: c.upsert_relations([RelationRecord(name="", debtor_number="C-1")]),
+    "validation": lambda f, c: c.upsert_relations(
+        [
+            RelationRecord(
+                name="A", debtor_number="C-1", street="S", postal_code="1", city="B", country="BE"
+            )
+        ]
+    ),
     "bad_data": lambda f, c: (
         f.tenant(next(iter(f.tenants))).add_workorder(WorkDate="99-99-2024"),
         c.get_workorders(),

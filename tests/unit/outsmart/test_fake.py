@@ -207,36 +207,13 @@ def test_upsert_validation_is_all_or_nothing(fake: OutSmartFake, tenant: OutSmar
 
 
 def test_upsert_normalises_decimals_per_entity(fake: OutSmartFake, tenant: OutSmartTenant) -> None:
-    call(
-        fake,
-        "materials/",
-        method="POST",
-        content=json.dumps(
-            [{"code": "A", "description": "a", "price": 4.5, "unit": "st"}]
-        ).encode(),
-    )
-    call(
-        fake,
-        "hourtypes/",
-        method="POST",
-        content=json.dumps(
-            [
-                {
-                    "code": "H",
-                    "name": "h",
-                    "cost_booking": "0",
-                    "sale_booking": "1",
-                    "sale_price": "45,5",
-                }
-            ]
-        ).encode(),
-    )
-    assert tenant.materials["A"]["price"] == "4,50"
-    assert tenant.hour_types["H"]["sale_price"] == "45.50"
-    bad_flag = json.dumps(
-        [{"code": "H", "name": "h", "cost_booking": "ja", "sale_booking": "1", "sale_price": "1"}]
-    ).encode()
-    assert call(fake, "hourtypes/", method="POST", content=bad_flag)["code"] == 1800
+    material = [{"code": "A", "description": "a", "price": "4,5", "unit": "st"}]
+    hour_type = {"code": "H", "name": "h", "cost_booking": "0", "sale_booking": "0"}
+    call(fake, "materials/", method="POST", content=json.dumps(material).encode())
+    body = json.dumps([hour_type | {"sale_price": "45.5"}]).encode()
+    call(fake, "hourtypes/", method="POST", content=body)
+    assert tenant.materials["A"]["price"] == "4,50"  # desc:465
+    assert tenant.hour_types["H"]["sale_price"] == "45.50"  # desc:1120
 
 
 def test_lists_and_filters(fake: OutSmartFake, tenant: OutSmartTenant) -> None:

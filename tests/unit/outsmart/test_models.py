@@ -254,11 +254,15 @@ def test_relation_from_spec_get_example() -> None:
         "latitude": None,
         "longitude": None,
         "active": 1,
+        "lead_phase": "New",
     }
     record = RelationRecord.model_validate(row)
     assert record.debtor_number == "14233Aaa"
     assert record.latitude is None
-    assert record.model_extra == {"active": 1}  # unknown fields are kept as sent
+    assert record.active is True
+    assert record.model_extra == {"lead_phase": "New"}  # unknown fields are kept as read …
+    assert "lead_phase" not in record.to_api()  # … and never sent back
+    assert record.to_api()["active"] == 1  # spec.json types it "integer", example 1
 
 
 @pytest.mark.parametrize("price", ["4,55", "4.55", 4.55, Decimal("4.55")])

@@ -117,11 +117,12 @@ def test_good_customer_becomes_relation_and_contact_person() -> None:
         "house_number": "12 bus 3",
         "postal_code": "2000",
         "city": "Antwerpen",
-        "country": "BE",
+        "country": "België",  # a name, as spec.json's example ("Nederland")
         "vat_number": "BE0411905847",
         "language": "nl",
-        "external_id": "884211",
+        "active": 1,  # spec.json: integer, example 1
     }
+    assert "external_id" not in result.relation.to_api()  # the link lives in the mapping store
     assert result.contact == ContactPersonRecord(
         cpn_debtor_nr="C-1001",
         cpn_code="BILLIT-884211",
@@ -150,8 +151,13 @@ def test_good_customer_becomes_relation_and_contact_person() -> None:
         ({"Phone": ...}, "phone_number", "+32 470 12 34 56"),
         ({"Mobile": ...}, "mobile", None),
         ({"Email": " "}, "email", None),
-        # country upper-cased; VAT optional; language lower-cased when known, else kept
-        ({"CountryCode": "nl"}, "country", "NL"),
+        # country as its Dutch name (outsmart-api.md §4.2), left out when unknown; VAT
+        # optional; language lower-cased when known, else kept
+        ({"CountryCode": "nl"}, "country", "Nederland"),
+        ({"CountryCode": "FR"}, "country", "Frankrijk"),
+        ({"CountryCode": "LU"}, "country", "Luxemburg"),
+        ({"CountryCode": "DE"}, "country", "Duitsland"),
+        ({"CountryCode": "XX"}, "country", None),
         ({"CountryCode": ...}, "country", None),
         ({"VATNumber": ...}, "vat_number", None),
         ({"VATNumber": ""}, "vat_number", None),
@@ -223,7 +229,7 @@ def test_address_from_addresses_prefers_the_invoice_address() -> None:
         relation.postal_code,
         relation.city,
         relation.country,
-    ) == ("Rue Haute", "5 bus b", "1000", "Bruxelles", "BE")
+    ) == ("Rue Haute", "5 bus b", "1000", "Bruxelles", "België")
 
 
 def test_address_from_addresses_falls_back_to_a_delivery_address_and_the_party_country() -> None:
@@ -241,7 +247,7 @@ def test_address_from_addresses_falls_back_to_a_delivery_address_and_the_party_c
             ],
         )
     )
-    assert (result.relation.street, result.relation.country) == ("Dorp", "BE")
+    assert (result.relation.street, result.relation.country) == ("Dorp", "België")
 
 
 def test_complete_own_address_wins_over_addresses() -> None:
@@ -322,7 +328,9 @@ def test_map_customer_never_raises(
         assert all(
             body[key].strip() for key in ("name", "debtor_number", "street", "postal_code", "city")
         )
-        assert body["external_id"] == str(party_id)
+        assert "external_id" not in body
+        assert body["active"] == 1
+        assert body.get("country") is None or len(body["country"]) > 2  # a name, never "BE"
     else:
         assert result.billit_id == str(party_id) and result.label and result.reason
 
@@ -405,17 +413,18 @@ def test_hour_product_becomes_hour_type_and_no_material(unit: str) -> None:
     assert result.hour_type == HourTypeRecord(
         code="HT-001",
         name="Arbeid monteur",
-        sale_booking=True,
+        sale_booking=False,
         cost_booking=False,
         sale_price=Decimal(55),
         cost_price=Decimal("32.5"),
         active=True,
     )
+    # As the example's ordinary labour "Normale uren" (desc:1045): strings, a decimal dot.
     assert result.hour_type.to_api() == {
         "code": "HT-001",
         "name": "Arbeid monteur",
         "cost_booking": "0",
-        "sale_booking": "1",
+        "sale_booking": "0",
         "sale_price": "55.00",
         "cost_price": "32.50",
         "active": "1",
@@ -424,9 +433,12 @@ def test_hour_product_becomes_hour_type_and_no_material(unit: str) -> None:
     assert result.vat_rate == Decimal(21)
 
 
-def test_hour_type_without_purchase_price_costs_zero() -> None:
-    hour_type = products(product(Unit="HUR")).hour_type
-    assert hour_type is not None and hour_type.cost_price == Decimal(0)
+@pytest.mark.parametrize("buy", [..., "0", "-3"])
+def test_hour_type_cost_price_is_left_out_when_unknown(buy: object) -> None:
+    """``cost_price`` is optional and "Decimal (> 0)" (desc:1031): never sent as 0."""
+    hour_type = products(product(Unit="HUR", BuyExcl=buy)).hour_type
+    assert hour_type is not None and hour_type.cost_price is None
+    assert "cost_price" not in hour_type.to_api()
 
 
 def test_product_without_group_has_no_category_or_link() -> None:
@@ -486,8 +498,17 @@ def test_incl_to_excl_rounds_half_up() -> None:
         ({"VAT": 7}, "MAT-00001", "VAT rate 7% is not a Belgian rate"),
         ({"VAT": "5.50"}, "MAT-00001", "VAT rate 5.5% is not a Belgian rate"),
         ({"VAT": "-21"}, "MAT-00001", "VAT rate -21% is not a Belgian rate"),
-        ({"Unit": "HUR", "AmountExcl": "-1"}, "MAT-00001", "negative price"),
-        ({"Unit": "HUR", "BuyExcl": "-1"}, "MAT-00001", "negative price"),
+        # sale_price "Decimal (> 0)" (desc:1030): skipped and named, never posted
+        (
+            {"Unit": "HUR", "AmountExcl": "-1"},
+            "MAT-00001",
+            "an hour type needs a sale price above 0",
+        ),
+        (
+            {"Unit": "HUR", "AmountExcl": "0"},
+            "MAT-00001",
+            "an hour type needs a sale price above 0",
+        ),
         ({"Reference": ..., "Unit": "kilo's"}, "Koppelstuk 15 mm", "unknown unit 'kilo's'"),
     ],
 )
@@ -570,7 +591,7 @@ def _post(fake: OutSmartFake, entity: str, records: list[UpsertRecord]) -> Any:
     return fake.handle(request).json()
 
 
-def test_mapped_records_are_accepted_by_the_fake_and_keep_external_id() -> None:
+def test_mapped_records_are_accepted_by_the_strict_fake_without_external_id() -> None:
     fake = OutSmartFake()
     tenant = fake.add_tenant("t")
     cust = customer(party())
@@ -588,11 +609,76 @@ def test_mapped_records_are_accepted_by_the_fake_and_keep_external_id() -> None:
     for entity, records in batches:
         answer = _post(fake, entity, records)
         assert answer["code"] == 200, (entity, answer)
-    assert tenant.relations["C-1001"]["external_id"] == "884211"
+    assert "external_id" not in tenant.relations["C-1001"]
+    assert tenant.relations["C-1001"]["country"] == "België"
+    assert tenant.relations["C-1001"]["active"] == "1"
     assert tenant.contact_persons["BILLIT-884211"]["cpn_debtor_nr"] == "C-1001"
     assert tenant.materials["MAT-00001"]["price"] == "4,55"
     assert ("MAT-00001", "BILLIT-3") in tenant.material_categories
     assert tenant.hour_types["HT-1"]["sale_price"] == "4.55"
+    assert "cost_price" not in tenant.hour_types["HT-1"]
+
+
+_AMOUNT = st.none() | st.decimals(
+    min_value=-1000, max_value=100000, places=2, allow_nan=False, allow_infinity=False
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    party_texts=st.fixed_dictionaries(
+        {}, optional={str(Party.model_fields[n].alias): _TEXT for n in _PARTY_TEXT_FIELDS}
+    ),
+    country=st.none() | st.sampled_from(["BE", "be", "NL", "FR", "DE", "LU", "XX", "", "Belgium"]),
+    unit=st.sampled_from(["HUR", "C62", "KGM", "MTK", "DAY", "uur", "zak", None]),
+    amount=_AMOUNT,
+    buy=_AMOUNT,
+    group=st.none() | st.integers(min_value=1, max_value=99),
+)
+def test_whatever_the_mapping_produces_the_strict_fake_accepts(  # noqa: PLR0917 - hypothesis
+    party_texts: dict[str, str | None],
+    country: str | None,
+    unit: str | None,
+    amount: Decimal | None,
+    buy: Decimal | None,
+    group: int | None,
+) -> None:
+    """Per field and per entity: a body the mapping builds is one the spec defines (no unknown
+    field, required fields filled, names not codes, prices as the examples write them)."""
+    fake = OutSmartFake()
+    fake.add_tenant("t")
+    mapped = map_customer(
+        Party.model_validate(
+            {"PartyID": 1, **party_texts, "CountryCode": country, "Street": "S", "Zipcode": "1"}
+            | {"City": "C", "Name": "N"}
+        )
+    )
+    batches: list[tuple[str, list[UpsertRecord]]] = []
+    if isinstance(mapped, CustomerRecords):
+        batches.append(("relations", [mapped.relation]))
+        if mapped.contact is not None:
+            batches.append(("contactpersons", [mapped.contact]))
+    result = map_product(
+        Product.model_validate(
+            {"ProductID": 5, "Reference": "R-1", "Description": "d", "Unit": unit}
+            | {"AmountExcl": amount, "BuyExcl": buy, "VAT": 21, "GroupID": group}
+        )
+    )
+    if isinstance(result, ProductRecords):
+        for entity, record in (
+            ("materials", result.material),
+            ("categories", result.category),
+            ("material_categories", result.link),
+            ("hourtypes", result.hour_type),
+        ):
+            if record is not None:
+                batches.append((entity, [record]))
+    else:
+        assert result.reason  # skipped and named, not posted
+    for entity, records in batches:
+        assert all(not record.missing_required() for record in records)
+        answer = _post(fake, entity, records)
+        assert answer["code"] == 200, (entity, answer, [r.to_api() for r in records])
 
 
 def test_a_vat_number_without_prefix_takes_the_country_of_the_customer() -> None:

@@ -1,5 +1,7 @@
 """One completed work order → one Billit invoice request (issue 5 item 2), totals exact.
 
+The hand-computed tables per VAT regime, precision and limit are in ``test_invoice_regimes``.
+
 Every invoice that the builder's totals are checked for is also posted to the Billit fake, whose
 computed ``TotalExcl``/``TotalVAT``/``TotalIncl`` must equal ``PlannedInvoice.expected``.
 """
@@ -211,19 +213,20 @@ def assert_fake_agrees(planned: PlannedInvoice, billit: Billit) -> None:
 def test_reference_example_has_exact_totals_that_billit_computes_too(billit: Billit) -> None:
     planned = build()
 
-    # 2.5 h x 55.00 = 137.50 (VAT 28.875 → 28.88); 3 x 4.55 = 13.65 (VAT 2.8665 → 2.87)
+    # 2.5 h x 55.00 = 137.50; 3 x 4.55 = 13.65; VAT per rate on the sum (billit-api.md §8):
+    # 151.15 x 21 % = 31.7415 → 31.74 (per line 28.88 + 2.87 would be 31.75)
     assert planned.expected == ExpectedTotals(
-        excl=Decimal("151.15"), vat=Decimal("31.75"), incl=Decimal("182.90")
+        excl=Decimal("151.15"), vat=Decimal("31.74"), incl=Decimal("182.89")
     )
     stored = billit.post(for_fake(planned, billit))
-    assert [(line["TotalExcl"], line["TotalVAT"]) for line in stored["OrderLines"]] == [
-        (Decimal("137.50"), Decimal("28.88")),
-        (Decimal("13.65"), Decimal("2.87")),
+    assert [line["TotalExcl"] for line in stored["OrderLines"]] == [
+        Decimal("137.50"),
+        Decimal("13.65"),
     ]
     assert (stored["TotalExcl"], stored["TotalVAT"], stored["TotalIncl"]) == (
         Decimal("151.15"),
-        Decimal("31.75"),
-        Decimal("182.90"),
+        Decimal("31.74"),
+        Decimal("182.89"),
     )
 
 
@@ -236,8 +239,7 @@ def test_reference_example_request_body() -> None:
         "OrderDate": "2024-05-13",
         "ExpiryDate": "2024-06-12",
         "DeliveryDate": "2024-05-13",
-        "Reference": "WB-1042",
-        "OrderTitle": "Werkbon WB-1042",
+        "Comments": "Werkbon WB-1042",  # the seller's number; Reference is the buyer's PO (§3)
         "ExternalProviderID": external_reference(TENANT, "1919"),
         "Customer": {"PartyID": PARTY_ID, "PartyType": "Customer"},
         "OrderLines": [
@@ -343,25 +345,27 @@ def test_empty_strings_are_no_values() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rounding", "quantity"),
+    ("rounding", "quantity", "price"),
     [
-        ("none", "1.35"),  # 1:01 + 0:20 = 1:21
-        ("5", "1.41667"),  # 1:25
-        ("15", "1.5"),  # 1:30
-        ("30", "1.5"),  # 1:30
+        ("none", "1.35", "55.00"),  # 1:01 + 0:20 = 1:21
+        ("5", "1", "77.92"),  # 1:25 = 1.41666… h: does not fit 2 decimals → 1 x 85/60 x 55
+        ("15", "1.5", "55.00"),  # 1:30
+        ("30", "1.5", "55.00"),  # 1:30
     ],
 )
 def test_hours_are_grouped_per_hour_type_and_the_total_rounded_up(
-    billit: Billit, rounding: str, quantity: str
+    billit: Billit, rounding: str, quantity: str, price: str
 ) -> None:
     wo = workorder(
         Workperiods=[period("01:01"), period("02:00", "HT-002"), period("00:20")], Materials=[]
     )
     planned = build(wo, hour_rounding=rounding)
 
-    assert [(line["Reference"], line["Quantity"]) for line in lines(planned)] == [
-        ("HT-001", Decimal(quantity)),
-        ("HT-002", 2),
+    assert [
+        (line["Reference"], line["Quantity"], line["UnitPriceExcl"]) for line in lines(planned)
+    ] == [
+        ("HT-001", Decimal(quantity), Decimal(price)),
+        ("HT-002", 2, Decimal("38.50")),
     ]
     assert_fake_agrees(planned, billit)
 
@@ -386,8 +390,10 @@ def test_thirds_of_an_hour_sum_exactly(billit: Billit) -> None:
 
     single = build(workorder(Workperiods=[period("00:20")], Materials=[]))
     [line] = lines(single)
-    assert line["Quantity"] == Decimal("0.33333")
-    assert single.expected.excl == Decimal("18.33")  # 0.33333 x 55 = 18.33315
+    # 20 minutes do not fit 2 decimals: 1 x the exact amount, 20 x 55.00 / 60 = 18.333 → 18.33
+    assert (line["Quantity"], line["UnitPriceExcl"]) == (1, Decimal("18.33"))
+    assert line["Description"] == "Arbeid monteur (0:20 h x 55.00)"
+    assert single.billed_hours.quantize(Decimal("0.001")) == Decimal("0.333")
     assert_fake_agrees(single, billit)
 
 
@@ -554,21 +560,29 @@ def test_a_material_without_a_price_is_invalid() -> None:
     assert excinfo.value.params["detail"] == "MaterialPrice '' (MAT-00001)"
 
 
-def test_prices_keep_up_to_five_decimals(billit: Billit) -> None:
+def test_prices_with_more_decimals_than_billit_keeps_become_one_exact_amount(
+    billit: Billit,
+) -> None:
     wo = workorder(
         Workperiods=[],
         Materials=[
             material(nr="7", price="0,12345"),
             material(nr="1,333333", price="1,2345678"),
+            material(nr="2,5", price="4,55"),
         ],
     )
     planned = build(wo)
 
-    assert [(line["Quantity"], line["UnitPriceExcl"]) for line in lines(planned)] == [
-        (7, Decimal("0.12345")),
-        (Decimal("1.33333"), Decimal("1.23457")),
+    assert [
+        (line["Quantity"], line["UnitPriceExcl"], line["Description"]) for line in lines(planned)
+    ] == [
+        # 7 x 0.12345 = 0.86415 → 0.86
+        (1, Decimal("0.86"), "Koppelstuk 15 mm (7 x 0.12345)"),
+        # 1.333333 x 1.2345678 = 1.64608… → 1.65
+        (1, Decimal("1.65"), "Koppelstuk 15 mm (1.333333 x 1.2345678)"),
+        (Decimal("2.5"), Decimal("4.55"), "Koppelstuk 15 mm"),  # fits: unchanged
     ]
-    assert planned.expected.excl == Decimal("0.86") + Decimal("1.65")
+    assert planned.expected.excl == Decimal("0.86") + Decimal("1.65") + Decimal("11.38")
     assert_fake_agrees(planned, billit)
 
 
@@ -608,6 +622,23 @@ def test_work_description_is_cut_at_512_characters(billit: Billit) -> None:
 
     exact = build(workorder(WorkDescription="z" * 512), work_description_line=True)
     assert "DescriptionExtended" not in lines(exact)[-1]
+
+
+def test_a_work_description_beyond_1024_characters_goes_on_in_the_line_note(
+    billit: Billit,
+) -> None:
+    # billit-api.md §3: Description and DescriptionExtended max 512 each; more → the line's
+    # CustomFields."InvoiceLine.Note". Nothing of the office's text is lost.
+    text = "a" * 512 + "b" * 512 + "c" * 300
+    planned = build(workorder(WorkDescription=text), work_description_line=True)
+
+    line = lines(planned)[-1]
+    assert line["Description"] == "a" * 512
+    assert line["DescriptionExtended"] == "b" * 512
+    assert line["CustomFields"] == {"InvoiceLine.Note": "c" * 300}
+    assert line["Description"] + line["DescriptionExtended"] + "c" * 300 == text
+    stored = billit.post(for_fake(planned, billit))  # the fake refuses DescriptionExtended > 512
+    assert stored["OrderLines"][-1]["CustomFields"] == {"InvoiceLine.Note": "c" * 300}
 
 
 def test_no_text_line_without_description_or_when_switched_off() -> None:
@@ -719,11 +750,16 @@ def test_expiry_date_from_the_payment_term(days: int, expiry: date) -> None:
         ({"WorkorderNo": " ", "OrderNr": ""}, "1919"),
     ],
 )
-def test_reference_is_the_work_order_number(fields: dict[str, Any], number: str) -> None:
+def test_the_work_order_number_is_in_the_comments_not_the_buyers_references(
+    fields: dict[str, Any], number: str
+) -> None:
     wo = workorder(**fields)
     order = build(wo).order
     assert workorder_number(wo) == number
-    assert (order.reference, order.order_title) == (number, f"Werkbon {number}")
+    # billit-api.md §3: Reference = the buyer's PO, OrderTitle = the buyer's reference; the
+    # seller's work-order number goes in Comments.
+    assert (order.reference, order.order_title) == (None, None)
+    assert order.comments == f"Werkbon {number}"
 
 
 # == property: the builder's totals are Billit's ===============================================

@@ -61,7 +61,10 @@ def test_a_failed_message_without_a_flow_state_is_not_delivered() -> None:
     [
         detail(None, TransportType="Peppol", Success=True),  # the insert, before any state
         detail(None, Success=False),  # a failure nobody can name
-        detail("Delivered", MessageDirection="Incoming"),  # a message we received
+        detail(None, MessageDirection="Incoming", Description="IP: In process"),
+        detail(None, MessageDirection="Incoming", Description="UQ: Under query"),
+        detail(None, MessageDirection="Incoming", Description="PD: Paid"),  # Billit's Paid decides
+        detail(None, MessageDirection="Incoming", Success=False, TransportType="Peppol"),
         detail("Pondering", TransportType="Peppol"),
     ],
 )
@@ -97,8 +100,9 @@ def test_a_reread_order_paid_wins_over_sent() -> None:
         ("sent", InvoiceStatus.SENT, False),
         ("sent", InvoiceStatus.DELIVERED, True),
         ("delivered", InvoiceStatus.SENT, False),  # late, older news
-        ("delivered", InvoiceStatus.ACCEPTED, True),  # ⚠ same rank: the last one shows
+        ("delivered", InvoiceStatus.ACCEPTED, False),  # §5: Sent, Accepted, then Delivered
         ("accepted", InvoiceStatus.DELIVERED, True),
+        ("not_delivered", InvoiceStatus.DELIVERED, True),  # same rank: the last one shows
         ("delivered", InvoiceStatus.REFUSED, True),
         ("refused", InvoiceStatus.DELIVERED, False),
         ("refused", InvoiceStatus.PAID, True),
@@ -111,6 +115,146 @@ def test_a_status_changes_only_forward(
     current: str | None, new: InvoiceStatus, changes: bool
 ) -> None:
     assert status_changes(current, new) is changes
+
+
+# billit-api.md §5 lifecycle step 3 (the documented example) and step 4 (older flat shape)
+CURRENT_INCOMING = {
+    "OrderMessage": {
+        "OrderID": 2615999,
+        "Description": "AB: The document has been successfully received.",
+        "FileID": "2320bea9-0000",
+        "CreationDate": "2026-05-04T10:07:50.69",
+        "TransportType": "Peppol",
+        "Success": True,
+        "Trials": 0,
+        "Destination": "9925:BE0759529202",
+        "MessageDirection": "Incoming",
+    },
+    "AdditionalMessageInformation": {"EInvoiceFlowState": "Delivered"},
+}
+FLAT_REFUSED = {
+    "OrderID": 2615999,
+    "Description": "RE: No Valid VAT",
+    "FileID": "f-1",
+    "CreationDate": "31/01/2000",
+    "TransportType": "Peppol",
+    "Destination": "9925:BE0759529202",
+    "MessageDirection": "Incoming",
+    "MessageAdditionalInformation": {
+        "EInvoiceFlowState": "Refused",
+        "AdditionalFlowStateInformation": "No Valid VAT",
+    },
+}
+
+
+def test_the_documented_incoming_receipt_is_delivered() -> None:
+    parsed = EntityDetail.model_validate(CURRENT_INCOMING)
+    assert parsed.is_incoming and parsed.message_order_id == 2615999
+    assert message_status(parsed) == Reported(InvoiceStatus.DELIVERED, transport="Peppol")
+
+
+def test_the_documented_flat_refusal_is_refused_with_its_reason() -> None:
+    parsed = EntityDetail.model_validate(FLAT_REFUSED)
+    assert parsed.is_incoming and parsed.message_order_id == 2615999
+    assert message_status(parsed) == Reported(
+        InvoiceStatus.REFUSED, transport="Peppol", reason="No Valid VAT"
+    )
+
+
+@pytest.mark.parametrize(
+    ("description", "status", "reason"),
+    [
+        ("AB: The document has been successfully received.", InvoiceStatus.DELIVERED, None),
+        ("AP: Accepted", InvoiceStatus.DELIVERED, None),
+        ("CA - conditionally accepted", InvoiceStatus.DELIVERED, None),
+        (
+            "RE: Unknown purchase order reference",
+            InvoiceStatus.REFUSED,
+            "Unknown purchase order reference",
+        ),
+        ("re:Wrong IBAN", InvoiceStatus.REFUSED, "Wrong IBAN"),
+        ("RE", InvoiceStatus.REFUSED, None),  # the code alone: refused, no reason given
+    ],
+)
+def test_without_a_flow_state_the_imr_code_decides(
+    description: str, status: InvoiceStatus, reason: str | None
+) -> None:
+    # billit-api.md §5: flow state first, the Description's IMR prefix second
+    for shape in (
+        {
+            "OrderMessage": {
+                "OrderID": 7,
+                "Description": description,
+                "MessageDirection": "Incoming",
+            }
+        },
+        {"OrderID": 7, "Description": description, "MessageDirection": "Incoming"},
+    ):
+        reported = message_status(EntityDetail.model_validate(shape))
+        assert reported == Reported(status, transport="Peppol", reason=reason)
+
+
+def test_an_empty_detail_names_no_invoice() -> None:
+    assert EntityDetail.model_validate({}).is_empty
+    assert not EntityDetail.model_validate(FLAT_REFUSED).is_empty
+
+
+def order(**fields: Any) -> Order:
+    return Order.model_validate({"OrderID": 7, "IsSent": True, "Paid": False, **fields})
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"CurrentDocumentDeliveryDetails": {"DocumentDeliveryStatus": "Pending"}},
+            Reported(InvoiceStatus.SENT),
+        ),
+        (
+            {
+                "CurrentDocumentDeliveryDetails": {
+                    "IsDocumentDelivered": True,
+                    "DocumentDeliveryStatus": "Delivered",
+                    "DocumentDeliveryInfo": "Ontvangen",
+                }
+            },
+            Reported(InvoiceStatus.DELIVERED, transport="Peppol"),
+        ),
+        (
+            {
+                "CurrentDocumentDeliveryDetails": {
+                    "DocumentDeliveryStatus": "Error",
+                    "DocumentRefusedDate": "2026-05-05T10:00:00",
+                    "DocumentRefusedReasonTC": "InvalidInvoice",
+                    "DocumentRefusedInfo": "BR-S-08 VAT breakdown",
+                }
+            },
+            Reported(InvoiceStatus.REFUSED, transport="Peppol", reason="BR-S-08 VAT breakdown"),
+        ),
+        (
+            {"CurrentDocumentDeliveryDetails": {"DocumentDeliveryStatus": "Error"}},
+            Reported(InvoiceStatus.NOT_DELIVERED, transport="Peppol"),
+        ),
+        (
+            {
+                "Messages": [
+                    {"TransportType": "Peppol", "MessageDirection": "Outgoing"},
+                    {
+                        "TransportType": "Peppol",
+                        "MessageDirection": "Incoming",
+                        "Description": "RE: Unknown buyer",
+                    },
+                ],
+                "CurrentDocumentDeliveryDetails": {"DocumentDeliveryStatus": "Pending"},
+            },
+            Reported(InvoiceStatus.REFUSED, transport="Peppol", reason="Unknown buyer"),
+        ),
+    ],
+    ids=["pending", "delivered", "refused", "error", "incoming-imr"],
+)
+def test_a_reread_order_shows_its_delivery(fields: dict[str, Any], expected: Reported) -> None:
+    # billit-api.md §5 "Polling / reading status": CurrentDocumentDeliveryDetails, Messages[]
+    assert order_status(order(**fields)) == expected
 
 
 def test_transports_read_as_the_user_knows_them() -> None:

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from billit_sync.tickets import TicketClaims, TicketScope, authorize, verify_ticket
+from billit_sync.tickets import TicketClaims, TicketKeyring, TicketScope, authorize, verify_ticket
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
@@ -13,9 +13,14 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
 
 
 def require_ticket(
-    ticket: str | None, key: bytes, *, now: float, tenant_id: str | None, scope: TicketScope
+    ticket: str | None,
+    keys: TicketKeyring,
+    *,
+    now: float,
+    tenant_id: str | None,
+    scope: TicketScope,
 ) -> TicketClaims:
     """401 for a missing, forged or expired ticket; 403 for another tenant's or scope's."""
-    claims = verify_ticket(ticket, key, now=now)
+    claims = verify_ticket(ticket, keys, now=now)
     authorize(claims, tenant_id=tenant_id, scope=scope)
     return claims

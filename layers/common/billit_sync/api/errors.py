@@ -8,6 +8,7 @@ from billit_sync.api.requests import MalformedBodyError, UnprocessableBodyError
 from billit_sync.api.responses import error_response, json_response
 from billit_sync.errors import (
     BadInputError,
+    CompanyConnectedElsewhereError,
     ConnectionRequiredError,
     IntegrationError,
     UnknownTenantError,
@@ -21,6 +22,7 @@ ANSWERS: Final[tuple[tuple[type[IntegrationError], int, str], ...]] = (
     (InvalidTicketError, 401, "unauthorized"),
     (ForbiddenTicketError, 403, "forbidden"),
     (UnknownTenantError, 404, "unknown_tenant"),
+    (CompanyConnectedElsewhereError, 409, "company_connected_elsewhere"),
     (ConnectionRequiredError, 409, "not_connected"),
     (MalformedBodyError, 400, "malformed_body"),
     (InvalidTenantIdError, 400, "invalid_tenant_id"),

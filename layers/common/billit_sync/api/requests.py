@@ -1,7 +1,7 @@
 """Reading request bodies into pydantic models with errors that name fields, never values."""
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,15 +16,52 @@ class UnprocessableBodyError(BadInputError):
         self.fields = fields
 
 
+MAX_JSON_DEPTH: Final = 16
+"""No request of this service nests deeper than a few levels (settings: 3); a deeper body is
+refused before a model, a queue message or a log line sees it (issue 14)."""
+
+
 class MalformedBodyError(BadInputError):
-    """The body is not JSON at all (400)."""
+    """The body is not JSON at all, or nests deeper than ``MAX_JSON_DEPTH`` (400)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Iterative (a recursive walk is what the attacker wants to exhaust)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def load_json(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The one JSON reader of every route: ``MalformedBodyError`` for anything that is not
+    strict JSON (``NaN``/``Infinity`` included) or nests deeper than ``max_depth``."""
+    try:
+        data: Any = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise MalformedBodyError("the request body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedBodyError("the request body is not valid JSON") from None
+    if _depth_exceeds(data, max_depth):
+        raise MalformedBodyError("the request body is nested too deeply")
+    return data
 
 
 def parse_body[ModelT: BaseModel](raw: str | bytes | None, model: type[ModelT]) -> ModelT:
-    try:
-        data: Any = json.loads(raw or "{}")
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedBodyError("the request body is not valid JSON") from None
+    data = load_json(raw or "{}")
     try:
         return model.model_validate(data)
     except ValidationError as error:

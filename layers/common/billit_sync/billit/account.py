@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from billit_sync.billit.errors import BillitUnauthorizedError, BillitValidationError
 from billit_sync.billit.http import BillitHttp
 from billit_sync.billit.model import BillitModel, parse_model
 
@@ -43,8 +44,18 @@ class AccountApi:
         self._http = http
 
     def get_account_information(self) -> AccountInformation:
-        """The user's companies; callable right after connecting, before a PartyID is chosen."""
-        data = self._http.get_json(
-            ACCOUNT_INFORMATION_PATH, company=ACCOUNT_INFORMATION_SENDS_PARTY_ID
-        )
+        """The user's companies; callable right after connecting, before a PartyID is chosen.
+
+        Reference §2 "safe order": without ``PartyID`` first; a 400/401 without a token code
+        is retried once with the PartyID the connection already knows (a reconnect), since
+        one Billit page says the header is required here.
+        """
+        try:
+            data = self._http.get_json(
+                ACCOUNT_INFORMATION_PATH, company=ACCOUNT_INFORMATION_SENDS_PARTY_ID
+            )
+        except (BillitValidationError, BillitUnauthorizedError):
+            if self._http.party_id is None:
+                raise
+            data = self._http.get_json(ACCOUNT_INFORMATION_PATH, company=True)
         return parse_model(AccountInformation, data, method="GET", path=ACCOUNT_INFORMATION_PATH)

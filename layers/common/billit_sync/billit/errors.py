@@ -33,6 +33,10 @@ REVOKED_TOKEN_CODES = frozenset({ACCESS_TOKEN_REVOKED.lower(), INVALID_ACCESS_TO
 # The code of a 409 that says "this idempotency key was already used" (reference §6).
 IDEMPOTENT_REPLAY_CODE = "Idempotent token already exists"
 
+# The send error meaning "an earlier send went through or is still queued" (reference §7,
+# confac ``orders/sendinvoice/*.error.ts``): sent/pending, never a refusal.
+ALREADY_SENT_RECENTLY = "This_0_WasAlreadySentLessThen_1_MinutesAgoTo_2_OrIsStillInTheQueue"
+
 # Error descriptions are echoed into messages; keep them short.
 _MAX_DESCRIPTION = 200
 _MAX_CODES = 10

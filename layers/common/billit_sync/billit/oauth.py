@@ -30,8 +30,6 @@ from billit_sync.observability import logger
 
 Clock = Callable[[], datetime]
 
-# OAuth2 error codes meaning "this code/refresh token/client is not accepted": re-authorise.
-GRANT_REFUSED_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 # Billit documents expires_in as always 3600 s; used only if an answer omits it.
 DEFAULT_EXPIRES_IN = 3600
 # The state travels through Billit's redirect untouched: URL-safe characters only, no '&'.
@@ -201,15 +199,13 @@ class BillitOAuth:
 
 
 def _is_refused(response: httpx.Response) -> bool:
-    """400/401 with an OAuth2 ``invalid_grant``-like code (either error shape); any 401."""
-    if response.status_code == 401:
-        return True
-    if response.status_code != 400:
-        return False
-    return any(
-        code.code.strip().lower() in GRANT_REFUSED_CODES
-        for code in parse_error_codes(response.content)
-    )
+    """400/401 with any body: the grant is refused, the user must connect again.
+
+    Token-endpoint errors are undocumented (reference §2): OAuth's ``{"error": …}`` or
+    Billit's own ``{"errors": [{"Code": …}]}``, with unknown codes. Any 400/401 means "this
+    code or refresh token will not work"; 5xx and timeouts stay transient/outcome unknown.
+    """
+    return response.status_code in {400, 401}
 
 
 def _field(data: Mapping[str, Any], name: str) -> Any:

@@ -10,13 +10,13 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from billit_sync.billit import wire
 from billit_sync.billit.errors import BillitUnreadableResultError
@@ -29,14 +29,17 @@ from billit_sync.billit.model import (
     WireDecimal,
     parse_model,
 )
-from billit_sync.billit.odata import ODataQuery, eq
+from billit_sync.billit.odata import ODataQuery, eq, ge
 from billit_sync.billit.pagination import iter_rows
 
 ORDERS_PATH = "/v1/orders"
 SEND_PATH = "/v1/orders/commands/send"
-# ⚠ Header name: "Idempotency-Key" (docs page + confac in production) vs "Idempotent-Key"
-# (header-values page). We send the production-proven name only (reference §6).
+# ⚠ Header name: "Idempotency-Key" (idempotent-tokens page + confac in production) vs
+# "Idempotent-Key" (header-values page). Send both with the same value on create and send
+# (billit-api.md §6): whichever one Billit reads, the key counts.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_HEADER_ALTERNATIVE = "Idempotent-Key"
+IDEMPOTENCY_HEADERS: tuple[str, ...] = (IDEMPOTENCY_HEADER, IDEMPOTENCY_HEADER_ALTERNATIVE)
 STRICT_TRANSPORT_HEADER = "StrictTransportType"
 # ⚠ Send body casing: docs "Transporttype", Swagger "OrderIds", confac (production)
 # "TransportType"/"OrderIDs". We use confac's (reference §3).
@@ -47,6 +50,8 @@ _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9]{1,100}$")
 # Finding an order by its external reference should hit one page; a few are allowed.
 _FIND_MAX_PAGES = 10
 DESCRIPTION_MAX_LENGTH = 512
+# Where a line's text beyond Description + DescriptionExtended goes (reference §3).
+LINE_NOTE_FIELD = "InvoiceLine.Note"
 
 
 def validate_idempotency_key(key: str) -> str:
@@ -54,6 +59,12 @@ def validate_idempotency_key(key: str) -> str:
     if not isinstance(key, str) or not _IDEMPOTENCY_KEY.match(key):
         raise ValueError("idempotency key must be 1-100 letters or digits")
     return key
+
+
+def idempotency_headers(key: str) -> dict[str, str]:
+    """Both documented header names carrying the same (validated) key (reference §6)."""
+    valid = validate_idempotency_key(key)
+    return dict.fromkeys(IDEMPOTENCY_HEADERS, valid)
 
 
 def make_idempotency_key(*parts: str) -> str:
@@ -145,10 +156,36 @@ class NewOrderLine(BillitRequestModel):
     description_extended: str | None = Field(default=None, alias="DescriptionExtended")
     reference: str | None = Field(default=None, alias="Reference")
     vat_percentage: WireDecimal | None = Field(default=None, alias="VATPercentage")
+    custom_fields: dict[str, str] | None = Field(default=None, alias="CustomFields")
     ventilation_code: str | None = Field(default=None, alias="VentilationCode")
     unit: str | None = Field(default=None, alias="Unit")  # omit unless mapped (NAR/PCE)
     product_id: int | None = Field(default=None, alias="ProductID")
     reduction_percentage: WireDecimal | None = Field(default=None, alias="ReductionPercentage")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_long_text_visible(cls, data: Any) -> Any:
+        """``DescriptionExtended`` holds at most 512 characters (reference §3); the rest goes
+        to the line's ``CustomFields."InvoiceLine.Note"`` (Peppol line note), never cut off."""
+        if not isinstance(data, Mapping):
+            return data
+        values = dict(data)
+        text_key = next(
+            (k for k in ("description_extended", "DescriptionExtended") if k in values), None
+        )
+        extended = values.get(text_key) if text_key else None
+        if not isinstance(extended, str) or len(extended) <= DESCRIPTION_MAX_LENGTH:
+            return data
+        fields_key = next(
+            (k for k in ("custom_fields", "CustomFields") if k in values), "custom_fields"
+        )
+        fields = dict(values.get(fields_key) or {})
+        rest = extended[DESCRIPTION_MAX_LENGTH:]
+        earlier = fields.get(LINE_NOTE_FIELD)
+        fields[LINE_NOTE_FIELD] = f"{rest}\n{earlier}" if earlier else rest
+        values[str(text_key)] = extended[:DESCRIPTION_MAX_LENGTH]
+        values[fields_key] = fields
+        return values
 
 
 class Attachment(BillitRequestModel):
@@ -289,12 +326,11 @@ class OrdersApi:
         ``is_idempotency_replay`` is true means an earlier call with this key succeeded. In
         both cases look the order up with ``find_orders_by_external_reference``.
         """
-        key = validate_idempotency_key(idempotency_key)
         response = self._http.request(
             "POST",
             ORDERS_PATH,
             json=order.to_wire(),
-            headers={IDEMPOTENCY_HEADER: key},
+            headers=idempotency_headers(idempotency_key),
             unsafe=True,
         )
         order_id = _order_id_of(read_json(response, unsafe=True))
@@ -319,6 +355,13 @@ class OrdersApi:
         rows = iter_rows(self._http, ORDERS_PATH, params=query.params(), max_pages=_FIND_MAX_PAGES)
         return [parse_model(Order, row, method="GET", path=ORDERS_PATH) for row in rows]
 
+    def iter_orders_modified_since(self, since: datetime) -> Iterator[Order]:
+        """Order summaries whose ``LastModified`` is on or after ``since`` (its date: ⚠ a time
+        part is undocumented, reference §4), oldest first; the reconcile GETs each in full."""
+        query = ODataQuery(filter=ge("LastModified", since), orderby=(("LastModified", "asc"),))
+        for row in iter_rows(self._http, ORDERS_PATH, params=query.params()):
+            yield parse_model(Order, row, method="GET", path=ORDERS_PATH)
+
     def send_orders(
         self,
         order_ids: Iterable[int],
@@ -337,7 +380,7 @@ class OrdersApi:
             raise ValueError("no order ids to send")
         headers: dict[str, str] = {}
         if idempotency_key is not None:
-            headers[IDEMPOTENCY_HEADER] = validate_idempotency_key(idempotency_key)
+            headers.update(idempotency_headers(idempotency_key))
         if strict_transport:
             headers[STRICT_TRANSPORT_HEADER] = "true"
         body = {

@@ -1,7 +1,8 @@
 """Follow Billit's ``NextPageLink`` until it is null, as a stream of rows.
 
-Safety rules: the link must stay on the configured API origin (the bearer token is never
-sent elsewhere); a link seen before stops the walk; the number of pages is bounded.
+Safety rules: only the link's path and query are used, always against the configured API
+(the bearer token is never sent elsewhere); a link that does not name the list falls back to
+``$skip`` paging; a link seen before stops the walk; the number of pages is bounded.
 """
 
 from collections.abc import Iterator, Mapping
@@ -56,40 +57,86 @@ def iter_rows(
     company: bool = True,
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Iterator[Any]:
-    """Every row of a list endpoint, page by page (lazily: one page in memory at a time)."""
+    """Every row of a list endpoint, page by page (lazily: one page in memory at a time).
+
+    The next page (reference §4): the link's path and query re-issued on the configured API
+    when its path is the request's own (an absolute, relative or ``http://`` link all work;
+    the token never leaves the configured origin); otherwise ``$skip`` = the previous
+    ``$skip`` + the rows received, with the same ``$filter``/``$orderby``. Rows already seen
+    (same id) are skipped: rows shift while data changes.
+    """
     if max_pages < 1:
         raise ValueError("max_pages must be at least 1")
-    body = http.get_json(path, params=params, company=company)
-    seen = {str(httpx.URL(http.endpoints.api(path), params=params))}
+    current: dict[str, str] = dict(params or {})
+    body = http.get_json(path, params=current, company=company)
+    seen = {str(httpx.URL(http.endpoints.api(path), params=current))}
+    seen_ids: set[tuple[str, str]] = set()
     pages = 1
     while True:
         items, link = split_page(body, path=path)
-        yield from items
-        if link is None:
+        for item in items:
+            row_id = _row_id(item)
+            if row_id is not None:
+                if row_id in seen_ids:
+                    continue
+                seen_ids.add(row_id)
+            yield item
+        if link is None or not items:
             return
-        next_url = _resolve(http, link, path=path)
-        if str(next_url) in seen:
+        next_params = _next_params(http, link, path=path)
+        if next_params is None:
+            skip = _int(current.get("$skip")) + len(items)
+            next_params = {**current, "$skip": str(skip)}
+            logger.info(
+                "Billit NextPageLink not usable on the configured API; paging by $skip",
+                extra={"path": path, "skip": skip},
+            )
+        next_url = str(httpx.URL(http.endpoints.api(path), params=next_params))
+        if next_url in seen:
             logger.warning("Billit repeated a NextPageLink; stopping", extra={"path": path})
             return
-        seen.add(str(next_url))
+        seen.add(next_url)
         if pages >= max_pages:
             raise BillitPaginationError(
                 f"Billit GET {path}: more than {max_pages} pages; refusing to continue",
                 path=path,
             )
-        body = http.get_json(str(next_url), company=company)
+        current = next_params
+        body = http.get_json(path, params=current, company=company)
         pages += 1
 
 
-def _resolve(http: BillitHttp, link: str, *, path: str) -> httpx.URL:
-    """An absolute next-page URL on the API origin; anything else is refused."""
+# Row ids that identify a row of Billit's lists (dedupe across pages).
+_ID_KEYS = ("orderid", "partyid", "productid", "webhookid")
+
+
+def _row_id(row: Any) -> tuple[str, str] | None:
+    if not isinstance(row, Mapping):
+        return None
+    for key, value in row.items():
+        name = str(key).lower()
+        if name in _ID_KEYS and value is not None:
+            return name, str(value)
+    return None
+
+
+def _int(text: str | None) -> int:
     try:
-        url = httpx.URL(http.endpoints.api_url).join(link)
+        return max(0, int(text)) if text is not None else 0
+    except ValueError:
+        return 0
+
+
+def _next_params(http: BillitHttp, link: str, *, path: str) -> dict[str, str] | None:
+    """The query of the next page when the link names this very list, else None.
+
+    Scheme, host and port of the link are ignored (Billit's proxy may show ``http://`` or an
+    inner host, reference §4): the request always goes to the configured API.
+    """
+    try:
+        url = httpx.URL(http.endpoints.api_url).join(link.strip())
     except (httpx.InvalidURL, ValueError):
-        raise BillitPaginationError("Billit NextPageLink is not a URL", path=path) from None
-    if not http.endpoints.is_api_origin(url):
-        raise BillitPaginationError(
-            f"Billit GET {path}: NextPageLink points outside the configured API; refused",
-            path=path,
-        )
-    return url
+        return None
+    if url.path.rstrip("/").lower() != path.rstrip("/").lower():
+        return None
+    return dict(url.params.multi_items())

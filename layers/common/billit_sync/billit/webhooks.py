@@ -15,9 +15,11 @@ from billit_sync.billit.http import BillitHttp, read_json
 from billit_sync.billit.pagination import iter_rows
 
 WEBHOOKS_PATH = "/v1/webhooks"
-# ⚠ The name of the secret in the registration answer is undocumented (reference §5): the
-# ONE list of candidates, matched case-insensitively, first hit wins.
+# ⚠ The name of the secret is undocumented (reference §5 "Safe procedure"): any key that
+# contains "secret" (case-insensitively, also one or two levels down), in the registration
+# answer and in the confirmation delivery alike; then these exact names.
 WEBHOOK_SECRET_FIELDS: tuple[str, ...] = ("Secret", "WebhookSecret", "SigningSecret", "Key")
+_SECRET_SEARCH_DEPTH = 3
 # The id field of a webhook object; Swagger-style first, then generic spellings.
 WEBHOOK_ID_FIELDS: tuple[str, ...] = ("WebhookID", "ID")
 _LIST_MAX_PAGES = 5
@@ -58,6 +60,25 @@ def _get(data: Mapping[str, Any], names: tuple[str, ...]) -> Any:
     return None
 
 
+def find_secret(data: Any, *, depth: int = _SECRET_SEARCH_DEPTH) -> tuple[str, str] | None:
+    """(key path, value) of the first non-empty text under a key containing "secret", else
+    of a key named in ``WEBHOOK_SECRET_FIELDS``; None when there is none. Log the path only."""
+    if not isinstance(data, Mapping) or depth < 1:
+        return None
+    for key, value in data.items():
+        if "secret" in str(key).lower() and isinstance(value, str) and value.strip():
+            return str(key), value.strip()
+    named = _get(data, WEBHOOK_SECRET_FIELDS)
+    if isinstance(named, str) and named.strip():
+        name = next(k for k in data if str(k).lower() in {f.lower() for f in WEBHOOK_SECRET_FIELDS})
+        return str(name), named.strip()
+    for key, value in data.items():
+        found = find_secret(value, depth=depth - 1)
+        if found is not None:
+            return f"{key}.{found[0]}", found[1]
+    return None
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -74,7 +95,8 @@ def _webhook_of(data: Any, *, fallback_id: int | None = None) -> RegisteredWebho
         webhook_id = fallback_id
     if webhook_id is None:
         return None
-    secret = _text(_get(data, WEBHOOK_SECRET_FIELDS))
+    found = find_secret(data)
+    secret = found[1] if found else None
     return RegisteredWebhook(
         webhook_id=webhook_id,
         entity_type=_text(_get(data, ("EntityType",))),

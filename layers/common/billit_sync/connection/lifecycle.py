@@ -14,6 +14,7 @@ from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 from billit_sync.errors import (
     BadInputError,
+    CompanyConnectedElsewhereError,
     ConnectionRequiredError,
     IntegrationError,
     UnknownTenantError,
@@ -29,6 +30,7 @@ from billit_sync.store import (
     TenantSecret,
     TenantStore,
 )
+from billit_sync.store.connect_confirmations import BillitCompanyOwners
 
 CredentialsFactory = Callable[[str, int], BillitCredentials]
 """(tenant id, party id) → the tenant's token provider."""
@@ -60,6 +62,7 @@ class ConnectionLifecycle:
     billit: BillitClientFactory
     credentials: CredentialsFactory
     webhooks: WebhookSubscriptions
+    owners: BillitCompanyOwners | None = None  # the party → tenant index (connect_flow)
 
     def register_tenant(
         self, tenant_id: str, outsmart_token: SecretStr, language: Literal["en", "nl"]
@@ -115,8 +118,19 @@ class ConnectionLifecycle:
             return connection
         if str(party_id) not in {company.party_id for company in connection.companies}:
             raise BadInputError("party_id is not a company of the connected Billit account")
+        environment = connection.environment
+        if (
+            self.owners is not None
+            and environment
+            and not self.owners.claim(environment, str(party_id), tenant_id, replacing=None)
+        ):
+            raise CompanyConnectedElsewhereError(
+                "this Billit company is connected to another OutSmart account"
+            )
         self._best_effort_remove_webhooks(tenant_id, int(connection.party_id))
         updated = self.tenants.select_company(tenant_id, str(party_id))
+        if self.owners is not None and environment:
+            self.owners.release(environment, connection.party_id, tenant_id)
         self.webhooks.replace(self._client(tenant_id, party_id), tenant_id)
         self.sync_log.record(
             tenant_id,
@@ -151,6 +165,8 @@ class ConnectionLifecycle:
 
         self.secret_lock.update(tenant_id, forget_billit)
         self.tenants.mark_disconnected(tenant_id)
+        if self.owners is not None and connection.party_id and connection.environment:
+            self.owners.release(connection.environment, connection.party_id, tenant_id)
         self.sync_log.record(
             tenant_id,
             category=SyncLogCategory.CONNECTION,

@@ -86,8 +86,9 @@ EMPTY_DATES: Final = frozenset({"00-00-0000", "0000-00-00"})
 # Decimal places of hours when minutes/60 does not terminate ("00:20" → 0.333333).
 NON_TERMINATING_HOURS_PLACES: Final = 6
 
-# ⚠ Work-order documents (``PdfUrl``) are served by OutSmart's web hosts, not necessarily the
-# API host; only these (and the configured API host) are fetched from.
-# outsmart-api.md §4.1 Documents: out-smart.com, werkbonapp.nl, wba-werkbonapp.nl (desc:3998).
+# Work-order documents (``PdfUrl``) are served by OutSmart's web hosts, not necessarily the API
+# host (outsmart-api.md §4.1 Documents: out-smart.com, werkbonapp.nl, wba-werkbonapp.nl and
+# their subdomains); only these (and the configured API host) are fetched from, over http or
+# https. Configurable (``OUTSMART_DOCUMENT_HOSTS``) should OutSmart add a host.
 DOCUMENT_HOSTS: Final = ("out-smart.com", "werkbonapp.nl", "wba-werkbonapp.nl")
 MAX_PDF_BYTES: Final = 10 * 1024 * 1024

@@ -21,6 +21,7 @@ from pydantic import SecretStr, ValidationError
 
 from billit_sync.http.redact import describe_request
 from billit_sync.http.retry import (
+    NO_RETRIES,
     RequestFailedError,
     RetryingSender,
     RetryPolicy,
@@ -39,6 +40,7 @@ from billit_sync.outsmart.errors import (
     OK,
     OutSmartApiError,
     OutSmartDataError,
+    OutSmartDocumentError,
     OutSmartProtocolError,
     OutSmartUnavailableError,
     error_for_code,
@@ -59,6 +61,11 @@ from billit_sync.outsmart.models import (
 WORKORDER_STATUSES: Final = ("Alle", "Opgehaald", "Klaargezet", "Compleet", "Afgehandeld")
 DEFAULT_TIMEOUT: Final = httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
 DEFAULT_BATCH_SIZE: Final = 200
+
+# The DeleteEntity calls this service makes: links between a material and a Billit product
+# group (keys from desc:2703-2704). Relations, materials and hour types are never deleted (old
+# work orders use them): relations and hour types are deactivated, materials reported.
+DELETABLE: Final = frozenset({("material_category", "mct_mat_code")})
 
 Params = list[tuple[str, str]]
 RecordT = TypeVar("RecordT", bound=OutSmartModel)
@@ -110,24 +117,30 @@ def _validation_messages(exc: ValidationError) -> list[str]:
     ]
 
 
-def _document_urls(url: httpx.URL, base: httpx.URL) -> list[httpx.URL]:
-    """Where to fetch a document link from, in order; empty when it is not OutSmart's.
-
-    Every example ``PdfUrl`` is ``http://`` (desc:2503, 2619) while the hosts serve https
-    (``#/servers/1/url``): an http link is tried on https at the same host and path first,
-    then as given (outsmart-api.md §4.1 Documents, ⚠ unverified). Loopback may be plain http.
-    """
+def _is_document_url(url: httpx.URL, base: httpx.URL, hosts: Sequence[str]) -> bool:
+    """``http`` or ``https`` on the API's own host or one of OutSmart's document hosts (or a
+    subdomain): OutSmart's own examples link ``http://www.werkbonapp.nl/mailpdf.php…``."""
     host = url.host.lower()
     own = host == base.host.lower() or any(
-        host == allowed or host.endswith("." + allowed) for allowed in DOCUMENT_HOSTS
+        host == allowed or host.endswith("." + allowed) for allowed in hosts
     )
-    if not own or url.userinfo:
-        return []
-    if url.scheme == "https" or (url.scheme == "http" and host in {"127.0.0.1", "localhost"}):
-        return [url]
-    if url.scheme == "http":
-        return [url.copy_with(scheme="https"), url]
-    return []
+    return url.scheme in {"http", "https"} and own and not url.userinfo
+
+
+# A document is no JSON envelope: only 429/5xx are worth another attempt (outsmart-api.md
+# §4.1 Documents), and a few at most: the invoice does not wait for it.
+PDF_RETRY_POLICY: Final = RetryPolicy(max_attempts=3, max_total_delay=5.0)
+
+
+class MissingRequiredFieldsError(ValueError):
+    """A record lacks a field the Blueprint marks required: a caller's bug (the import checks
+    every record first and skips it with a reason), so nothing of the batch is sent."""
+
+    def __init__(self, endpoint: str, position: int, missing: tuple[str, ...]) -> None:
+        super().__init__(f"{endpoint}[{position}] misses required field(s): {', '.join(missing)}")
+        self.endpoint = endpoint
+        self.position = position
+        self.missing = missing
 
 
 def _flag(value: bool) -> str:
@@ -154,6 +167,7 @@ class OutSmartClient:
         batch_size: int = DEFAULT_BATCH_SIZE,
         *,
         rng: random.Random | None = None,
+        document_hosts: Sequence[str] = DOCUMENT_HOSTS,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -167,16 +181,11 @@ class OutSmartClient:
         self._bearer_token = bearer_token
         self._timeout = timeout
         self._batch_size = batch_size
+        self._document_hosts = tuple(host.lower().strip(".") for host in document_hosts)
         jitter = rng if rng is not None else random.Random()  # noqa: S311 - jitter
         self._sender = RetryingSender(http, policy=retry, sleep=sleep, rng=jitter)
-        # A PDF is not the JSON envelope: retried only on HTTP 429/5xx (outsmart-api.md §4.1
-        # Documents), never because it is not JSON.
-        self._document_sender = RetryingSender(
-            http,
-            policy=dataclasses.replace(retry, retryable_response=default_retryable_response),
-            sleep=sleep,
-            rng=jitter,
-        )
+        self._pdf_sender = RetryingSender(http, policy=PDF_RETRY_POLICY, sleep=sleep, rng=jitter)
+        self._pdf_probe = RetryingSender(http, policy=NO_RETRIES, sleep=sleep, rng=jitter)
 
     # -----------------------------------------------------------------------------------------
     # Work orders
@@ -245,34 +254,41 @@ class OutSmartClient:
     def download_workorder_pdf(self, pdf_url: str) -> bytes:
         """The work order's PDF (``PdfUrl``), for attaching it to the invoice.
 
-        Only from OutSmart's own hosts (⚠ ``assumptions.DOCUMENT_HOSTS``), so a changed URL
-        can never make the service fetch from elsewhere; an ``http://`` link (as in every
-        example) is tried on https first; at most ``MAX_PDF_BYTES``.
+        outsmart-api.md §4.1 Documents: only from OutSmart's own hosts (``document_hosts``
+        and the API host, subdomains included), ``http`` or ``https``, so a changed URL can
+        never make the service fetch from elsewhere; an ``http`` link is tried over ``https``
+        on the same host and path first (one attempt), then as given. Retried only on
+        429/5xx (a PDF is no JSON envelope), at most ``MAX_PDF_BYTES``. Every failure is an
+        ``OutSmartDocumentError`` whose message never holds the URL.
         """
-        candidates = _document_urls(httpx.URL(pdf_url), httpx.URL(self._base_url))
-        if not candidates:
-            raise OutSmartDataError("PdfUrl", ["the work order's PDF link is not an OutSmart URL"])
-        failure: Exception | None = None
-        for url in candidates:
-            try:
-                return self._download_pdf(url)
-            except (OutSmartDataError, OutSmartUnavailableError) as problem:
-                failure = problem  # the next form of the link, if any
-        assert failure is not None  # noqa: S101 - at least one candidate was tried
-        raise failure
-
-    def _download_pdf(self, url: httpx.URL) -> bytes:
         try:
-            response = self._document_sender.send(
+            url = httpx.URL(pdf_url)
+        except (httpx.InvalidURL, TypeError):
+            raise OutSmartDocumentError("the PDF link is not a valid address") from None
+        if not _is_document_url(url, httpx.URL(self._base_url), self._document_hosts):
+            raise OutSmartDocumentError("the PDF link is not on an OutSmart address")
+        if url.scheme == "http":
+            try:
+                return self._fetch_pdf(url.copy_with(scheme="https"), self._pdf_probe)
+            except OutSmartDocumentError:
+                logger.info("work order PDF not served over https; trying the link as given")
+        return self._fetch_pdf(url, self._pdf_sender)
+
+    def _fetch_pdf(self, url: httpx.URL, sender: RetryingSender) -> bytes:
+        try:
+            response = sender.send(
                 lambda: self._http.build_request("GET", url, timeout=self._timeout)
             )
-        except RequestFailedError as exc:
-            raise OutSmartUnavailableError(0, [str(exc)], endpoint="PdfUrl") from None
+        except (RequestFailedError, httpx.HTTPError) as exc:
+            reason = exc.__class__.__name__
+            raise OutSmartDocumentError(f"OutSmart could not be reached ({reason})") from None
         content = response.content
-        if response.status_code != 200 or not content.startswith(b"%PDF"):
-            raise OutSmartDataError("PdfUrl", ["OutSmart did not return the work order's PDF"])
+        if response.status_code != 200:
+            raise OutSmartDocumentError(f"OutSmart answered HTTP {response.status_code}")
+        if not content.startswith(b"%PDF"):
+            raise OutSmartDocumentError("OutSmart did not return a PDF")
         if len(content) > MAX_PDF_BYTES:
-            raise OutSmartDataError("PdfUrl", ["the work order's PDF is too large to attach"])
+            raise OutSmartDocumentError("the PDF is too large to attach")
         return content
 
     def set_workorder_status(self, row_id: str, sta_code: str) -> bool:
@@ -289,6 +305,26 @@ class OutSmartClient:
     # -----------------------------------------------------------------------------------------
     # Master data: upserts
     # -----------------------------------------------------------------------------------------
+
+    def delete_entity(self, entity: str, key: str, value: str) -> int:
+        """``DeleteEntity`` of the rows of ``entity`` whose ``key`` is ``value``; the number of
+        rows removed (desc:2719).
+
+        Always ``delete_all=false``: ``true`` removes every row of the entity whatever the key
+        (outsmart-api.md §4.3). One ``key``/``value`` pair only: the array form is documented
+        for ``object_part`` alone (desc:2714-2715). Only entities and keys of the Blueprint's
+        table (desc:2686-2712) are allowed, and never one that work orders point at by
+        accident: callers delete links (``material_category``), not relations or materials.
+        """
+        if (entity, key) not in DELETABLE:
+            raise ValueError(f"DeleteEntity of {entity!r} by {key!r} is not allowed here")
+        response = self._call(
+            "GET",
+            "DeleteEntity",
+            [("delete_all", "false"), ("entity", entity), ("key", key), ("value", value)],
+        )
+        removed = response.get("response")
+        return removed if isinstance(removed, int) and not isinstance(removed, bool) else 0
 
     def upsert_relations(self, records: Sequence[RelationRecord]) -> int:
         return self._upsert("relations", records)
@@ -474,10 +510,16 @@ class OutSmartClient:
     def _upsert(self, endpoint: str, records: Sequence[UpsertRecord]) -> int:
         """POST the records in batches; the total of OutSmart's "rows synced" counts.
 
-        An empty list sends nothing (OutSmart would answer 1008). When a batch fails, the
-        earlier batches stay synced; the error says how many rows that was (a rerun is safe:
-        upserts are idempotent ⚠).
+        An empty list sends nothing (OutSmart would answer 1008). A record missing a required
+        field is never sent (``MissingRequiredFieldsError``): OutSmart would refuse the whole
+        batch with ``xx01`` and ``response: null`` (desc:415-419), and whether it kept the good
+        rows is undocumented. When a batch fails, the earlier batches stay synced; the error
+        says how many rows that was (a rerun is safe: upserts are idempotent ⚠).
         """
+        for position, record in enumerate(records):
+            missing = record.missing_required()
+            if missing:
+                raise MissingRequiredFieldsError(endpoint, position, missing)
         synced = 0
         for start in range(0, len(records), self._batch_size):
             batch = [record.to_api() for record in records[start : start + self._batch_size]]

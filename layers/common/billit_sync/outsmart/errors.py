@@ -85,6 +85,16 @@ class OutSmartDataError(OutSmartApiError, UserFixableError):
         self.record_id = record_id
 
 
+class OutSmartDocumentError(OutSmartDataError):
+    """A work-order document (``PdfUrl``) could not be fetched: not on OutSmart's hosts, not
+    found, not a PDF, too large, or unreachable. The message never holds the URL (its
+    ``sheet_id`` is the document's only key, outsmart-api.md §4.1 Documents)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("PdfUrl", [reason], endpoint="PdfUrl")
+        self.reason = reason
+
+
 def error_for_code(code: int, messages: list[str], *, endpoint: str) -> OutSmartApiError:
     """The typed error for an envelope code other than 200.
 

@@ -12,7 +12,7 @@ hour types, ``"1"``/``"0"`` for flags).
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
@@ -115,6 +115,10 @@ def _dot_text(value: Decimal | None) -> str | None:
     return None if value is None else format_decimal_dot(value)
 
 
+def _flag_int(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
 Text = Annotated[str, BeforeValidator(_none_to_empty)]
 OptDecimal = Annotated[Decimal | None, BeforeValidator(_to_decimal)]
 OptDate = Annotated[date | None, BeforeValidator(_to_date)]
@@ -135,6 +139,11 @@ OptDotDecimal = Annotated[
 Flag = Annotated[bool, BeforeValidator(_to_flag), PlainSerializer(_flag_text, when_used="json")]
 OptFlag = Annotated[
     bool | None, BeforeValidator(_to_flag), PlainSerializer(_flag_text, when_used="json")
+]
+# A flag spec.json types as an integer (relations' ``active``: ``"type": "integer"``, example
+# ``"active": 1``), sent as the JSON number 1 or 0.
+OptIntFlag = Annotated[
+    bool | None, BeforeValidator(_to_flag), PlainSerializer(_flag_int, when_used="json")
 ]
 
 
@@ -334,42 +343,76 @@ class WorkOrder(OutSmartModel):
 
 
 class UpsertRecord(OutSmartModel):
-    """A master-data row. ``to_api()`` renders it as OutSmart expects it in a POST array."""
+    """A master-data row. ``to_api()`` renders it as OutSmart expects it in a POST array.
+
+    Only the fields a record class declares (those named in the Blueprint's table or in
+    spec.json's request schema) are ever sent: unknown keys read from a GET (``model_extra``)
+    stay out of the body, since OutSmart's handling of unknown keys is undocumented
+    (outsmart-api.md §4.2). ``REQUIRED`` lists the fields the Blueprint marks ``Y``; a record
+    missing one is never posted (``missing_required``).
+    """
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
 
     def to_api(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        body: dict[str, Any] = self.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude_none=True,
+            include=set(type(self).model_fields),
+        )
         return body
+
+    def missing_required(self) -> tuple[str, ...]:
+        """The required fields that are absent or blank in the body this record would send."""
+        body = self.to_api()
+        return tuple(
+            name for name in self.REQUIRED if name not in body or not str(body[name]).strip()
+        )
 
 
 class RelationRecord(UpsertRecord):
-    """A customer (``/relations/``); upsert key ``debtor_number`` (⚠ assumed)."""
+    """A customer (``/relations/``); upsert key ``debtor_number`` (⚠ assumed).
+
+    Fields: the Blueprint's table (desc:801-815) and spec.json's request schema
+    (``#/paths/~1relations/post/requestBody/content/application~1json/schema/items``), which
+    adds ``mobile``, ``country``, ``vat_number``, ``language``, ``active`` …. There is no
+    ``external_id``: the Billit PartyID ↔ ``debtor_number`` link lives in the service's own
+    mapping store. ``country`` is a Dutch country name, as in spec.json's example
+    (``"Nederland"``), never an ISO code.
+    """
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("name", "debtor_number", "street", "postal_code", "city")
 
     name: Text
     debtor_number: str
     contact: str | None = None
     phone_number: str | None = None
-    mobile: str | None = None  # ⚠ only in spec.json's example
+    mobile: str | None = None  # spec.json schema only
     email: str | None = None
     email_workorder: str | None = None
     street: Text = ""
     house_number: str | None = None
     postal_code: Text = ""
     city: Text = ""
-    country: str | None = None  # ⚠ only in spec.json's example
-    kvk_number: str | None = None  # ⚠ only in spec.json's example
-    vat_number: str | None = None  # ⚠ only in spec.json's example
-    language: str | None = None  # ⚠ only in spec.json's example
-    debtor_type: str | None = None  # ⚠ only in spec.json's example
+    country: str | None = None  # spec.json schema only; a name ("België"), never "BE"
+    kvk_number: str | None = None  # spec.json schema only
+    vat_number: str | None = None  # spec.json schema only
+    language: str | None = None  # spec.json schema only
+    debtor_type: str | None = None  # spec.json schema only
     remark: str | None = None
     latitude: str | None = None  # kept as text: a float would round it
     longitude: str | None = None
-    # ⚠ Not in OpenAPI 8's prose nor in spec.json's example: issue 4 asks to send the Billit
-    # PartyID as ``external_id``. Sent only when set (``to_api`` leaves out ``None``).
-    external_id: str | None = None
+    # spec.json schema: ``"active": {"type": "integer"}``, example ``1``. The import sends 1;
+    # a customer no longer in Billit is sent again with 0 (never deleted: work orders use it).
+    active: OptIntFlag = None
 
 
 class ContactPersonRecord(UpsertRecord):
-    """A contact of a relation (``/contactpersons/``); ``cpn_code`` is the documented key."""
+    """A contact of a relation (``/contactpersons/``, desc:3859-3921); ``cpn_code`` is the
+    documented key."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("cpn_debtor_nr", "cpn_code", "cpn_name")
 
     cpn_debtor_nr: Text
     cpn_code: str
@@ -379,8 +422,10 @@ class ContactPersonRecord(UpsertRecord):
 
 
 class MaterialRecord(UpsertRecord):
-    """A product (``/materials/``); upsert key ``code`` (⚠ assumed). ``price`` excludes VAT (⚠)
-    and is sent with a decimal comma, as in the examples."""
+    """A product (``/materials/``, desc:368-380); upsert key ``code`` (⚠ assumed). ``price``
+    excludes VAT (⚠) and is sent with a decimal comma, as in the examples (desc:392)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("code", "description", "price", "unit")
 
     code: str
     description: Text
@@ -398,7 +443,10 @@ class MaterialRecord(UpsertRecord):
 
 
 class CategoryRecord(UpsertRecord):
-    """A product group (``/categories/``); ``cat_cat_code`` is the parent's code."""
+    """A product group (``/categories/``, desc:475-481); ``cat_cat_code`` is the parent's
+    code; ``cat_display`` is ``"1"``/``"0"`` as in the example (desc:498)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("cat_code", "cat_name", "cat_display")
 
     cat_code: str
     cat_name: Text
@@ -408,14 +456,26 @@ class CategoryRecord(UpsertRecord):
 
 
 class MaterialCategoryRecord(UpsertRecord):
-    """A material ↔ category link (``/material_categories/``)."""
+    """A material ↔ category link (``/material_categories/``, desc:681-684)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("mct_mat_code", "mct_cat_code")
 
     mct_mat_code: str
     mct_cat_code: str
 
 
 class HourTypeRecord(UpsertRecord):
-    """A labour rate (``/hourtypes/``); prices are sent with a decimal dot, as in the examples."""
+    """A labour rate (``/hourtypes/``, desc:1024-1032). Prices go with a decimal dot and flags
+    as ``"1"``/``"0"``, as in the example (desc:1045); ``sale_price`` must be > 0 (desc:1030);
+    ``cost_price`` (also > 0, desc:1031) is left out when unknown."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = (
+        "code",
+        "name",
+        "cost_booking",
+        "sale_booking",
+        "sale_price",
+    )
 
     code: str
     name: Text
@@ -428,6 +488,8 @@ class HourTypeRecord(UpsertRecord):
 
 class WorkStatus(UpsertRecord):
     """A custom work status (``/workstatusses/``), e.g. a "gefactureerd" ``sta_code``."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("sta_code", "sta_name")
 
     sta_code: str
     sta_name: Text = ""

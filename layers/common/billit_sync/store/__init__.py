@@ -42,6 +42,7 @@ from billit_sync.store.tenants import (
     ConnectionStatus,
     Tenant,
     TenantStore,
+    WebhooksState,
 )
 from billit_sync.store.watermarks import Watermark, WatermarkStore
 
@@ -81,6 +82,7 @@ __all__ = [
     "TenantStore",
     "Watermark",
     "WatermarkStore",
+    "WebhooksState",
     "WorkOrderSightings",
     "idempotency_key_for",
     "system_clock",

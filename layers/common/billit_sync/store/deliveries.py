@@ -57,4 +57,4 @@ class DeliveryLog:
 
     @staticmethod
     def _key(tenant_id: str, delivery_key: str) -> dict[str, str]:
-        return {"pk": keys.tenant_pk(tenant_id), "sk": keys.delivery_sk(delivery_key)}
+        return {"pk": keys.delivery_pk(tenant_id), "sk": keys.delivery_sk(delivery_key)}

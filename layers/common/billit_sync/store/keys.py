@@ -10,13 +10,16 @@ Billit connection      ``TENANT#{t}``                               ``CONNECTION
 settings               ``TENANT#{t}``                               ``SETTINGS``
 import watermark       ``TENANT#{t}``                               ``WATERMARK#{party}#{entity}``
 lease / lock           ``TENANT#{t}``                               ``LEASE#{name}``
-webhook delivery       ``TENANT#{t}``                               ``DELIVERY#{sha256(key)}``
+webhook delivery       ``DELIVERY#{t}``                             ``DELIVERY#{sha256(key)}``
 id mapping             ``TENANT#{t}#COMPANY#{party}#MAP#{entity}``  ``BILLIT#{id}`` and
                                                                     ``OUTSMART#{key}``
 export ledger          ``TENANT#{t}#LEDGER``                        ``ROW#{row id}``
 work order sighting    ``TENANT#{t}#SEEN``                          ``ROW#{row id}``
 completed baseline     ``TENANT#{t}``                               ``COMPLETED_BASELINE``
 OAuth state            ``OAUTH_STATE#{sha256(state)}``              ``OAUTH_STATE``
+connect confirmation   ``OAUTH_CONFIRM#{sha256(id)}``               ``OAUTH_CONFIRM``
+Billit company owner   ``BILLIT_PARTY#{environment}#{party}``       ``OWNER``
+used single-use ticket ``USED_TICKET#{sha256(jti)}``                ``USED``
 =====================  ===========================================  ==========================
 
 GSI ``gsi1`` (sparse):
@@ -28,9 +31,11 @@ GSI ``gsi1`` (sparse):
 
 Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by time).
 
-Every key except the OAuth state starts with the validated tenant id. Components in the
-middle of a key may not contain ``#`` (so one key can never be read as another); the last
-component may, since nothing follows it.
+Every key except the webhook delivery (``DELIVERY#`` first, for its IAM condition), the
+OAuth state, the connect confirmation, the company owner (one Billit
+company → the one tenant connected to it) and the used ticket starts with the validated
+tenant id. Components in the middle of a key may not contain ``#`` (so one key can never be
+read as another); the last component may, since nothing follows it.
 """
 
 import hashlib
@@ -104,6 +109,16 @@ def lease_sk(lease_name: str) -> str:
     return f"LEASE#{name(lease_name, 'lease name')}"
 
 
+def delivery_pk(tenant_id: str) -> str:
+    """De-dup records have their own partitions (issue 14): the internet-facing ingestion
+    function may write only keys starting ``DELIVERY#`` (an IAM ``dynamodb:LeadingKeys``
+    condition), never a tenant's profile, connection or ledger."""
+    return f"{DELIVERY_PK_PREFIX}{validate_tenant_id(tenant_id)}"
+
+
+DELIVERY_PK_PREFIX = "DELIVERY#"
+
+
 def delivery_sk(delivery_key: str) -> str:
     """Hashed: delivery keys come from outside and may be long."""
     return f"DELIVERY#{sha256_hex(last(delivery_key, 'delivery key'))}"
@@ -152,6 +167,28 @@ def oauth_state_pk(state: str) -> str:
 
 
 OAUTH_STATE_SK = "OAUTH_STATE"
+
+
+def oauth_confirmation_pk(confirmation_id: str) -> str:
+    return f"OAUTH_CONFIRM#{sha256_hex(confirmation_id)}"
+
+
+OAUTH_CONFIRMATION_SK = "OAUTH_CONFIRM"
+
+
+def billit_party_owner_pk(environment: str, party_id: str) -> str:
+    """One Billit company (per environment: PartyIDs are not shared) → its one tenant."""
+    return f"BILLIT_PARTY#{name(environment, 'environment')}#{last(party_id, 'party id')}"
+
+
+BILLIT_PARTY_OWNER_SK = "OWNER"
+
+
+def used_ticket_pk(jti: str) -> str:
+    return f"USED_TICKET#{sha256_hex(last(jti, 'ticket id'))}"
+
+
+USED_TICKET_SK = "USED"
 
 SYNC_LOG_SK_PREFIX = "LOG#"
 

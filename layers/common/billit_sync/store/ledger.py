@@ -14,6 +14,8 @@ failed before an invoice existed starts a new attempt with a new key.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from billit_sync.errors import IntegrationError
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import (
+    AwsTransientError,
     is_conditional_check_failed,
     old_item_of,
     translate_aws_errors,
@@ -39,6 +42,8 @@ from billit_sync.tenancy import validate_tenant_id
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
+_COMPLETION_SUFFIX = re.compile(r"-c[1-9][0-9]*$")
+"""A work order's 2nd, 3rd… completion has its own entry, ``<row id>-c<n>`` (issue 12)."""
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e7f-0a1b2c3d4e5f")
 
 
@@ -80,8 +85,29 @@ class LedgerEntry(BaseModel):
     failed_from: LedgerState | None = None
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
+    sent_at: datetime | None = None
+    completion: int = 1
+    """On a work order's first entry: its latest completion (issue 12, re-completions)."""
+    lines: str | None = None
+    """The invoice lines this completion gave (``recompletion.snapshot_of``, JSON)."""
+    lines_fingerprint: str | None = None
+    credit_note_id: str | None = None
+    credit_note_number: str | None = None
+    outage_at: datetime | None = None
+    """When the tenant was told an outage used up the retries (issue 12); cleared when handled."""
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def outsmart_row_id(self) -> str:
+        """The OutSmart work order's row id: a re-completion's entry is ``1919-c2``."""
+        return _COMPLETION_SUFFIX.sub("", self.row_id)
+
+    @property
+    def completion_number(self) -> int:
+        """Which completion of the work order this entry is (1 for its own row)."""
+        suffix = _COMPLETION_SUFFIX.search(self.row_id)
+        return int(suffix.group()[2:]) if suffix else 1
 
     def lease_is_live(self, now: datetime) -> bool:
         return self.lease_expires_at is not None and self.lease_expires_at > now
@@ -172,9 +198,19 @@ class ExportLedger:
 
     # -------------------------------------------------------------------- steps
     def record_created(
-        self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        order_id: str,
+        order_number: str | None,
+        lines: tuple[str, str] | None = None,
     ) -> LedgerEntry:
-        """The Billit invoice exists. Repeating it with the same order id is harmless."""
+        """The Billit invoice exists. Repeating it with the same order id is harmless.
+
+        ``lines``: (snapshot JSON, fingerprint) of the invoice lines, so a later completion
+        of the same work order can say what changed."""
         values: dict[str, Any] = {
             ":owner": _owner(owner),
             ":pending": LedgerState.PENDING.value,
@@ -191,6 +227,9 @@ class ExportLedger:
         if order_number is not None:
             values[":number"] = order_number
             update += ", order_number = :number"
+        if lines is not None:
+            values[":lines"], values[":print"] = lines
+            update += ", #lines = :lines, lines_fingerprint = :print"
         return self._update(
             "record_created",
             tenant_id,
@@ -221,26 +260,141 @@ class ExportLedger:
             },
         )
 
-    def record_handled(self, tenant_id: str, row_id: str, *, owner: str) -> LedgerEntry:
-        """The work order is Handled in OutSmart: done for good; the lease is dropped."""
+    def record_handled(
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        without_invoice: tuple[str, str] | None = None,
+    ) -> LedgerEntry:
+        """The work order is Handled in OutSmart: done for good; the lease is dropped.
+
+        ``without_invoice``: a completion that made no document by the tenant's choice (a
+        re-completion under "notify only", or with nothing added): straight from ``pending``,
+        remembering its lines (snapshot JSON, fingerprint)."""
+        update, condition, values = self._handled_change(owner, without_invoice)
         return self._update(
             "record_handled",
             tenant_id,
             row_id,
             expected="created or sent under the caller's lease",
-            update=(
-                "SET #state = :handled, handled_at = :now, updated_at = :now "
-                "REMOVE lease_owner, lease_expires_at"
-            ),
-            condition="lease_owner = :owner AND #state IN (:created, :sent)",
-            values={
-                ":owner": _owner(owner),
-                ":created": LedgerState.CREATED.value,
-                ":sent": LedgerState.SENT.value,
-                ":handled": LedgerState.HANDLED.value,
-                ":now": to_iso(self._clock()),
-            },
+            update=update,
+            condition=condition,
+            values=values,
         )
+
+    def record_handled_with_log(
+        self, tenant_id: str, row_id: str, *, owner: str, log_items: Sequence[tuple[str, Item]]
+    ) -> None:
+        """``record_handled`` and the log-panel items ``(table name, item)`` that say so, in
+        ONE transaction (issue 16: one DynamoDB operation instead of two or more per work
+        order). Both or neither: a failure leaves the entry in flight, so the redelivered
+        message marks it handled again and writes its entries once."""
+        update, condition, values = self._handled_change(owner, None)
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": self._key(tenant_id, row_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                    "ExpressionAttributeNames": {"#state": "state"},
+                }
+            }
+        ]
+        items += [
+            {
+                "Put": {
+                    "TableName": table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for table_name, item in log_items
+        ]
+        try:
+            with translate_aws_errors("ExportLedger.record_handled_with_log"):
+                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                raise AwsTransientError(
+                    "ExportLedger.record_handled_with_log", "TransactionConflict"
+                ) from error
+            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                raise
+            raise LedgerConflictError(
+                "record_handled_with_log",
+                row_id,
+                "created or sent under the caller's lease",
+                self.get(tenant_id, row_id),
+            ) from None
+
+    def _handled_change(
+        self, owner: str, without_invoice: tuple[str, str] | None
+    ) -> tuple[str, str, dict[str, Any]]:
+        """``record_handled``'s update expression, condition and values."""
+        values: dict[str, Any] = {
+            ":owner": _owner(owner),
+            ":created": LedgerState.CREATED.value,
+            ":sent": LedgerState.SENT.value,
+            ":handled": LedgerState.HANDLED.value,
+            ":now": to_iso(self._clock()),
+        }
+        update = "SET #state = :handled, handled_at = :now, updated_at = :now"
+        condition = "lease_owner = :owner AND #state IN (:created, :sent)"
+        if without_invoice is not None:
+            del values[":created"], values[":sent"]
+            values[":pending"] = LedgerState.PENDING.value
+            values[":lines"], values[":print"] = without_invoice
+            update += ", #lines = :lines, lines_fingerprint = :print"
+            condition = "lease_owner = :owner AND #state = :pending"
+        return update + " REMOVE lease_owner, lease_expires_at, outage_at", condition, values
+
+    def record_credit_note(
+        self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None
+    ) -> LedgerEntry:
+        """A re-completion's credit note exists (before its new invoice is made), so a crash
+        in between never credits the earlier invoice twice. Same id again: harmless."""
+        values: dict[str, Any] = {
+            ":owner": _owner(owner),
+            ":pending": LedgerState.PENDING.value,
+            ":credit": keys.last(order_id, "credit note id"),
+            ":now": to_iso(self._clock()),
+        }
+        update = "SET credit_note_id = :credit, updated_at = :now"
+        if order_number is not None:
+            values[":number"] = order_number
+            update += ", credit_note_number = :number"
+        return self._update(
+            "record_credit_note",
+            tenant_id,
+            row_id,
+            expected="pending without another credit note, under the caller's lease",
+            update=update,
+            condition=(
+                "lease_owner = :owner AND #state = :pending AND "
+                "(attribute_not_exists(credit_note_id) OR credit_note_id = :credit)"
+            ),
+            values=values,
+        )
+
+    def advance_completion(self, tenant_id: str, row_id: str, completion: int) -> None:
+        """Remember on the work order's first entry that ``completion`` was taken on, so
+        discovery looks at that completion's entry from now on. Never goes back."""
+        with contextlib.suppress(LedgerConflictError):  # already there, or further
+            self._update(
+                "advance_completion",
+                tenant_id,
+                row_id,
+                expected=f"an entry whose latest completion is below {completion}",
+                update="SET completion = :n",
+                condition="attribute_exists(pk) AND "
+                "(attribute_not_exists(completion) OR completion < :n)",
+                values={":n": completion},
+            )
 
     def record_failed(
         self, tenant_id: str, row_id: str, *, owner: str, kind: str, reason: str
@@ -309,26 +463,104 @@ class ExportLedger:
             values=values,
         )
 
-    def update_invoice_status(
-        self, tenant_id: str, row_id: str, status: str, detail: str | None = None
+    def record_outage(
+        self, tenant_id: str, row_id: str, *, remind_after: timedelta
+    ) -> LedgerEntry | None:
+        """An outage used up the message's deliveries: remember when the tenant was told, so
+        a lasting outage is said once per ``remind_after`` (discovery queues the work order
+        again every few minutes) and the export that finally works can say it recovered.
+        None: told less than ``remind_after`` ago, or the entry is finished."""
+        now = self._clock()
+        try:
+            return self._update(
+                "record_outage",
+                tenant_id,
+                row_id,
+                expected="in flight, not told within the reminder interval",
+                update="SET outage_at = :now",
+                condition=(
+                    "#state IN (:pending, :created, :sent) AND "
+                    "(attribute_not_exists(outage_at) OR outage_at <= :remind)"
+                ),
+                values={
+                    ":now": to_iso(now),
+                    ":remind": to_iso(now - remind_after),
+                    ":pending": LedgerState.PENDING.value,
+                    ":created": LedgerState.CREATED.value,
+                    ":sent": LedgerState.SENT.value,
+                },
+            )
+        except LedgerConflictError:
+            return None
+
+    def transition_invoice_status(
+        self,
+        entry: LedgerEntry,
+        status: str,
+        detail: str | None,
+        log_items: Sequence[tuple[str, Item]] = (),
     ) -> LedgerEntry:
-        """What Billit reported about the invoice (sent, delivered, refused, paid…)."""
-        values: dict[str, Any] = {":status": status, ":now": to_iso(self._clock())}
+        """``entry``'s invoice status → ``status``, only if it is still the one ``entry``
+        shows, in ONE transaction with the log-panel items ``(table name, item)``: of two
+        processors (or a webhook and the reconcile) applying the same change, exactly one
+        writes it and its log entry. The loser gets ``LedgerConflictError`` with the entry as
+        it now is."""
+        now = to_iso(self._clock())
+        values: dict[str, Any] = {":status": status, ":now": now}
         update = "SET invoice_status = :status, invoice_status_at = :now, updated_at = :now"
         if detail is None:
             update += " REMOVE invoice_status_detail"
         else:
             values[":detail"] = detail
             update = update.replace("SET ", "SET invoice_status_detail = :detail, ", 1)
-        return self._update(
-            "update_invoice_status",
-            tenant_id,
-            row_id,
-            expected="an entry with a Billit order",
-            update=update,
-            condition="attribute_exists(order_id)",
-            values=values,
-        )
+        if entry.invoice_status is None:
+            condition = "attribute_exists(order_id) AND attribute_not_exists(invoice_status)"
+        else:
+            condition = "attribute_exists(order_id) AND invoice_status = :old"
+            values[":old"] = entry.invoice_status
+        # The table resource's client serializes Python values itself (boto3's transformation
+        # handlers), as ``Table.update_item`` does.
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": self._key(entry.tenant_id, entry.row_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        for table_name, item in log_items:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            with translate_aws_errors("ExportLedger.transition_invoice_status"):
+                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            first = reasons[0] if reasons else {}
+            if first.get("Code") != "ConditionalCheckFailed":
+                if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                    raise AwsTransientError(
+                        "ExportLedger.transition_invoice_status", "TransactionConflict"
+                    ) from error
+                raise
+            actual = self.get(entry.tenant_id, entry.row_id)
+            raise LedgerConflictError(
+                "transition_invoice_status",
+                entry.row_id,
+                f"invoice status {entry.invoice_status or 'none'}",
+                actual,
+            ) from None
+        return entry.model_copy(update={"invoice_status": status, "invoice_status_detail": detail})
 
     # -------------------------------------------------------------------- reads
     def get(self, tenant_id: str, row_id: str) -> LedgerEntry | None:
@@ -360,6 +592,46 @@ class ExportLedger:
             if entry is not None and entry.order_id == order_id:
                 return entry
         return None
+
+    def find_by_workorder(self, tenant_id: str, workorder: str) -> LedgerEntry | None:
+        """The entry of one work order by what the log panel shows: its row id, or its work
+        order number (``WB-1936``). Reads the tenant's ledger partition with a filter for the
+        number: a user-triggered, occasional operation (OutSmart's work-order screen, retry)."""
+        if not workorder or len(workorder) > keys.MAX_COMPONENT_LENGTH:
+            return None
+        by_row = self.get(tenant_id, workorder)
+        if by_row is not None and by_row.completion > 1:  # completed again: the latest one
+            return self.get(tenant_id, f"{workorder}-c{by_row.completion}") or by_row
+        if by_row is not None:
+            return by_row
+        items = query_all(
+            self._table,
+            "ExportLedger.find_by_workorder",
+            KeyConditionExpression="pk = :pk",
+            FilterExpression=Attr("workorder_no").eq(workorder),
+            ExpressionAttributeValues={":pk": keys.ledger_pk(tenant_id)},
+        )
+        entries = sorted((_entry(item) for item in items), key=lambda e: e.updated_at)
+        return entries[-1] if entries else None
+
+    def list_open_invoices(
+        self, tenant_id: str, final_statuses: frozenset[str]
+    ) -> Iterator[LedgerEntry]:
+        """Entries with a Billit order whose invoice status is not final yet (the
+        reconcile). Reads the tenant's ledger partition with a filter, once per schedule."""
+        items = query_all(
+            self._table,
+            "ExportLedger.list_open_invoices",
+            KeyConditionExpression="pk = :pk",
+            FilterExpression=Attr("order_id").exists()
+            & (
+                Attr("invoice_status").not_exists()
+                | ~Attr("invoice_status").is_in(sorted(final_statuses))
+            ),
+            ExpressionAttributeValues={":pk": keys.ledger_pk(tenant_id)},
+        )
+        for item in items:
+            yield _entry(item)
 
     def list_failed(self, tenant_id: str) -> Iterator[LedgerEntry]:
         """Failed entries of one tenant (retry-all). Reads the tenant's ledger partition
@@ -398,8 +670,13 @@ class ExportLedger:
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if "#state" in update + condition:  # DynamoDB refuses unused names
-            request["ExpressionAttributeNames"] = {"#state": "state"}
+        names = {
+            name: attribute
+            for name, attribute in (("#state", "state"), ("#lines", "lines"))
+            if name in update + condition  # DynamoDB refuses unused names
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
         try:
             with translate_aws_errors(f"ExportLedger.{operation}"):
                 response = self._table.update_item(**request)
@@ -425,6 +702,9 @@ def _optional_str(item: Item, name: str) -> str | None:
 
 def _entry(item: Item) -> LedgerEntry:
     lease_until = item.get("lease_expires_at")
+    outage_at = item.get("outage_at")
+    sent_at = item.get("sent_at")
+    completion = item.get("completion")
     status_at = item.get("invoice_status_at")
     failed_from = item.get("failed_from")
     return LedgerEntry(
@@ -444,6 +724,13 @@ def _entry(item: Item) -> LedgerEntry:
         failed_from=LedgerState(str(failed_from)) if failed_from else None,
         lease_owner=_optional_str(item, "lease_owner"),
         lease_expires_at=from_epoch(lease_until) if lease_until is not None else None,
+        sent_at=from_iso(str(sent_at)) if sent_at else None,
+        completion=int(str(completion)) if completion is not None else 1,
+        lines=_optional_str(item, "lines"),
+        lines_fingerprint=_optional_str(item, "lines_fingerprint"),
+        credit_note_id=_optional_str(item, "credit_note_id"),
+        credit_note_number=_optional_str(item, "credit_note_number"),
+        outage_at=from_iso(str(outage_at)) if outage_at else None,
         created_at=from_iso(str(item["created_at"])),
         updated_at=from_iso(str(item["updated_at"])),
     )

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from billit_sync.store import keys
-from billit_sync.store.aws_errors import translate_aws_errors
+from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, to_iso
 from billit_sync.store.dynamo import Item, Key, Sleep, batch_get, batch_write, query_all
 
@@ -33,6 +34,12 @@ class MappedEntity(StrEnum):
     HOUR_TYPE = "hour_type"
 
 
+GONE_ATTRIBUTE = "gone_since"
+"""Set (to the date) on a mapping whose Billit record is no longer in Billit (deleted or
+archived): the import deactivated or reported its OutSmart record. Kept, not deleted, so old
+work orders can still be traced; an import that sees the record again replaces the mapping."""
+
+
 class IdMapping(BaseModel):
     """Billit id ↔ OutSmart key, with the hash of the content last written (skip unchanged)."""
 
@@ -43,6 +50,11 @@ class IdMapping(BaseModel):
     outsmart_key: str = Field(min_length=1, max_length=keys.MAX_COMPONENT_LENGTH)
     content_hash: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_gone(self) -> bool:
+        """The Billit record is no longer in Billit (``GONE_ATTRIBUTE``)."""
+        return GONE_ATTRIBUTE in self.attributes
 
 
 class MappingStore:
@@ -193,6 +205,34 @@ class MappingStore:
         )
         for item in items:
             yield _mapping(item)
+
+    def delete(
+        self, tenant_id: str, party_id: str, entity: MappedEntity, billit_id: str
+    ) -> IdMapping | None:
+        """Forget the mapping of a Billit record that no longer exists (both directions).
+
+        The reverse entry goes only while it still names this Billit record, so a mapping
+        another record has taken over since stays. Returns what was forgotten, if anything.
+        """
+        mapping = self.get_by_billit_id(tenant_id, party_id, entity, billit_id)
+        if mapping is None:
+            return None
+        with translate_aws_errors("MappingStore.delete"):
+            self._table.delete_item(
+                Key=self._key(tenant_id, party_id, entity, keys.mapping_billit_sk(billit_id))
+            )
+            try:
+                self._table.delete_item(
+                    Key=self._key(
+                        tenant_id, party_id, entity, keys.mapping_outsmart_sk(mapping.outsmart_key)
+                    ),
+                    ConditionExpression="billit_id = :billit_id",
+                    ExpressionAttributeValues={":billit_id": billit_id},
+                )
+            except ClientError as error:
+                if not is_conditional_check_failed(error):
+                    raise
+        return mapping
 
     def _get(
         self, tenant_id: str, party_id: str, entity: MappedEntity, sk: str

@@ -117,9 +117,21 @@ class SyncLogStore:
         self._retention = timedelta(days=retention_days)
         self._cursor_key = cursor_key
 
+    @property
+    def table_name(self) -> str:
+        return self._table.name
+
     def append(self, entry: SyncLogEntry) -> SyncLogEntry:
         """Store an entry; returns it with its ``entry_id``. Expires ``retention_days`` after
         ``entry.at``."""
+        stored, item = self.prepare(entry)
+        with translate_aws_errors("SyncLogStore.append"):
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        return stored
+
+    def prepare(self, entry: SyncLogEntry) -> tuple[SyncLogEntry, Item]:
+        """The entry with its ``entry_id`` and the item to store, for a caller that writes it
+        in one transaction with something else (an invoice status change)."""
         entry_id = new_entry_id(entry.at)
         stored = entry.model_copy(update={"entry_id": entry_id})
         item: Item = {
@@ -138,9 +150,7 @@ class SyncLogStore:
             item["workorder_no"] = entry.workorder_no
         if entry.invoice_number is not None:
             item["invoice_number"] = entry.invoice_number
-        with translate_aws_errors("SyncLogStore.append"):
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        return stored
+        return stored, item
 
     def record(
         self,

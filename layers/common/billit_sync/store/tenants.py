@@ -15,13 +15,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from billit_sync.errors import BadInputError
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_iso, to_iso
-from billit_sync.store.dynamo import Item, batch_get, query_all
+from billit_sync.store.dynamo import Item, Key, batch_get, query_all
 from billit_sync.store.settings import settings_from_item, settings_key
 from billit_sync.tenancy import TenantId, validate_tenant_id
 
@@ -43,6 +43,15 @@ class ConnectionStatus(StrEnum):
 
 INDEXED_STATUSES = (ConnectionStatus.CONNECTED, ConnectionStatus.AUTH_EXPIRED)
 """Statuses that get a ``gsi1`` entry: the tenants to sync, and those an operator may chase."""
+
+
+class WebhooksState(StrEnum):
+    """Whether Billit's status notifications (webhooks) can arrive for the connection."""
+
+    ACTIVE = "active"  # registered, and every one has its signing secret
+    AWAITING_SECRET = "awaiting_secret"  # noqa: S105 - registered, a secret has not come yet
+    QUOTA_FULL = "quota_full"  # Billit's 4 per company are taken by other integrations
+    NOT_REGISTERED = "not_registered"  # Billit refused or did not answer
 
 
 class Tenant(BaseModel):
@@ -81,10 +90,24 @@ class Connection(BaseModel):
     disconnected_at: datetime | None = None
     auth_expired_at: datetime | None = None
     last_import_at: datetime | None = None
+    webhooks_state: WebhooksState | None = None
+    # Ids of registered webhooks whose signing secret has not arrived yet (reference §5).
+    webhooks_awaiting: list[str] = Field(default_factory=list)
+    webhooks_registered_at: datetime | None = None
 
     @property
     def is_connected(self) -> bool:
         return self.status is ConnectionStatus.CONNECTED
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_updates(self) -> Literal["notifications", "polling", "none"]:
+        """How invoice statuses reach the service: Billit's signed notifications, or only the
+        scheduled reconcile (webhooks missing, quota full or no secret yet), or not at all
+        (not connected)."""
+        if not self.is_connected:
+            return "none"
+        return "notifications" if self.webhooks_state is WebhooksState.ACTIVE else "polling"
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,7 @@ class UnknownCompanyError(ValueError):
 
 
 _CONNECTION_TIMES = (
+    "webhooks_registered_at",
     "connected_at",
     "first_connected_at",
     "disconnected_at",
@@ -168,6 +192,26 @@ class TenantStore:
         operation instead of two per work order)."""
         items = self.read_many([tenant_id])[tenant_id]
         return items.connection(), items.settings()
+
+    def read_with(
+        self, tenant_id: str, others: Sequence[Key]
+    ) -> tuple[TenantItems, dict[tuple[str, str], Item]]:
+        """The tenant's connection and settings and ``others`` (items of the same table) in
+        one BatchGetItem: the export worker reads its work order's sighting with them (issue
+        16: DynamoDB operations per work order). ``others`` found, by ``(pk, sk)``."""
+        connection, settings = self._connection_key(tenant_id), settings_key(tenant_id)
+        found = {
+            (str(item["pk"]), str(item["sk"])): item
+            for item in batch_get(
+                self._table, "TenantStore.read_with", [connection, settings, *others]
+            )
+        }
+        items = TenantItems(
+            tenant_id,
+            found.pop((connection["pk"], connection["sk"]), None),
+            found.pop((settings["pk"], settings["sk"]), None),
+        )
+        return items, found
 
     def read_many(self, tenant_ids: Sequence[str]) -> dict[str, TenantItems]:
         """Connection and settings items of many tenants: BatchGetItem, 50 tenants (100
@@ -284,6 +328,59 @@ class TenantStore:
         """Set ``last_import_at`` unless a later import already finished (False then)."""
         return self._advance_time(tenant_id, "last_import_at", at)
 
+    def record_webhooks(
+        self, tenant_id: str, state: WebhooksState, awaiting: list[str], at: datetime
+    ) -> None:
+        """What the (re-)registration of Billit's webhooks achieved."""
+        values: dict[str, Any] = {":state": state.value, ":at": to_iso(at)}
+        update = "SET webhooks_state = :state, webhooks_registered_at = :at"
+        if awaiting:
+            values[":awaiting"] = set(awaiting)
+            update += ", webhooks_awaiting = :awaiting"
+        else:
+            update += " REMOVE webhooks_awaiting"
+        with translate_aws_errors("TenantStore.record_webhooks"):
+            self._table.update_item(
+                Key=self._connection_key(tenant_id),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=values,
+            )
+
+    def webhook_secret_received(self, tenant_id: str, webhook_id: str) -> bool:
+        """The awaited secret of ``webhook_id`` is stored. True only for the one call that
+        made the last awaited secret arrive (the webhooks are then active: one log entry)."""
+        try:
+            with translate_aws_errors("TenantStore.webhook_secret_received"):
+                self._table.update_item(
+                    Key=self._connection_key(tenant_id),
+                    UpdateExpression="DELETE webhooks_awaiting :id",
+                    ConditionExpression="contains(webhooks_awaiting, :one)",
+                    ExpressionAttributeValues={":id": {webhook_id}, ":one": webhook_id},
+                )
+        except ClientError as error:
+            if is_conditional_check_failed(error):
+                return False
+            raise
+        try:
+            with translate_aws_errors("TenantStore.webhook_secret_received"):
+                self._table.update_item(
+                    Key=self._connection_key(tenant_id),
+                    UpdateExpression="SET webhooks_state = :active",
+                    ConditionExpression=(
+                        "attribute_not_exists(webhooks_awaiting) AND webhooks_state = :awaiting"
+                    ),
+                    ExpressionAttributeValues={
+                        ":active": WebhooksState.ACTIVE.value,
+                        ":awaiting": WebhooksState.AWAITING_SECRET.value,
+                    },
+                )
+        except ClientError as error:
+            if is_conditional_check_failed(error):
+                return False
+            raise
+        return True
+
     def list_connected_tenant_ids(self) -> Iterator[str]:
         """Tenants currently connected (sparse index, paginated)."""
         return self.list_tenant_ids(ConnectionStatus.CONNECTED)
@@ -381,6 +478,8 @@ def _connection(item: Item) -> Connection:
             "party_id": item.get("party_id"),
             "companies": item.get("companies", []),
             "environment": item.get("environment"),
+            "webhooks_state": item.get("webhooks_state"),
+            "webhooks_awaiting": sorted(str(i) for i in item.get("webhooks_awaiting", ())),
             **times,
         }
     )

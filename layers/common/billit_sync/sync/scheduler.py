@@ -12,7 +12,9 @@ whose job cannot be queued, is logged with its id and counted, and the rest go o
 
 - ``import``: connected tenants with at least one import switched on whose last finished
   import is older than their interval (or who never imported) get an ``ImportJob``;
-- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``.
+- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``;
+- ``reconcile``: every connected tenant gets a ``ReconcileJob`` (invoice statuses read back
+  from Billit, the webhooks' backstop; the webhook processor runs it).
 """
 
 from collections import Counter
@@ -35,6 +37,7 @@ from billit_sync.store.clock import Clock
 from billit_sync.store.tenants import TenantItems
 from billit_sync.sync.exports.jobs import DiscoveryJob
 from billit_sync.sync.imports.jobs import ImportJob
+from billit_sync.webhooks.reconcile import ReconcileJob
 
 # Tenants read per BatchGetItem (two items each: BatchGetItem's limit is 100 keys).
 READ_CHUNK = 50
@@ -50,6 +53,7 @@ a 60-minute interval with a 15-minute schedule would run every 75 minutes."""
 class ScheduledJobKind(StrEnum):
     IMPORT = "import"
     DISCOVERY = "discovery"
+    RECONCILE = "reconcile"
 
 
 class SkipReason(StrEnum):
@@ -106,6 +110,7 @@ class Scheduler:
         discovery_jobs: JobQueue[DiscoveryJob],
         clock: Clock,
         due_tolerance: timedelta = DEFAULT_DUE_TOLERANCE,
+        reconcile_jobs: Callable[[], JobQueue[ReconcileJob]] | None = None,
     ) -> None:
         self._tenants = tenants
         self._settings = settings
@@ -113,6 +118,8 @@ class Scheduler:
         self._discovery_jobs = discovery_jobs
         self._clock = clock
         self._due_tolerance = due_tolerance
+        # A factory: only the reconcile schedule needs the queue (and its environment).
+        self._reconcile_jobs = reconcile_jobs
 
     def fan_out(self, kind: ScheduledJobKind) -> FanOutReport:
         """Queue a job for every due tenant; raises when listing the tenants fails (the
@@ -120,6 +127,10 @@ class Scheduler:
         if kind is ScheduledJobKind.IMPORT:
             now = self._clock()
             return self._fan_out(kind, self._import_jobs, lambda t: self._import_job(t, now))
+        if kind is ScheduledJobKind.RECONCILE:
+            if self._reconcile_jobs is None:
+                raise ValueError("this scheduler has no reconcile queue")
+            return self._fan_out(kind, self._reconcile_jobs(), self._reconcile_job)
         return self._fan_out(kind, self._discovery_jobs, self._discovery_job)
 
     # ---------------------------------------------------------------- decisions
@@ -142,6 +153,11 @@ class Scheduler:
         if not items.connection().is_connected:
             return SkipReason.NOT_CONNECTED
         return DiscoveryJob(tenant_id=items.tenant_id, trigger="schedule")
+
+    def _reconcile_job(self, items: TenantItems) -> ReconcileJob | SkipReason:
+        if not items.connection().is_connected:
+            return SkipReason.NOT_CONNECTED
+        return ReconcileJob(tenant_id=items.tenant_id, trigger="schedule")
 
     # ------------------------------------------------------------------ fan-out
     def _fan_out[JobT: BaseModel](
@@ -187,7 +203,7 @@ class Scheduler:
             tenants_skipped=sum(skipped.values()),
             failures=failures,
         )
-        metric = "Import" if kind is ScheduledJobKind.IMPORT else "Discovery"
+        metric = kind.value.capitalize()
         metrics.add_metric(name=f"{metric}JobsQueued", unit=MetricUnit.Count, value=queued)
         metrics.add_metric(name=f"{metric}FanOutFailures", unit=MetricUnit.Count, value=failures)
         logger.info("scheduled fan-out done", extra={**report.as_dict(), "skipped": skipped})

@@ -138,6 +138,13 @@ class EntityDetail(_Lenient):
     transport_type: Text = Field(default=None, alias="TransportType")
     description: Text = Field(default=None, alias="Description")
     success: bool | None = Field(default=None, alias="Success")
+    message_direction: Text = Field(default=None, alias="MessageDirection")
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to go on (⚠ "In all tests this was just an empty object", reference §5):
+        only a read-back of the tenant's open invoices can tell what happened."""
+        return self.message_order_id is None
 
     @property
     def message_order_id(self) -> int | None:
@@ -172,9 +179,16 @@ class EntityDetail(_Lenient):
 
     @property
     def is_incoming(self) -> bool:
+        """Receiver feedback (an IMR) rather than our own send (both shapes, reference §5)."""
         message = self.order_message
-        direction = message.message_direction if message else None
+        direction = (message.message_direction if message else None) or self.message_direction
         return direction is not None and direction.lower() == "incoming"
+
+    @property
+    def text(self) -> str | None:
+        """The message's ``Description`` (for receiver feedback: IMR code + text)."""
+        message = self.order_message
+        return (message.description if message else None) or self.description
 
     @property
     def reason(self) -> str | None:
@@ -182,8 +196,7 @@ class EntityDetail(_Lenient):
         info = self.information
         if info is not None and info.flow_state_information:
             return info.flow_state_information
-        message = self.order_message
-        return (message.description if message else None) or self.description
+        return self.text
 
 
 def _detail(value: object) -> object:
@@ -215,3 +228,6 @@ class WebhookEvent(BaseModel):
     entity_id: int = Field(gt=0)
     received_at: AwareDatetime
     payload: dict[str, Any]
+    # The de-duplication key (no secret: entity, id, update type, body hash). A processor that
+    # cannot apply the event (tenant not connected) forgets it, so Billit's redelivery counts.
+    delivery_key: str | None = Field(None, max_length=300)

@@ -27,7 +27,6 @@ Nothing here logs the signature, a secret or the body.
 import base64
 import binascii
 import hashlib
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,14 +36,18 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import SecretStr, ValidationError
 
+from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.billit.signature import SIGNATURE_HEADER, verify_billit_signature
+from billit_sync.billit.webhooks import find_secret
 from billit_sync.errors import BadInputError
-from billit_sync.jobs_queue import JobQueue, JobQueueError
+from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import DeliveryLog, TenantSecretStore
 from billit_sync.store.clock import Clock
+from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 from billit_sync.webhooks.events import BillitWebhookEnvelope, WebhookEvent
+from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake
 
 SIGNATURE_TOLERANCE_SECONDS: Final = 300
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -69,6 +72,7 @@ class BillitWebhookBadRequestError(BadInputError):
 
 class IngestionOutcome(StrEnum):
     QUEUED = "queued"
+    CONFIRMATION = "confirmation"  # a webhook's confirmation delivery (carries its secret)
     DUPLICATE = "duplicate"
     IGNORED = "ignored"  # an entity type the service does not use
 
@@ -117,9 +121,9 @@ def raw_body(body: str | None, *, base64_encoded: bool) -> bytes:
 def parse_envelope(raw: bytes) -> tuple[BillitWebhookEnvelope, dict[str, Any]]:
     """The validated envelope and the payload as a JSON object, or a 400."""
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BillitWebhookBadRequestError("the body is not valid JSON") from None
+        data: Any = load_json(raw)
+    except MalformedBodyError as malformed:
+        raise BillitWebhookBadRequestError(str(malformed).replace("request ", "")) from None
     if not isinstance(data, dict):
         raise BillitWebhookBadRequestError("the body must be a JSON object")
     try:
@@ -139,11 +143,13 @@ def parse_envelope(raw: bytes) -> tuple[BillitWebhookEnvelope, dict[str, Any]]:
 class BillitWebhookIngestion:
     """Turns one authenticated Billit delivery into one ``WebhookEvent`` on the queue."""
 
-    secrets: TenantSecretStore
+    secrets: TenantSecretStore | WebhookSecretReader
     deliveries: DeliveryLog
     events: JobQueue[WebhookEvent]
     clock: Clock
     tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS
+    # Hands Billit's signed confirmation delivery (an awaited secret) to the processor.
+    confirmations: WebhookConfirmationIntake | None = None
 
     def receive(
         self,
@@ -163,6 +169,11 @@ class BillitWebhookIngestion:
         try:
             self._authenticate(tenant_id, signature_header(headers), raw)
         except BillitWebhookUnauthorizedError:
+            if self._secret_captured(tenant_id, signature_header(headers), raw):
+                key = delivery_key("secret", 1, None, raw)
+                return IngestionResult(
+                    IngestionOutcome.CONFIRMATION, delivery_id_for(tenant_id, key)
+                )
             metrics.add_metric(name="BillitWebhookRefused", unit=MetricUnit.Count, value=1)
             raise
         envelope, payload = parse_envelope(raw)
@@ -175,6 +186,10 @@ class BillitWebhookIngestion:
             "entity_id": envelope.entity_id,
             "update_type": envelope.update_type,
         }
+        if find_secret(payload) is not None:
+            # A confirmation delivery whose secret is known already: never queue a secret.
+            logger.info("Billit webhook confirmation; nothing to queue", extra=facts)
+            return IngestionResult(IngestionOutcome.CONFIRMATION, delivery_id)
         entity = envelope.known_entity
         if entity is None:
             logger.info("Billit webhook for an entity type the service does not use", extra=facts)
@@ -183,18 +198,22 @@ class BillitWebhookIngestion:
             metrics.add_metric(name="BillitWebhookDuplicates", unit=MetricUnit.Count, value=1)
             logger.info("Billit webhook delivered again; already queued", extra=facts)
             return IngestionResult(IngestionOutcome.DUPLICATE, delivery_id)
-        event = WebhookEvent(
-            tenant_id=tenant_id,
-            delivery_id=delivery_id,
-            entity_type=entity.value,
-            update_type=envelope.update_type,
-            entity_id=envelope.entity_id,
-            received_at=self.clock(),
-            payload=payload,
-        )
         try:
-            self.events.send(event)
-        except JobQueueError:
+            self.events.send(
+                WebhookEvent(
+                    tenant_id=tenant_id,
+                    delivery_id=delivery_id,
+                    entity_type=entity.value,
+                    update_type=envelope.update_type,
+                    entity_id=envelope.entity_id,
+                    received_at=self.clock(),
+                    payload=payload,
+                    delivery_key=key,
+                )
+            )
+        except BaseException:
+            # Whatever failed after the de-dup record was written (the queue, a bug, a
+            # timeout): drop the record, so Billit's next delivery is processed, not "duplicate".
             self._forget(tenant_id, key, facts)
             raise
         metrics.add_metric(name="BillitWebhookQueued", unit=MetricUnit.Count, value=1)
@@ -229,6 +248,19 @@ class BillitWebhookIngestion:
                 },
             )
             raise BillitWebhookUnauthorizedError()
+
+    def _secret_captured(self, tenant_id: str, header: str | None, raw: bytes) -> bool:
+        """A delivery no stored secret verifies may be the confirmation carrying one."""
+        if self.confirmations is None or not header:
+            return False
+        try:
+            validate_tenant_id(tenant_id)
+        except InvalidTenantIdError:
+            return False
+        offered = self.confirmations.offer(tenant_id, header, raw)
+        if offered and isinstance(self.secrets, WebhookSecretReader):
+            self.secrets.forget(tenant_id)
+        return offered
 
     def _forget(self, tenant_id: str, key: str, facts: dict[str, Any]) -> None:
         """The event was not queued: let Billit's next delivery of it through."""

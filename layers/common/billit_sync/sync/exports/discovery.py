@@ -82,6 +82,8 @@ from billit_sync.store import (
 from billit_sync.store.clock import Clock
 from billit_sync.sync.exports.invoice_builder import completion_date
 from billit_sync.sync.exports.jobs import ExportJob
+from billit_sync.sync.exports.notices import PolicySkip, SkipNotices
+from billit_sync.sync.exports.recompletion import completion_row
 
 COMPLETED_STATUS = "Compleet"
 DEFAULT_NOTICE_INTERVAL = timedelta(hours=6)
@@ -216,6 +218,8 @@ class DiscoveryService:
     clock: Clock
     sightings: WorkOrderSightings
     notice_interval: timedelta = DEFAULT_NOTICE_INTERVAL
+    skip_notices: SkipNotices | None = None
+    """Says each work order skipped by a setting once in the log panel (issue 12)."""
 
     def discover(self, tenant_id: str) -> DiscoveryReport:
         """Queue an export for every completed work order that still needs one.
@@ -324,9 +328,14 @@ class DiscoveryService:
         zone = _outsmart_zone()
         jobs: list[ExportJob] = []
         unfinished: list[WorkOrder] = []
+        skips: list[PolicySkip] = []
+        recompleted = self._recompletions(tenant_id, candidates, entries, now, report)
+        jobs.extend(job for job in recompleted.values() if job is not None)
         for job in candidates:
             entry = entries.get(job.row_id)
             order = orders_by_row[job.row_id]
+            if job.row_id in recompleted:
+                continue
             reason = entry_skip(entry, now)
             if reason is None and entry is None and cutoff is not None:
                 # The cutoff matters only for work orders the service never touched: one in the
@@ -341,11 +350,63 @@ class DiscoveryService:
                 unfinished.append(order)
             if reason is not None:
                 report.skipped[reason.value] += 1
+                if cutoff is not None and reason in POLICY_SKIPS:
+                    skips.append(policy_skip(orders_by_row[job.row_id], job, reason, cutoff))
                 continue
             jobs.append(job)
         if unfinished:
             self._notice_unfinished(tenant_id, unfinished)
+        self._say_skips(tenant_id, skips)
         return jobs
+
+    def _say_skips(self, tenant_id: str, skips: list[PolicySkip]) -> None:
+        if skips and self.skip_notices is not None:
+            self.skip_notices.say_once(tenant_id, skips)
+
+    def _recompletions(
+        self,
+        tenant_id: str,
+        candidates: list[ExportJob],
+        entries: dict[str, LedgerEntry],
+        now: datetime,
+        report: DiscoveryReport,
+    ) -> dict[str, ExportJob | None]:
+        """Work orders *Compleet* again although the service marked them Handled: completed
+        again after their invoice (issue 12). Per row id: the job for the completion still
+        to do, or None when that completion is in flight or failed (skipped like any)."""
+        handled = [
+            job
+            for job in candidates
+            if (e := entries.get(job.row_id)) and e.state is LedgerState.HANDLED
+        ]
+        if not handled:
+            return {}
+        later = [job for job in handled if entries[job.row_id].completion > 1]
+        latest = self.ledger.get_many(
+            tenant_id,
+            [completion_row(job.row_id, entries[job.row_id].completion) for job in later],
+        )
+        found: dict[str, ExportJob | None] = {}
+        for job in handled:
+            completion = entries[job.row_id].completion
+            entry = (
+                entries[job.row_id]
+                if completion == 1
+                else latest.get(completion_row(job.row_id, completion))
+            )
+            if entry is not None and entry.state is LedgerState.HANDLED:
+                completion += 1  # completed again after the latest completion's export
+            elif entry is not None and (reason := entry_skip(entry, now)) is not None:
+                report.skipped[reason.value] += 1
+                found[job.row_id] = None
+                continue
+            found[job.row_id] = job.model_copy(update={"completion": completion})
+        if found:
+            logger.info(
+                "work orders completed again after their invoice",
+                extra={"tenant_id": tenant_id, "count": sum(1 for j in found.values() if j)},
+            )
+        return found
 
     # ---------------------------------------------------------------- notices
     def _notice_unfinished(self, tenant_id: str, orders: list[WorkOrder]) -> None:
@@ -436,6 +497,41 @@ class DiscoveryService:
             )
         logger.info("discovery done", extra=report.as_dict())
         return report
+
+
+POLICY_SKIPS = {
+    DiscoverySkip.BEFORE_CONNECTION: messages.EXPORT_SKIPPED_BEFORE_CONNECTION,
+    DiscoverySkip.UNDATED: messages.EXPORT_SKIPPED_UNDATED,
+}
+
+
+def policy_skip(
+    order: WorkOrder, job: ExportJob, reason: DiscoverySkip, cutoff: datetime
+) -> PolicySkip:
+    """The log-panel entry for a work order the "completed after the connection" setting
+    skips: its completion date and the connection date as OutSmart shows dates (d-m-Y)."""
+    completed = completion_date(order)
+    workorder_no = job.workorder_no or order.workorder_no.strip() or order.id
+    return PolicySkip(
+        row_id=job.row_id,
+        workorder_no=workorder_no,
+        reason=reason.value,
+        message_key=POLICY_SKIPS[reason],
+        params={
+            "workorder_no": workorder_no,
+            "completed": f"{completed:%d-%m-%Y}" if completed else "-",
+            "connected": f"{cutoff.astimezone(_outsmart_zone()):%d-%m-%Y}",
+        },
+    )
+
+
+def policy_skip_before_connection(
+    order: WorkOrder, job: ExportJob, cutoff: datetime, after: bool | None
+) -> PolicySkip:
+    """The same entry when the export worker meets such a work order (a webhook or retry
+    queued it): undated (``after`` None) or completed before the connection."""
+    reason = DiscoverySkip.UNDATED if after is None else DiscoverySkip.BEFORE_CONNECTION
+    return policy_skip(order, job, reason, cutoff)
 
 
 def _export_job(tenant_id: str, order: WorkOrder) -> ExportJob | None:

@@ -7,9 +7,14 @@ The invoice (issue 5 item 2):
   date, i.e. when the work was actually done: the latest ``Workperiods[].WorkDate``, else the
   day the connector first saw the order ``Compleet`` — never the *scheduled* ``WorkDate``/
   ``WorkEndDate`` (outsmart-api.md §4.1 "Safe dates"); the due date from the payment term,
-  the work order number as ``Reference`` and in the title, a deterministic
-  ``ExternalProviderID`` (``jobs.external_reference``), the customer by ``PartyID``, the
+  the work order number in ``Comments`` ("Werkbon WB-1042", in the customer's language;
+  ``Reference``/``OrderTitle`` are the *buyer's* PO and reference, which a work order does not
+  carry: billit-api.md §3), a deterministic ``ExternalProviderID``
+  (``jobs.external_reference``), the customer by ``PartyID`` with its name and VAT number, the
   work-order PDF when given and switched on; never an ``OrderNumber`` (Billit numbers invoices);
+- the customer's VAT regime (``vat_regime``): in a 0 % regime (co-contractor, intra-EU,
+  export, outside scope) every line is at 0 %, the header carries the ventilation code as a
+  string and ``Comments`` the legal mention in the customer's language;
 - hours: one line per hour type (periods without one use the ``default_hour_type`` setting),
   priced and taxed from the hour type. A work order with its own ``MinimumHours`` or
   ``RoundingAmount`` (desc:1984-1985) is billed as the customer signed it: the order's total
@@ -25,20 +30,31 @@ The invoice (issue 5 item 2):
   a cent stops the export naming both figures;
 - ``PaymentMethod`` decides whether and how: on account → invoice; paid on site → invoice and
   mark paid (or as the settings say); as per quote / unknown → as the settings say;
-- the work description as a text line (quantity 0), after the others; a work order with no
-  hour or material line left is ``nothing_to_invoice`` (never an empty invoice that takes a
-  number in Billit's consecutive series).
+- the work description as a text line (quantity 0), after the others, at the invoice's VAT
+  (0 % in a 0 % regime, else the first priced line's rate: no VAT category of its own); a
+  work order with no hour or material line left is ``nothing_to_invoice`` (never an empty
+  invoice that takes a number in Billit's consecutive series).
+
+**Billit's precision** (billit-api.md §8 "Decimals"): a company keeps quantities and unit
+prices to 2 decimals unless extended to 3-5 (``ExportSettings.billit_decimals``). One rule
+for every line that does not fit (``fit_to_decimals``): *a line whose exact quantity or unit
+price has more decimals than the company keeps is sent as quantity 1 at the exact amount*
+(quantity x unit price less its reduction, rounded half up to the cent), the quantity and
+price shown in the description: 20 minutes at 60.00/h on a 2-decimal company is ``1 x 20.00``
+"Arbeid monteur (0:20 h x 60.00)", never ``0.33 x 60.00 = 19.80``. Nothing is rounded
+silently, so the invoice is the amount the office expects.
 
 Amounts are ``Decimal`` throughout; ``PlannedInvoice.expected`` holds the totals Billit will
-compute (per line ``TotalExcl = round_half_up(Quantity * UnitPriceExcl, 2)``, ``TotalVAT =
-round_half_up(TotalExcl * VAT / 100, 2)``; the invoice's totals are the sums).
+compute (billit-api.md §8 "Calculation": each line's net ``round_half_up(Quantity x
+UnitPriceExcl x (1 - reduction), 2)``; VAT per rate on the summed nets, ``round_half_up(sum x
+rate / 100, 2)``, never per line: three lines of 0.35 at 21 % have VAT 0.22, not 0.21).
 """
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -70,6 +86,7 @@ from billit_sync.sync.exports.problems import (
     unknown_materials,
     unknown_payment_method,
 )
+from billit_sync.sync.exports.vat_regime import STANDARD, CustomerVat
 from billit_sync.tenant_settings import (
     ExportSettings,
     FixedPriceQuote,
@@ -78,7 +95,8 @@ from billit_sync.tenant_settings import (
 )
 
 CENT = Decimal("0.01")
-# Billit keeps quantities and unit prices to 5 decimals (reference §3).
+# Hours are computed to 5 decimals (the most any Billit company keeps, billit-api.md §8), then
+# fitted to the company's decimals by ``fit_to_decimals``.
 MAX_PLACES = 5
 _PLACES = Decimal(1).scaleb(-MAX_PLACES)
 # ``TotalTime`` "HH:MM" arrives as decimal hours rounded to 6 places when minutes/60 does not
@@ -86,7 +104,6 @@ _PLACES = Decimal(1).scaleb(-MAX_PLACES)
 _WHOLE_MINUTE_TOLERANCE = Decimal("0.001")
 _MINUTES_PER_DAY = 24 * 60
 _MAX_MINIMUM_HOURS = 24  # MinimumHours above a day is a typo, not a rule
-TITLE_PREFIX = "Werkbon"
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,10 @@ class PlannedInvoice:
     paid_on_site: str | None = None
     """The ``PaymentMethod`` text when the invoice is to be marked paid (paid on site)."""
     notices: tuple[Notice, ...] = ()
+    # For the plausibility limits: the hours billed and the largest quantity of one line
+    # (before ``fit_to_decimals`` folds a line into quantity 1).
+    billed_hours: Decimal = Decimal(0)
+    largest_quantity: Decimal = Decimal(0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,14 +159,6 @@ class PlannedInvoice:
 def round_half_up(value: Decimal) -> Decimal:
     """To cents, half up: how Billit rounds line totals and VAT."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _at_most_places(value: Decimal) -> Decimal:
-    """Unchanged with ≤ 5 decimals, else rounded half up to 5 (Billit's precision)."""
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_PLACES:
-        return value.quantize(_PLACES, rounding=ROUND_HALF_UP)
-    return value
 
 
 def _tidy(value: Decimal) -> Decimal:
@@ -163,22 +176,81 @@ def _hours_text(minutes: Decimal) -> str:
     return f"{sign}{hours}:{rest:02d}"
 
 
-def line_totals(line: NewOrderLine) -> tuple[Decimal, Decimal]:
-    """(TotalExcl, TotalVAT) of one line, as Billit computes them."""
+def line_net(line: NewOrderLine) -> Decimal:
+    """A line's ``TotalExcl``: quantity x unit price less the reduction, to the cent (the UBL
+    line amount has 2 decimals, billit-api.md §8)."""
     price = line.unit_price_excl if line.unit_price_excl is not None else Decimal(0)
-    vat_rate = line.vat_percentage if line.vat_percentage is not None else Decimal(0)
     reduction = line.reduction_percentage or Decimal(0)
-    excl = round_half_up(line.quantity * price * (100 - reduction) / 100)
-    return excl, round_half_up(excl * vat_rate / 100)
+    return round_half_up(line.quantity * price * (100 - reduction) / 100)
 
 
 def expected_totals(lines: list[NewOrderLine]) -> ExpectedTotals:
-    excl = vat = Decimal("0.00")
+    """The totals Billit computes: nets summed per VAT rate, VAT rounded once per rate
+    (billit-api.md §8 "Calculation": "aggregates items by VAT rate before calculating and
+    applies rounding at the final step")."""
+    per_rate: dict[Decimal, Decimal] = {}
     for line in lines:
-        line_excl, line_vat = line_totals(line)
-        excl += line_excl
-        vat += line_vat
+        rate = line.vat_percentage if line.vat_percentage is not None else Decimal(0)
+        per_rate[rate] = per_rate.get(rate, Decimal("0.00")) + line_net(line)
+    excl = sum(per_rate.values(), Decimal("0.00"))
+    vat = sum((round_half_up(net * rate / 100) for rate, net in per_rate.items()), Decimal("0.00"))
     return ExpectedTotals(excl=excl, vat=vat, incl=excl + vat)
+
+
+def _exact_hours_minutes(quantity: Decimal) -> Decimal | None:
+    """The whole minutes behind an hours quantity computed to 5 decimals (``0.33333`` → 20),
+    or ``None`` when it is not within ``_WHOLE_MINUTE_TOLERANCE`` of a whole minute."""
+    minutes = quantity * 60
+    whole = minutes.to_integral_value(rounding=ROUND_HALF_UP)
+    return whole if abs(minutes - whole) <= _WHOLE_MINUTE_TOLERANCE else None
+
+
+def _fitting(value: Decimal, decimals: int) -> Decimal | None:
+    """``value`` tidied when it has at most ``decimals`` decimals, else ``None``."""
+    try:
+        fits = value == value.quantize(Decimal(1).scaleb(-decimals))
+    except InvalidOperation:  # more digits than Decimal's precision: it fits nothing
+        return None
+    return _tidy(value) if fits else None
+
+
+def fit_to_decimals(
+    line: NewOrderLine, decimals: int, *, hours: bool = False
+) -> tuple[NewOrderLine, Decimal]:
+    """The line as a company keeping ``decimals`` decimals takes it, and the hours it bills.
+
+    The one rule (module docstring): a line whose exact quantity (for hours: the whole minutes
+    / 60) and unit price both fit is sent as it is; otherwise it becomes quantity 1 at the
+    exact amount, with its quantity, price (and reduction) in the description. Text lines
+    (quantity 0) are left alone.
+    """
+    price = line.unit_price_excl if line.unit_price_excl is not None else Decimal(0)
+    minutes = _exact_hours_minutes(line.quantity) if hours else None
+    exact = line.quantity if minutes is None else minutes / 60
+    billed_hours = exact if hours else Decimal(0)
+    if line.quantity == 0:
+        return line, billed_hours
+    quantity, unit_price = _fitting(exact, decimals), _fitting(price, decimals)
+    if quantity is not None and unit_price is not None:
+        return line.model_copy(update={"quantity": quantity}), billed_hours
+    reduction = line.reduction_percentage or Decimal(0)
+    gross = minutes * price / 60 if minutes is not None else line.quantity * price
+    amount = round_half_up(gross * (100 - reduction) / 100)
+    shown = f"{_hours_text(minutes)} h" if minutes is not None else str(_tidy(line.quantity))
+    shown += f" x {price}" + (f" - {_tidy(reduction)} %" if reduction else "")
+    description, extended = _cut(f"{line.description} ({shown})")
+    if line.description_extended:
+        extended = " ".join(part for part in (extended, line.description_extended) if part)
+    folded = line.model_copy(
+        update={
+            "quantity": Decimal(1),
+            "unit_price_excl": amount,
+            "reduction_percentage": None,
+            "description": description,
+            "description_extended": extended,
+        }
+    )
+    return folded, billed_hours
 
 
 def _cut(text: str) -> tuple[str, str | None]:
@@ -346,7 +418,7 @@ def _hour_line(
     description, extended = _cut(text or info.name.strip() or code)
     return NewOrderLine(
         quantity=_hours_quantity(minutes),
-        unit_price_excl=_at_most_places(info.sale_price),
+        unit_price_excl=info.sale_price,
         description=description,
         description_extended=extended,
         reference=code,
@@ -486,8 +558,8 @@ def _material_line(  # noqa: PLR0917 - one material row and its context
     vat = info.vat_rate if info is not None and info.vat_rate is not None else default_vat
     unit = info.unit.strip() if info is not None and info.unit else ""
     return NewOrderLine(
-        quantity=_at_most_places(quantity),
-        unit_price_excl=_at_most_places(unit_price),
+        quantity=quantity,
+        unit_price_excl=unit_price,
         description=description,
         description_extended=extended,
         reference=code or None,
@@ -581,12 +653,15 @@ def build_invoice(
     attachment: Attachment | None = None,
     issued_on: date | None = None,
     first_seen: date | None = None,
+    customer: CustomerVat = STANDARD,
 ) -> PlannedInvoice:
     """The Billit invoice for one completed work order, and the totals Billit will compute.
 
     ``issued_on`` is the invoice date (the exporter passes today in OutSmart's zone; without
     it, the service date); ``first_seen`` the day the connector first saw the order
-    ``Compleet``, the service date of an order without work periods.
+    ``Compleet``, the service date of an order without work periods. ``customer`` is the
+    customer's VAT regime as read from its Billit party (``vat_regime.customer_vat``); a
+    customer the connector creates has the standard regime.
 
     Raises ``ExportProblem``: ``invalid_workorder`` (no date at all, unreadable time),
     ``implausible_value``, ``missing_hour_type``/``unknown_hour_type``, ``unknown_material``
@@ -601,18 +676,24 @@ def build_invoice(
         raise invalid_workorder(number, "Workperiods[].WorkDate ''")
     invoice_date = issued_on or service_date
     default_vat = Decimal(settings.default_vat_rate)
+    hour_lines: list[NewOrderLine] = []
     lines: list[NewOrderLine] = []
     notices: list[Notice] = []
     if settings.include_hours:
         hour_lines, notices = _hour_lines(workorder, number, settings, hour_types, default_vat)
-        lines += hour_lines
     if settings.include_materials:
         lines += _material_lines(workorder, number, products, default_vat)
-    if not lines:
+    if not hour_lines and not lines:
         # A text line alone would be an empty invoice that still takes an invoice number.
         raise nothing_to_invoice(number)
+    largest_quantity = max((line.quantity for line in hour_lines + lines), key=abs)
+    fitted = [fit_to_decimals(line, settings.billit_decimals, hours=True) for line in hour_lines]
+    fitted += [fit_to_decimals(line, settings.billit_decimals) for line in lines]
+    lines = [_with_regime_vat(line, customer) for line, _ in fitted]
+    billed_hours = sum((hours for _, hours in fitted), Decimal(0))
     if settings.work_description_line:
-        lines += _description_line(workorder, default_vat)
+        text_vat = Decimal(0) if customer.zero_rated else lines[0].vat_percentage
+        lines += _description_line(workorder, text_vat if text_vat is not None else default_vat)
     attachments = [attachment] if attachment is not None and settings.attach_workorder_pdf else None
     order = NewOrder(
         order_type=OrderType.INVOICE,
@@ -620,10 +701,12 @@ def build_invoice(
         order_date=invoice_date,
         expiry_date=invoice_date + timedelta(days=settings.payment_term_days),
         delivery_date=service_date,
-        reference=number,
-        order_title=f"{TITLE_PREFIX} {number}",
+        comments=_comments(number, customer),
+        ventilation_code=customer.ventilation_code,
         external_provider_id=external_reference(tenant_id, workorder.id),
-        customer=OrderCustomer(party_id=customer_party_id),
+        customer=OrderCustomer(
+            party_id=customer_party_id, name=customer.name, vat_number=customer.vat_number
+        ),
         order_lines=lines,
         attachments=attachments,
     )
@@ -638,4 +721,23 @@ def build_invoice(
             else None
         ),
         notices=tuple(notices),
+        billed_hours=billed_hours,
+        largest_quantity=largest_quantity,
     )
+
+
+def _with_regime_vat(line: NewOrderLine, customer: CustomerVat) -> NewOrderLine:
+    """0 % on every line of a 0 % regime; the code goes on the header only (billit-api.md §8:
+    a 0 % line takes the header's code; line codes only for several 0 % codes)."""
+    if not customer.zero_rated:
+        return line
+    return line.model_copy(update={"vat_percentage": Decimal(0)})
+
+
+def _comments(number: str, customer: CustomerVat) -> str:
+    """The seller's work-order number (billit-api.md §3: ``Comments``, → UBL ``Note`` and the
+    PDF) and, in a 0 % regime, the legal mention, both in the customer's language."""
+    parts = [f"{customer.workorder_label} {number}"]
+    if customer.legal_mention:
+        parts.append(customer.legal_mention)
+    return "\n".join(parts)

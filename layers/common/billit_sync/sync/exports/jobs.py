@@ -34,6 +34,9 @@ class ExportJob(BaseModel):
     row_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     workorder_no: str | None = Field(None, max_length=64)
     trigger: ExportTrigger = "discovery"
+    completion: int | None = Field(None, ge=2, le=999)
+    """Set when the work order was completed again after its invoice (the 2nd, 3rd…
+    completion); the export then follows the tenant's re-completion setting."""
 
 
 def external_reference(tenant_id: str, row_id: str) -> str:

@@ -14,6 +14,12 @@ from collections.abc import Iterable, Mapping
 from billit_sync import messages
 from billit_sync.billit.errors import BillitApiError
 from billit_sync.errors import UserFixableError
+from billit_sync.outsmart.errors import (
+    OutSmartApiError,
+    OutSmartDataError,
+    OutSmartNotFoundError,
+    OutSmartValidationError,
+)
 
 # Parameter values are shown in the log panel: keep each one short.
 MAX_PARAM_LENGTH = 200
@@ -132,6 +138,35 @@ def invalid_vat_number(workorder_no: str, vat_number: str, customer_name: str) -
     )
 
 
+# Why a customer's VAT regime cannot be decided (vat_regime.customer_vat); each is a message.
+REGIME_UNKNOWN_CODE = messages.EXPORT_VAT_REGIME_UNKNOWN_CODE
+REGIME_NO_VAT_NUMBER = messages.EXPORT_VAT_REGIME_NO_VAT_NUMBER
+REGIME_INVALID_VAT_NUMBER = messages.EXPORT_VAT_REGIME_INVALID_VAT_NUMBER
+REGIME_NOT_VAT_LIABLE = messages.EXPORT_VAT_REGIME_NOT_VAT_LIABLE
+REGIME_WRONG_COUNTRY = messages.EXPORT_VAT_REGIME_WRONG_COUNTRY
+
+
+def customer_vat_regime_unclear(
+    reason: str,
+    *,
+    workorder_no: str,
+    customer_name: str,
+    code: str,
+    vat_number: str,
+    country: str,
+) -> ExportProblem:
+    """The Billit customer's VAT regime cannot be decided safely; ``reason`` is one of the
+    ``REGIME_*`` message keys, each saying what to change in Billit."""
+    return _problem(
+        reason,
+        workorder_no=workorder_no,
+        customer_name=customer_name.strip() or NONE_SHOWN,
+        code=code.strip() or NONE_SHOWN,
+        vat_number=vat_number.strip() or NONE_SHOWN,
+        country=country.strip() or NONE_SHOWN,
+    )
+
+
 def nothing_to_invoice(workorder_no: str) -> ExportProblem:
     """Every line switched off by the settings, or the work order has none."""
     return _problem(messages.EXPORT_NOTHING_TO_INVOICE, workorder_no=workorder_no)
@@ -161,6 +196,30 @@ def billit_refused_from(workorder_no: str, error: BillitApiError) -> ExportProbl
     names = ", ".join(code.code for code in error.codes)
     descriptions = "; ".join(code.description for code in error.codes if code.description)
     return billit_refused(workorder_no, names, descriptions)
+
+
+def customer_gone(
+    workorder_no: str, party_id: int, customer_name: str, debtor_number: str
+) -> ExportProblem:
+    """Billit answered 401 to the invoice and the customer it names no longer exists there
+    (reference §7: "the wrong Customer ID in the Object"); its mapping has been cleared."""
+    return _problem(
+        messages.EXPORT_CUSTOMER_GONE,
+        workorder_no=workorder_no,
+        party_id=str(party_id),
+        customer_name=customer_name.strip() or NONE_SHOWN,
+        debtor_number=debtor_number.strip() or NONE_SHOWN,
+    )
+
+
+def customer_refused(workorder_no: str, party_id: int, customer_name: str) -> ExportProblem:
+    """Billit answered 401 to the invoice while the customer can still be read."""
+    return _problem(
+        messages.EXPORT_CUSTOMER_REFUSED,
+        workorder_no=workorder_no,
+        party_id=str(party_id),
+        customer_name=customer_name.strip() or NONE_SHOWN,
+    )
 
 
 def outsmart_token_refused() -> ExportProblem:
@@ -235,6 +294,92 @@ def unknown_payment_method(workorder_no: str, payment_method: str) -> ExportProb
         workorder_no=workorder_no,
         payment_method=payment_method,
     )
+
+
+def workorder_deleted(workorder_no: str) -> ExportProblem:
+    """OutSmart 1500: the work order was deleted after it was queued (or never existed)."""
+    return _problem(messages.EXPORT_WORKORDER_DELETED, workorder_no=workorder_no)
+
+
+def outsmart_refused(workorder_no: str, detail: str) -> ExportProblem:
+    """OutSmart refused an update of the work order (e.g. 1504 "problem parsing the data")."""
+    return _problem(messages.EXPORT_OUTSMART_REFUSED, workorder_no=workorder_no, detail=detail)
+
+
+def _outsmart_detail(error: OutSmartApiError) -> str:
+    detail = "; ".join(error.messages) or NONE_SHOWN
+    return f"{detail} (code {error.code})" if error.code else detail
+
+
+def from_user_fixable(workorder_no: str, error: UserFixableError) -> ExportProblem:
+    """Any user-fixable error met during an export as the log panel's problem, so none of
+    them is retried into the dead-letter queue or left without a fix to read:
+
+    - OutSmart 1500 → the work order was deleted;
+    - a value OutSmart sent that cannot be read (``OutSmartDataError``) → ``invalid_workorder``
+      naming the field and value;
+    - an OutSmart refusal (1504, xx00/xx01…) → ``outsmart_refused`` with OutSmart's messages;
+    - anything else → ``EXPORT_NOT_EXPORTED`` with the error's own (English) text.
+    """
+    if isinstance(error, ExportProblem):
+        return error
+    if isinstance(error, OutSmartNotFoundError):
+        return workorder_deleted(workorder_no)
+    if isinstance(error, OutSmartDataError):
+        return invalid_workorder(workorder_no, "; ".join(error.messages) or NONE_SHOWN)
+    if isinstance(error, OutSmartValidationError):
+        return outsmart_refused(workorder_no, _outsmart_detail(error))
+    return _problem(
+        messages.EXPORT_NOT_EXPORTED, workorder_no=workorder_no, detail=str(error) or NONE_SHOWN
+    )
+
+
+def earlier_invoice_unnumbered(workorder_no: str, order_id: str) -> ExportProblem:
+    """A credit note needs the earlier invoice's number (``AboutInvoiceNumber``)."""
+    return _problem(
+        messages.EXPORT_EARLIER_INVOICE_UNNUMBERED, workorder_no=workorder_no, order_id=order_id
+    )
+
+
+def workstatus_not_set(
+    workorder_no: str, invoice_number: str, workstatus: str, error: OutSmartApiError
+) -> tuple[str, dict[str, str]]:
+    """The invoice exists and the work order is Handled, but ``UpdateWorkorder`` refused the
+    "work status after export": a warning (key, params), not a failed export."""
+    return messages.EXPORT_WORKSTATUS_NOT_SET, {
+        "workorder_no": _shown(workorder_no),
+        "invoice_number": _shown(invoice_number),
+        "workstatus": _shown(workstatus),
+        "detail": _shown(_outsmart_detail(error)),
+    }
+
+
+def pdf_not_attached(workorder_no: str, detail: str) -> tuple[str, dict[str, str]]:
+    """The work order's PDF could not be fetched: the invoice goes without it (a warning)."""
+    return messages.EXPORT_PDF_NOT_ATTACHED, {
+        "workorder_no": _shown(workorder_no),
+        "detail": _shown(detail) or NONE_SHOWN,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Warnings (the invoice exists, but was not sent)
+# ---------------------------------------------------------------------------------------------
+
+
+def invoice_held_message(
+    workorder_no: str, invoice_number: str, order_id: int, breaches: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The log panel's warning for an invoice kept as a draft; ``breaches`` maps each broken
+    limit's kind to ``<value>/<limit>`` (``plausibility.breach_params``), rendered in the
+    tenant's language (``messages.breach_summary``)."""
+    params = {
+        "workorder_no": _shown(workorder_no),
+        "invoice_number": _shown(invoice_number) or str(order_id),
+        "order_id": str(order_id),
+    }
+    params.update({messages.BREACH_PREFIX + kind: value for kind, value in breaches.items()})
+    return messages.EXPORT_INVOICE_HELD, params
 
 
 # ---------------------------------------------------------------------------------------------

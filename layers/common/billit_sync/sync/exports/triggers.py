@@ -32,17 +32,25 @@ it is in flight without a lease, so the next discovery run queues it.
 import base64
 import binascii
 import hmac
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from billit_sync import messages
 from billit_sync.api.auth import bearer_token
+from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.errors import BadInputError, ConnectionRequiredError, UnknownTenantError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
@@ -55,6 +63,7 @@ from billit_sync.store import (
     TenantSecretStore,
     TenantStore,
 )
+from billit_sync.store.secrets import WebhookSecretReader
 from billit_sync.sync.exports.jobs import ExportJob
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 
@@ -62,8 +71,25 @@ OUTSMART_WEBHOOK_PATH: Final = "/webhooks/outsmart/{tenant_id}"
 SECRET_HEADER: Final = "x-outsmart-secret"  # noqa: S105 - a header name, not a secret
 MAX_WEBHOOK_BODY_BYTES: Final = 4096
 MAX_SECRET_LENGTH: Final = 512
-ROW_ID_PATTERN: Final = r"^[A-Za-z0-9_-]+$"
-"""The row ids an ``ExportJob`` accepts (OutSmart's are digits)."""
+ROW_ID_PATTERN: Final = r"^[1-9][0-9]{0,9}$"
+"""Canonical OutSmart row ids only: ``row_id`` is an int32 (outsmart-openapi-8.json,
+GetWorkorder ``row_id``: ``{"type": "integer", "format": "int32"}``), so decimal digits without
+a leading zero; ``"0001919"``, ``"nan"`` or ``"1e3"`` would name no work order, or a second
+ledger entry for the same one (issue 14)."""
+MAX_ROW_ID: Final = 2**31 - 1
+
+
+def _int32(row_id: str) -> str:
+    if int(row_id) > MAX_ROW_ID:
+        raise ValueError("row_id is larger than an OutSmart row id can be")
+    return row_id
+
+
+CanonicalRowId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=10, pattern=ROW_ID_PATTERN),
+    AfterValidator(_int32),
+]
 
 # Compared against when the tenant has no secret, so that case costs the same comparison.
 _NO_SECRET: Final = secrets.token_bytes(32)
@@ -91,7 +117,7 @@ class WebhookBadRequestError(BadInputError):
 class OutSmartWebhookBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
 
-    row_id: str = Field(min_length=1, max_length=64, pattern=ROW_ID_PATTERN)
+    row_id: CanonicalRowId
     workorder_no: str | None = Field(None, max_length=64)
 
     @field_validator("row_id", "workorder_no", mode="before")
@@ -130,9 +156,9 @@ def parse_webhook_body(body: str | None, *, base64_encoded: bool = False) -> Out
     if len(raw) > MAX_WEBHOOK_BODY_BYTES:
         raise WebhookBadRequestError("the body is too large")
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookBadRequestError("the body is not valid JSON") from None
+        data: Any = load_json(raw)
+    except MalformedBodyError as malformed:
+        raise WebhookBadRequestError(str(malformed).replace("request ", "")) from None
     if not isinstance(data, dict):
         raise WebhookBadRequestError("the body must be a JSON object with row_id")
     try:
@@ -151,7 +177,7 @@ def parse_webhook_body(body: str | None, *, base64_encoded: bool = False) -> Out
 class OutSmartWebhook:
     """``POST /webhooks/outsmart/{tenant}``: authenticate, validate, queue one export."""
 
-    secrets: TenantSecretStore
+    secrets: TenantSecretStore | WebhookSecretReader
     export_jobs: JobQueue[ExportJob]
 
     def receive(
@@ -246,14 +272,22 @@ class ExportRetry:
     ledger: ExportLedger
     export_jobs: JobQueue[ExportJob]
 
-    def retry(self, tenant_id: str, row_id: str | None = None) -> RetryResult:
-        """One failed work order (``row_id``) or all of them (``None``).
+    def retry(
+        self, tenant_id: str, row_id: str | None = None, *, workorder_no: str | None = None
+    ) -> RetryResult:
+        """One failed work order (``row_id``, or ``workorder_no`` as the log panel shows it,
+        e.g. ``WB-1936``) or all of them (neither).
 
         Raises ``UnknownTenantError`` (404), ``ConnectionRequiredError`` (409: not connected
         or authentication expired; the failed entries stay as they are),
         ``ExportNotFoundError`` (404) and ``ExportNotFailedError`` (409).
         """
         self._require_connected(tenant_id)
+        if row_id is None and workorder_no is not None:
+            found = self.ledger.find_by_workorder(tenant_id, workorder_no)
+            if found is None:
+                raise ExportNotFoundError(f"work order {workorder_no} has no export to retry")
+            row_id = found.row_id
         if row_id is not None:
             entries = [self._reset_one(tenant_id, row_id)]
         else:
@@ -323,6 +357,11 @@ def _retry_job(entry: LedgerEntry) -> ExportJob:
     number = (entry.workorder_no or "").strip() or None
     if number is not None and len(number) > 64:
         number = None
+    completion = entry.completion_number
     return ExportJob(
-        tenant_id=entry.tenant_id, row_id=entry.row_id, workorder_no=number, trigger="retry"
+        tenant_id=entry.tenant_id,
+        row_id=entry.outsmart_row_id,
+        workorder_no=number,
+        trigger="retry",
+        completion=completion if completion > 1 else None,
     )

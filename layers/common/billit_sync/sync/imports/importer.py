@@ -11,19 +11,28 @@ into OutSmart, incrementally.
   is retried record by record, so one bad record never stops the rest.
 - **Big accounts** stop at a checkpoint when the Lambda is about to run out of time: the
   watermark already marks what is done, and the caller queues a continuation.
+- **Only what OutSmart's spec defines** is posted: a record missing a field the Blueprint marks
+  required is skipped and named before posting (``UpsertRecord.missing_required``).
+- **Deletions** (Billit signals none, billit-api.md §5, §9): once per ``COMPARISON_INTERVAL``
+  (and on every full sync) the run reads Billit's whole lists instead of the changes, and
+  ``reconcile`` compares the ids it saw with the id mappings. Customers and hour types no longer
+  in Billit are set inactive in OutSmart, materials (no ``active`` field) are reported; nothing
+  is ever deleted there, since old work orders use it.
+- **Group moves**: a product whose group changed loses its old material↔category link
+  (``DeleteEntity`` ``material_category``) before the new one is added.
 """
 
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from billit_sync.billit import BillitClient, Party, Product
 from billit_sync.observability import logger
 from billit_sync.outsmart import OutSmartClient
-from billit_sync.outsmart.errors import OutSmartValidationError
+from billit_sync.outsmart.errors import OutSmartApiError, OutSmartValidationError
 from billit_sync.outsmart.models import (
     CategoryRecord,
     ContactPersonRecord,
@@ -34,8 +43,9 @@ from billit_sync.outsmart.models import (
     UpsertRecord,
 )
 from billit_sync.store import IdMapping, MappedEntity, MappingStore, WatermarkStore
-from billit_sync.store.clock import from_iso
+from billit_sync.store.clock import Clock, from_iso, system_clock, to_iso
 from billit_sync.sync.imports.mapping import (
+    CODE_PREFIX,
     CustomerRecords,
     ProductRecords,
     Skipped,
@@ -43,12 +53,22 @@ from billit_sync.sync.imports.mapping import (
     map_customer,
     map_product,
 )
+from billit_sync.sync.imports.reconcile import reconcile
 from billit_sync.sync.imports.report import ImportedEntity, ImportReport
 from billit_sync.tenant_settings import ImportSettings
 
 GENERATION = "full_sync_generation"
 PARTIES = "parties"
 PRODUCTS = "products"
+COMPARISON = "full_comparison"  # watermark item: when Billit's id sets were last compared
+COMPARED_AT = "compared_at"
+CATEGORY = "category"  # product mapping attribute: the Billit group's cat_code ("" for none)
+COMPARISON_INTERVAL = timedelta(hours=24)
+"""How often a scheduled import reads Billit's full lists to find deletions. Billit signals no
+deletions, and each comparison downloads every customer and product (120 per page), so a
+tenant importing every 15 minutes is not charged that each time: once a day is enough for
+records that only matter to new work orders (old ones keep theirs). "Sync now" with ``full``
+compares at once."""
 DEFAULT_BATCH_SIZE = 200
 DEFAULT_CHECKPOINT_MARGIN_SECONDS = 90.0
 
@@ -83,33 +103,104 @@ class Importer:
     monotonic: Callable[[], float] = time.monotonic
     batch_size: int = DEFAULT_BATCH_SIZE
     checkpoint_margin: float = DEFAULT_CHECKPOINT_MARGIN_SECONDS
+    clock: Clock = system_clock
+    comparison_interval: timedelta = COMPARISON_INTERVAL
+    # Billit ids seen by a read of a whole list (from the start, in this invocation), by source.
+    _seen: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
+    _complete: set[str] = field(default_factory=set, init=False, repr=False)
+    # Sources this company never imported before (no watermark item): no mapping can be gone.
+    _first_import: set[str] = field(default_factory=set, init=False, repr=False)
+    # OutSmart's material↔category links, read once per run when a product changed group (each
+    # material is written once per run, so later batches never need a fresher copy).
+    _links: dict[str, set[str]] | None = field(default=None, init=False, repr=False)
 
     def run(self, *, full: bool = False, resume: bool = False) -> ImportReport:
         """Import what the settings enable. ``resume``: continue a run that checkpointed."""
         report = ImportReport()
+        compare = not resume and (full or self._comparison_due())
+        if compare:
+            self._mark_compared()  # at most one attempt a day, even if this one pauses
         if self.settings.customers:
-            report.finished = self._import_parties(report, full=full, resume=resume)
+            report.finished = self._import_parties(
+                report, full=full, resume=resume, compare=compare
+            )
         wants_products = self.settings.products or self.settings.hour_types
         if report.finished and wants_products:
-            report.finished = self._import_products(report, full=full, resume=resume)
+            report.finished = self._import_products(
+                report, full=full, resume=resume, compare=compare
+            )
+        if compare and report.finished:
+            report.compared = True
+            if self._first_import >= {PARTIES, PRODUCTS} & set(self._seen):
+                return report  # a first import: nothing earlier to compare with
+            reconcile(
+                report=report,
+                settings=self.settings,
+                tenant_id=self.tenant_id,
+                party_id=self.party_id,
+                outsmart=self.outsmart,
+                mappings=self.mappings,
+                seen_parties=self._seen.get(PARTIES) if PARTIES in self._complete else None,
+                seen_products=self._seen.get(PRODUCTS) if PRODUCTS in self._complete else None,
+                today=self.clock().date(),
+            )
         return report
+
+    # ------------------------------------------------------------- comparison
+    def _comparison_due(self) -> bool:
+        mark = self.watermarks.get(self.tenant_id, self.party_id, COMPARISON)
+        last = (mark.checkpoint or {}).get(COMPARED_AT)
+        if not last:
+            return True
+        return self.clock() - from_iso(last) >= self.comparison_interval
+
+    def _mark_compared(self) -> None:
+        self.watermarks.save_checkpoint(
+            self.tenant_id, self.party_id, COMPARISON, {COMPARED_AT: to_iso(self.clock())}
+        )
 
     # ----------------------------------------------------------------- plumbing
     def _out_of_time(self) -> bool:
         return self.time_left() < self.checkpoint_margin
 
     def _start(
-        self, source: str, fingerprint: str, *, full: bool, resume: bool
+        self, source: str, fingerprint: str, *, full: bool, resume: bool, compare: bool
     ) -> tuple[datetime | None, str | None]:
         """Where to read from, and the full-sync generation (None for an incremental run).
 
         A full sync writes every record once, even unchanged ones; its generation id, kept in
         the checkpoint and on each mapping it writes, lets a resumed full sync skip what it
-        already wrote instead of starting over.
+        already wrote instead of starting over. A comparison run reads from the start but
+        writes only what changed. Reads from the start collect the Billit ids they see.
         """
+        since, generation = self._read_from(
+            source, fingerprint, full=full, resume=resume, compare=compare
+        )
+        if since is None and not resume:
+            self._seen[source] = set()
+        return since, generation
+
+    def _saw(self, source: str, billit_ids: Iterable[str]) -> None:
+        seen = self._seen.get(source)
+        if seen is not None:
+            seen.update(billit_ids)
+
+    def _read_complete(self, source: str) -> None:
+        """The whole list was read in this invocation: its ids may be compared (a partial read
+        must never make a record look deleted)."""
+        if source in self._seen:
+            self._complete.add(source)
+
+    def _read_from(
+        self, source: str, fingerprint: str, *, full: bool, resume: bool, compare: bool
+    ) -> tuple[datetime | None, str | None]:
         mark = self.watermarks.get(self.tenant_id, self.party_id, source)
+        if mark.last_modified is None and mark.checkpoint is None:
+            self._first_import.add(source)
         checkpoint = mark.checkpoint or {}
         settings_changed = checkpoint.get("settings") != fingerprint
+        if compare and not full and not settings_changed:
+            return None, None
         if (full and not resume) or settings_changed:
             generation = uuid.uuid4().hex
             self.watermarks.reset(self.tenant_id, self.party_id, source)
@@ -160,13 +251,16 @@ class Importer:
         pending: "_Pending[RecordT]",
         generation: str | None,
         attributes: dict[str, str] | None = None,
+        also_hashed: UpsertRecord | None = None,
     ) -> bool:
         """Queue ``record`` when new, changed, or not yet written by the running full sync;
-        count it. True when it is to be written."""
-        digest = content_hash(record)
+        count it. True when it is to be written. ``also_hashed`` (a material's category link)
+        counts as part of the content, so a change of it alone is written too."""
+        digest = content_hash(record) if also_hashed is None else content_hash(record, also_hashed)
         counts = report.of(entity)
         unchanged = (
             previous is not None
+            and not previous.is_gone  # back in Billit: write it again (active again)
             and previous.content_hash == digest
             and previous.outsmart_key == outsmart_key
             and (generation is None or previous.attributes.get(GENERATION) == generation)
@@ -202,31 +296,50 @@ class Importer:
         entity: ImportedEntity,
     ) -> set[int]:
         """Upsert a batch; if OutSmart refuses it, record by record. Returns the positions of
-        records OutSmart refused (already reported as skipped)."""
+        records not written (already reported as skipped).
+
+        A record missing a field the spec marks required is never posted: it is skipped and
+        named here, before the call, since OutSmart refuses the whole batch for one such row
+        (``xx01`` with ``response: null``, desc:415-419)."""
         if not records:
             return set()
+        refused: set[int] = set()
+        for position, record in enumerate(records):
+            missing = record.missing_required()
+            if missing:
+                refused.add(position)
+                self._refused(
+                    report, entity, label_of(record), f"no {', '.join(missing)} (required)"
+                )
+        sendable = [(i, record) for i, record in enumerate(records) if i not in refused]
+        if not sendable:
+            return refused
         try:
-            upsert(records)
-            return set()
+            upsert([record for _, record in sendable])
+            return refused
         except OutSmartValidationError:
             logger.info(
                 "OutSmart refused a batch; writing it record by record",
                 extra={"tenant_id": self.tenant_id, "entity": entity.value, "size": len(records)},
             )
-        refused: set[int] = set()
-        for position, record in enumerate(records):
+        for position, record in sendable:
             try:
                 upsert([record])
             except OutSmartValidationError as error:
                 refused.add(position)
                 reason = "; ".join(error.messages) or "refused by OutSmart"
-                report.skip(entity, Skipped(billit_id="", label=label_of(record), reason=reason))
-                counts = report.of(entity)
-                if counts.created:
-                    counts.created -= 1
-                elif counts.updated:
-                    counts.updated -= 1
+                self._refused(report, entity, label_of(record), reason)
         return refused
+
+    @staticmethod
+    def _refused(report: ImportReport, entity: ImportedEntity, label: str, reason: str) -> None:
+        """A record counted as created or updated that was not written after all."""
+        report.skip(entity, Skipped(billit_id="", label=label, reason=reason))
+        counts = report.of(entity)
+        if counts.created:
+            counts.created -= 1
+        elif counts.updated:
+            counts.updated -= 1
 
     def _store(self, accepted: list[IdMapping]) -> None:
         """Store the mappings of what OutSmart accepted (never of what it refused)."""
@@ -234,20 +347,26 @@ class Importer:
             self.mappings.put_many(self.tenant_id, self.party_id, accepted)
 
     # ------------------------------------------------------------------ parties
-    def _import_parties(self, report: ImportReport, *, full: bool, resume: bool) -> bool:
+    def _import_parties(
+        self, report: ImportReport, *, full: bool, resume: bool, compare: bool
+    ) -> bool:
         with_contacts = self.settings.contact_persons
         fingerprint = f"customers=1,contact_persons={int(with_contacts)}"
-        since, generation = self._start(PARTIES, fingerprint, full=full, resume=resume)
+        since, generation = self._start(
+            PARTIES, fingerprint, full=full, resume=resume, compare=compare
+        )
         started = self.monotonic()
         try:
             parties = self.billit.parties.iter_parties(modified_since=since)
             for batch in _batches(parties, self.batch_size):
+                self._saw(PARTIES, (str(party.party_id) for party in batch))
                 self._write_customers(
                     batch, report, generation=generation, with_contacts=with_contacts
                 )
                 self._advance(PARTIES, [party.last_modified for party in batch])
                 if self._out_of_time():
                     return False
+            self._read_complete(PARTIES)
             self._finish(PARTIES, fingerprint)
             return True
         finally:
@@ -367,21 +486,27 @@ class Importer:
         return unique
 
     # ----------------------------------------------------------------- products
-    def _import_products(self, report: ImportReport, *, full: bool, resume: bool) -> bool:
+    def _import_products(
+        self, report: ImportReport, *, full: bool, resume: bool, compare: bool
+    ) -> bool:
         s = self.settings
         fingerprint = (
             f"products={int(s.products)},product_groups={int(s.product_groups)},"
             f"hour_types={int(s.hour_types)}"
         )
-        since, generation = self._start(PRODUCTS, fingerprint, full=full, resume=resume)
+        since, generation = self._start(
+            PRODUCTS, fingerprint, full=full, resume=resume, compare=compare
+        )
         started = self.monotonic()
         try:
             products = self.billit.products.iter_products(modified_since=since)
             for batch in _batches(products, self.batch_size):
+                self._saw(PRODUCTS, (str(product.product_id) for product in batch))
                 self._write_products(batch, report, generation=generation)
                 self._advance(PRODUCTS, [product.last_modified for product in batch])
                 if self._out_of_time():
                     return False
+            self._read_complete(PRODUCTS)
             self._finish(PRODUCTS, fingerprint)
             return True
         finally:
@@ -437,11 +562,16 @@ class Importer:
 
         material_pending: _Pending[MaterialRecord] = _Pending()
         links: list[MaterialCategoryRecord] = []
+        regrouped: dict[str, str] = {}  # material code → its new cat_code ("" for no group)
         for _, records in materials:
             material = _material(records)
             attributes = {"unit": material.unit}
             if records.vat_rate is not None:
                 attributes["vat_rate"] = str(records.vat_rate)
+            link = records.link if s.product_groups else None
+            if s.product_groups:
+                attributes[CATEGORY] = "" if link is None else link.mct_cat_code
+            previous = known_materials.get(records.billit_id)
             written = self._decide(
                 report=report,
                 entity=ImportedEntity.PRODUCTS,
@@ -449,13 +579,21 @@ class Importer:
                 billit_id=records.billit_id,
                 outsmart_key=material.code,
                 record=material,
-                previous=known_materials.get(records.billit_id),
+                previous=previous,
                 pending=material_pending,
                 generation=generation,
                 attributes=attributes,
+                also_hashed=link,
             )
-            if written and s.product_groups and records.link is not None:
-                links.append(records.link)
+            if written and link is not None:
+                links.append(link)
+            moved = previous is not None and previous.attributes.get(CATEGORY) != attributes.get(
+                CATEGORY
+            )
+            if written and s.product_groups and moved:
+                # A group change, or a mapping from before groups were followed (no attribute):
+                # OutSmart's own links say which old Billit group link, if any, is left over.
+                regrouped[material.code] = attributes[CATEGORY]
 
         hour_pending: _Pending[HourTypeRecord] = _Pending()
         for _, records in hours:
@@ -494,6 +632,9 @@ class Importer:
             ImportedEntity.PRODUCTS,
         )
         refused_codes = {material_pending.records[i].code for i in refused_materials}
+        links += self._regroup(
+            {code: cat for code, cat in regrouped.items() if code not in refused_codes}, report
+        )
         self._write(
             self.outsmart.upsert_material_categories,
             [link for link in links if link.mct_mat_code not in refused_codes],
@@ -513,6 +654,51 @@ class Importer:
             + material_pending.accepted_mappings(refused_materials)
             + hour_pending.accepted_mappings(refused_hours)
         )
+
+    def _regroup(
+        self, new_category: dict[str, str], report: ImportReport
+    ) -> list[MaterialCategoryRecord]:
+        """Remove the links of materials to Billit groups they left; returns the other links of
+        those materials, to be posted again with the new ones.
+
+        ``DeleteEntity`` takes one key for ``material_category`` (the array form is documented
+        for ``object_part`` only, desc:2714): ``mct_mat_code`` removes all of the material's
+        links, ``mct_cat_code`` would hit every material of the group. So the material's links
+        are read first, its links to categories the user made (no ``BILLIT-`` prefix) and to its
+        new group are re-posted, and only the stale Billit group link is gone afterwards.
+        """
+        if not new_category:
+            return []
+        if self._links is None:
+            self._links = {}
+            for link in self.outsmart.list_material_categories():
+                self._links.setdefault(link.mct_mat_code, set()).add(link.mct_cat_code)
+        current = self._links
+        restored: list[MaterialCategoryRecord] = []
+        for code, category in sorted(new_category.items()):
+            linked = current.get(code, set())
+            stale = {c for c in linked if c.startswith(CODE_PREFIX) and c != category}
+            if not stale:
+                continue
+            try:
+                self.outsmart.delete_entity("material_category", "mct_mat_code", code)
+            except OutSmartApiError as error:
+                reason = "; ".join(error.messages) or f"code {error.code}"
+                report.skip(
+                    ImportedEntity.PRODUCT_GROUPS,
+                    Skipped(
+                        billit_id="",
+                        label=code,
+                        reason=f"its old product group link could not be removed ({reason})",
+                    ),
+                )
+                continue
+            report.of(ImportedEntity.PRODUCTS).moved += 1
+            restored += [
+                MaterialCategoryRecord(mct_mat_code=code, mct_cat_code=kept)
+                for kept in sorted(linked - stale - {category})
+            ]
+        return restored
 
 
 def _material(records: ProductRecords) -> MaterialRecord:

@@ -26,6 +26,7 @@ from billit_sync.outsmart.models import (
     RelationRecord,
     UpsertRecord,
 )
+from billit_sync.sync.imports.countries import dutch_country_name
 from billit_sync.sync.imports.units import HOUR_UNIT, to_outsmart_unit
 from billit_sync.sync.vat_numbers import is_valid_vat_number, normalise_vat_number
 
@@ -248,7 +249,6 @@ def map_customer(party: Party) -> CustomerRecords | Skipped:
     contact_name = _contact_name(party)
     email = _text(party.email)
     phone, mobile = _text(party.phone), _text(party.mobile)
-    country = address.country.upper() if address.country else None
     try:
         relation = RelationRecord(
             name=name,
@@ -261,10 +261,10 @@ def map_customer(party: Party) -> CustomerRecords | Skipped:
             house_number=address.house_number,
             postal_code=postal_code,
             city=city,
-            country=country,
+            country=dutch_country_name(address.country),
             vat_number=vat_number,
             language=_language(party.language),
-            external_id=billit_id,
+            active=True,  # spec.json's example sends 1; a customer back in Billit is reactivated
         )
         contact = (
             None
@@ -322,10 +322,18 @@ def _product_problem(product: Product, unit: str | None, price: Decimal | None) 
         return f"unknown unit '{_shown(product.unit or '')}'"
     if price is None:
         return "no price"
-    # OutSmart refuses negative hour-type prices; a material may be a discount (negative).
-    if unit == HOUR_UNIT and (price < 0 or (product.buy_excl or 0) < 0):
-        return "negative price"
+    # An hour type's sale_price is "Decimal (> 0)" (desc:1030); a material may be a discount.
+    if unit == HOUR_UNIT and price <= 0:
+        return "an hour type needs a sale price above 0"
     return None
+
+
+def _cost_price(product: Product) -> Decimal | None:
+    """``cost_price`` is optional and "Decimal (> 0)" (desc:1031): Billit's ``BuyExcl`` when it
+    is above 0, else left out (unknown) rather than sent as 0."""
+    if product.buy_excl is None or product.buy_excl <= 0:
+        return None
+    return product.buy_excl
 
 
 def _category(product: Product) -> CategoryRecord | None:
@@ -354,11 +362,13 @@ def map_product(product: Product) -> ProductRecords | Skipped:
             hour_type = HourTypeRecord(
                 code=code,
                 name=description,
-                sale_booking=True,  # billable labour, as in OutSmart's examples
+                # Meaning undocumented: as the example's ordinary labour, "Normale uren"
+                # (desc:1045), never inferred from billability (outsmart-api.md §4.2).
                 cost_booking=False,
+                sale_booking=False,
                 sale_price=price,
-                cost_price=product.buy_excl if product.buy_excl is not None else Decimal(0),
-                active=True,
+                cost_price=_cost_price(product),
+                active=True,  # "Integer (1 or 0)" (desc:1032); 0 once gone from Billit
             )
             return ProductRecords(
                 billit_id=billit_id,

@@ -20,16 +20,30 @@ class EntityCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    deactivated: int = 0  # gone from Billit: set inactive in OutSmart (relations, hour types)
+    reported: int = 0  # gone from Billit: OutSmart cannot deactivate it (materials), so said
+    moved: int = 0  # product moved to another group: old category link removed
 
     @property
     def written(self) -> int:
         return self.created + self.updated
 
 
+@dataclass(frozen=True)
+class Gone:
+    """A record no longer in Billit (deleted or archived) and what the import did about it."""
+
+    label: str  # what the user recognises in OutSmart: name / code
+    deactivated: bool  # True: set inactive in OutSmart; False: only reported
+    reason: str = ""  # why it was only reported (empty: the entity cannot be deactivated)
+
+
 @dataclass
 class ImportReport:
     counts: dict[ImportedEntity, EntityCounts] = field(default_factory=dict)
     skipped: list[tuple[ImportedEntity, Skipped]] = field(default_factory=list)
+    gone: list[tuple[ImportedEntity, Gone]] = field(default_factory=list)
+    compared: bool = False  # this run compared the full Billit id sets (deletions followed)
     seconds: dict[ImportedEntity, float] = field(default_factory=dict)
     finished: bool = True  # False: stopped at a checkpoint, a continuation job follows
 
@@ -39,6 +53,14 @@ class ImportReport:
     def skip(self, entity: ImportedEntity, record: Skipped) -> None:
         self.of(entity).skipped += 1
         self.skipped.append((entity, record))
+
+    def no_longer_in_billit(self, entity: ImportedEntity, record: Gone) -> None:
+        counts = self.of(entity)
+        if record.deactivated:
+            counts.deactivated += 1
+        else:
+            counts.reported += 1
+        self.gone.append((entity, record))
 
     @property
     def total_seconds(self) -> float:

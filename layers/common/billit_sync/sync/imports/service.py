@@ -124,11 +124,16 @@ class ImportService:
                 message_key=messages.IMPORT_RECORDS_SKIPPED,
                 params={"count": str(len(report.skipped)), "records": "; ".join(named)},
             )
+        if report.gone:
+            self._log_gone(tenant_id, report)
         params = {"duration": f"{report.total_seconds:.1f}"}
         for entity, counts in report.counts.items():
             params[f"{messages.COUNTS_PREFIX}{entity.value}"] = (
                 f"{counts.created}/{counts.updated}/{counts.skipped}"
+                f"/{counts.deactivated}/{counts.moved}/{counts.reported}"
             )
+        if report.compared:
+            params[messages.COMPARED_PARAM] = "1"
         self.sync_log.record(
             tenant_id,
             category=SyncLogCategory.IMPORT,
@@ -150,4 +155,26 @@ class ImportService:
                 "skipped": len(report.skipped),
                 "seconds": round(report.total_seconds, 3),
             },
+        )
+
+    def _log_gone(self, tenant_id: str, report: ImportReport) -> None:
+        """One entry naming each record gone from Billit and what happened to it in OutSmart;
+        a warning when any of them needs the office (a material, or a refusal)."""
+        named = []
+        for entity, gone in report.gone[:MAX_NAMED_SKIPS]:
+            what = entity.value.rstrip("s").replace("_", " ")
+            if gone.deactivated:
+                named.append(f"{what} '{gone.label}': set inactive")
+            else:
+                named.append(f"{what} '{gone.label}': {gone.reason or 'still in OutSmart'}")
+        more = len(report.gone) - len(named)
+        if more > 0:
+            named.append(f"and {more} more")
+        needs_office = any(not gone.deactivated for _, gone in report.gone)
+        self.sync_log.record(
+            tenant_id,
+            category=SyncLogCategory.IMPORT,
+            level=SyncLogLevel.WARNING if needs_office else SyncLogLevel.INFO,
+            message_key=messages.IMPORT_NO_LONGER_IN_BILLIT,
+            params={"count": str(len(report.gone)), "records": "; ".join(named)},
         )
