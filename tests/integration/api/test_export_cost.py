@@ -123,3 +123,29 @@ def test_a_token_refresh_updates_the_workers_copy_of_the_secret(stack: Stack) ->
     stored = stack.services.tenant_secrets.read(TENANT).billit
     cached = stack.services.cached_tenant_secrets.read(TENANT).billit
     assert stored is not None and cached == stored
+
+
+def _export_triggered_by(stack: Stack, trigger: str) -> None:
+    (row,) = _work_orders(stack, 1)
+    job = ExportJob(tenant_id=TENANT, row_id=row, trigger=trigger)  # type: ignore[arg-type]
+    event = sqs_event(job.model_dump_json())
+    assert export_worker.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def test_an_export_by_outsmart_s_webhook_is_noted_on_the_connection_hourly(stack: Stack) -> None:
+    """The scheduler's safety net needs to know OutSmart's webhook works: the export notes it
+    in its last transaction, at most once an hour (no operation of its own)."""
+    _export_triggered_by(stack, "discovery")
+    assert stack.services.tenants.get_connection(TENANT).outsmart_webhook_at is None
+
+    _export_triggered_by(stack, "webhook")
+    first = stack.services.tenants.get_connection(TENANT).outsmart_webhook_at
+    assert first == stack.clock.now
+
+    stack.clock.advance(seconds=30 * 60)
+    _export_triggered_by(stack, "webhook")
+    assert stack.services.tenants.get_connection(TENANT).outsmart_webhook_at == first
+
+    stack.clock.advance(seconds=31 * 60)
+    _export_triggered_by(stack, "webhook")
+    assert stack.services.tenants.get_connection(TENANT).outsmart_webhook_at == stack.clock.now

@@ -285,12 +285,19 @@ class ExportLedger:
         )
 
     def record_handled_with_log(
-        self, tenant_id: str, row_id: str, *, owner: str, log_items: Sequence[tuple[str, Item]]
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        log_items: Sequence[tuple[str, Item]],
+        also: Sequence[dict[str, Any]] = (),
     ) -> None:
         """``record_handled`` and the log-panel items ``(table name, item)`` that say so, in
         ONE transaction (issue 16: one DynamoDB operation instead of two or more per work
         order). Both or neither: a failure leaves the entry in flight, so the redelivered
-        message marks it handled again and writes its entries once."""
+        message marks it handled again and writes its entries once. ``also``: further
+        transaction items (a note on the connection) that stand or fall with it."""
         update, condition, values = self._handled_change(owner, None)
         items: list[dict[str, Any]] = [
             {
@@ -314,6 +321,7 @@ class ExportLedger:
             }
             for table_name, item in log_items
         ]
+        items += also
         try:
             with translate_aws_errors("ExportLedger.record_handled_with_log"):
                 self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]

@@ -94,6 +94,9 @@ class Connection(BaseModel):
     # Ids of registered webhooks whose signing secret has not arrived yet (reference §5).
     webhooks_awaiting: list[str] = Field(default_factory=list)
     webhooks_registered_at: datetime | None = None
+    outsmart_webhook_at: datetime | None = None
+    """The last export OutSmart's webhook triggered (noted at most hourly, issue 16): while
+    recent, the discovery poll is only a safety net (``discovery_safety_net_minutes``)."""
 
     @property
     def is_connected(self) -> bool:
@@ -139,6 +142,7 @@ _CONNECTION_TIMES = (
     "disconnected_at",
     "auth_expired_at",
     "last_import_at",
+    "outsmart_webhook_at",
 )
 
 
@@ -212,6 +216,20 @@ class TenantStore:
             found.pop((settings["pk"], settings["sk"]), None),
         )
         return items, found
+
+    def outsmart_webhook_seen(self, tenant_id: str, at: datetime) -> dict[str, Any]:
+        """A transaction item (``TransactWriteItems`` ``Update``) noting that OutSmart's
+        webhook triggered an export at ``at``: written with the export's ``handled``, so it
+        costs no operation of its own."""
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": self._connection_key(tenant_id),
+                "UpdateExpression": "SET outsmart_webhook_at = :at",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":at": to_iso(at)},
+            }
+        }
 
     def read_many(self, tenant_ids: Sequence[str]) -> dict[str, TenantItems]:
         """Connection and settings items of many tenants: BatchGetItem, 50 tenants (100

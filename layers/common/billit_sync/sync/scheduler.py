@@ -12,11 +12,16 @@ whose job cannot be queued, is logged with its id and counted, and the rest go o
 
 - ``import``: connected tenants with at least one import switched on whose last finished
   import is older than their interval (or who never imported) get an ``ImportJob``;
-- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``;
+- ``discovery``: connected tenants with exports on get a ``DiscoveryJob`` every tick, except
+  while OutSmart's webhook brings their work orders (an export it triggered in the last
+  :data:`WEBHOOK_ALIVE`): then the poll is a safety net, once per the tenant's
+  ``discovery_safety_net_minutes``, in a slot of its own (:func:`safety_net_due`) so the
+  tenants' polls spread over the ticks and no state is kept;
 - ``reconcile``: every connected tenant gets a ``ReconcileJob`` (invoice statuses read back
   from Billit, the webhooks' backstop; the webhook processor runs it).
 """
 
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -50,6 +55,24 @@ is when the previous run *finished*, and schedules tick at a fixed rate; without
 a 60-minute interval with a 15-minute schedule would run every 75 minutes."""
 
 
+DISCOVERY_TICK = timedelta(minutes=5)
+"""The discovery schedule's rate (template.yaml, ``DiscoverySchedule``'s default)."""
+WEBHOOK_ALIVE = timedelta(days=7)
+"""OutSmart's webhook counts as configured while it triggered an export this recently (a week:
+a quiet weekend must not bring back the 5-minute poll)."""
+
+
+def safety_net_due(
+    tenant_id: str, now: datetime, every: timedelta, tick: timedelta = DISCOVERY_TICK
+) -> bool:
+    """True on the one tick of each ``every`` window that falls in the tenant's slot. The
+    slot's offset comes from the tenant id (stable, spread evenly), so the safety-net polls
+    of many tenants do not all land on the same tick."""
+    window = int(every.total_seconds())
+    offset = zlib.crc32(tenant_id.encode()) % window
+    return (int(now.timestamp()) - offset) % window < int(tick.total_seconds())
+
+
 class ScheduledJobKind(StrEnum):
     IMPORT = "import"
     DISCOVERY = "discovery"
@@ -61,6 +84,7 @@ class SkipReason(StrEnum):
     IMPORTS_OFF = "imports_off"
     NOT_DUE = "not_due"
     EXPORTS_OFF = "exports_off"
+    SAFETY_NET_NOT_DUE = "safety_net_not_due"  # OutSmart's webhook works; polled less often
 
 
 @dataclass(frozen=True)
@@ -131,7 +155,8 @@ class Scheduler:
             if self._reconcile_jobs is None:
                 raise ValueError("this scheduler has no reconcile queue")
             return self._fan_out(kind, self._reconcile_jobs(), self._reconcile_job)
-        return self._fan_out(kind, self._discovery_jobs, self._discovery_job)
+        now = self._clock()
+        return self._fan_out(kind, self._discovery_jobs, lambda t: self._discovery_job(t, now))
 
     # ---------------------------------------------------------------- decisions
     def _import_job(self, items: TenantItems, now: datetime) -> ImportJob | SkipReason:
@@ -147,11 +172,22 @@ class Scheduler:
             return SkipReason.NOT_DUE
         return ImportJob(tenant_id=items.tenant_id, full=False, trigger="schedule")
 
-    def _discovery_job(self, items: TenantItems) -> DiscoveryJob | SkipReason:
-        if not items.settings().exports.enabled:
+    def _discovery_job(self, items: TenantItems, now: datetime) -> DiscoveryJob | SkipReason:
+        exports = items.settings().exports
+        if not exports.enabled:
             return SkipReason.EXPORTS_OFF
-        if not items.connection().is_connected:
+        connection = items.connection()
+        if not connection.is_connected:
             return SkipReason.NOT_CONNECTED
+        webhook_at = connection.outsmart_webhook_at
+        if (
+            webhook_at is not None
+            and now - webhook_at < WEBHOOK_ALIVE
+            and not safety_net_due(
+                items.tenant_id, now, timedelta(minutes=exports.discovery_safety_net_minutes)
+            )
+        ):
+            return SkipReason.SAFETY_NET_NOT_DUE
         return DiscoveryJob(tenant_id=items.tenant_id, trigger="schedule")
 
     def _reconcile_job(self, items: TenantItems) -> ReconcileJob | SkipReason:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -145,7 +146,10 @@ from billit_sync.tenant_settings import (
 )
 
 LEASE_SECONDS = 300  # below the export queue's 360 s visibility timeout
-OUTAGE_REMINDER = timedelta(hours=6)  # a lasting outage is said again after this
+OUTAGE_REMINDER = timedelta(hours=6)
+WEBHOOK_NOTE_EVERY = timedelta(hours=1)
+"""How often an export triggered by OutSmart's webhook notes that on the connection."""
+OUTAGE_REMINDER_ = None  # a lasting outage is said again after this
 SHOWN_TRANSPORT = {InvoiceDelivery.PEPPOL: "Peppol", InvoiceDelivery.EMAIL: "e-mail"}
 TRANSPORTS = {
     InvoiceDelivery.PEPPOL: TransportType.PEPPOL,
@@ -424,12 +428,25 @@ class ExportService:
             run.ledger_row,
             owner=run.owner,
             log_items=[(self.sync_log.table_name, self.sync_log.prepare(e)[1]) for e in said],
+            also=self._webhook_note(run),
         )
         logger.info(
             "work order exported",
             extra={"tenant_id": job.tenant_id, "row_id": job.row_id, "order_id": order_id},
         )
         return ExportOutcome.EXPORTED
+
+    def _webhook_note(self, run: _Run) -> list[dict[str, Any]]:
+        """An export OutSmart's webhook triggered is noted on the connection (in the same
+        transaction, at most once per ``WEBHOOK_NOTE_EVERY``): while the webhook works, the
+        scheduler polls OutSmart only as a safety net (issue 16)."""
+        if run.job.trigger != "webhook":
+            return []
+        now = self.clock()
+        noted = run.connection.outsmart_webhook_at
+        if noted is not None and now - noted < WEBHOOK_NOTE_EVERY:
+            return []
+        return [self.tenants.outsmart_webhook_seen(run.job.tenant_id, now)]
 
     def _exported_entries(
         self,
