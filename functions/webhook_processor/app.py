@@ -19,7 +19,7 @@ from billit_sync.config import RuntimeConfig
 from billit_sync.observability import logger, metrics
 from billit_sync.sqs_batch import LoggedBatchProcessor
 from billit_sync.webhooks import WebhookEvent
-from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.jobs import ReconcileJob
 from billit_sync.webhooks.secret_capture import WebhookConfirmationJob
 from billit_sync.wiring import Services
 

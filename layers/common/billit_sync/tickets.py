@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-import jwt
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from billit_sync.errors import BadInputError
@@ -146,6 +145,8 @@ def mint_ticket(
     }
     if scope in SINGLE_USE_SCOPES:
         claims["jti"] = secrets.token_urlsafe(24)
+    import jwt  # noqa: PLC0415  (PyJWT loads where a ticket is made or checked: cold start, issue 16)
+
     return jwt.encode(
         claims, keyring.current_key, algorithm=ALGORITHM, headers={"kid": keyring.current_kid}
     )
@@ -161,6 +162,8 @@ def verify_ticket(ticket: str | None, keys: TicketKeyring | bytes, *, now: float
     if not ticket.isascii() or ticket.count(".") != 2:
         raise InvalidTicketError(_INVALID)
     keyring = _keyring(keys)
+    import jwt  # noqa: PLC0415  (every handler imports this module; few check tickets)
+
     try:
         header = jwt.get_unverified_header(ticket)
     except jwt.PyJWTError:

@@ -74,7 +74,8 @@ if TYPE_CHECKING:
     from billit_sync.tenant_settings import ImportSettings
     from billit_sync.tickets import TicketKeyring
     from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
-    from billit_sync.webhooks.reconcile import ReconcileJob, Reconciler
+    from billit_sync.webhooks.jobs import ReconcileJob
+    from billit_sync.webhooks.reconcile import Reconciler
     from billit_sync.webhooks.secret_capture import WebhookSecretCapture
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"

@@ -61,7 +61,7 @@ from billit_sync.store.connect_confirmations import (
 )
 from billit_sync.store.keys import sha256_hex
 from billit_sync.store.secrets import PendingBillitGrant
-from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.jobs import ReconcileJob
 
 if TYPE_CHECKING:  # the client loads when one is built (cold start of /connect, issue 16)
     from billit_sync.billit import BillitClient

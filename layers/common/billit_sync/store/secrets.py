@@ -19,11 +19,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import (
-    GetParameterError,
-    TransformParameterError,
-)
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -85,6 +80,10 @@ class AppSecretReader:
         secret_name: str,
         max_age_seconds: int = DEFAULT_APP_SECRET_MAX_AGE_SECONDS,
     ) -> None:
+        # Powertools' parameters utility loads when a function reads the app secret, not on
+        # every cold start (issue 16).
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
+
         self._provider = SecretsProvider(boto3_client=client)
         self._secret_name = secret_name
         self._max_age = max_age_seconds
@@ -92,6 +91,11 @@ class AppSecretReader:
 
     def get(self) -> AppSecrets:
         """The app secrets; ``ConfigurationError`` naming the fields still to fill in."""
+        from aws_lambda_powertools.utilities.parameters.exceptions import (  # noqa: PLC0415
+            GetParameterError,
+            TransformParameterError,
+        )
+
         try:
             value = self._provider.get(
                 self._secret_name,
@@ -121,7 +125,7 @@ class AppSecretReader:
         return secrets
 
 
-def _provider_failure(secret_name: str, error: GetParameterError) -> Exception:
+def _provider_failure(secret_name: str, error: Exception) -> Exception:
     """Classify Powertools' catch-all error by the AWS error behind it."""
     cause = error.__context__
     if isinstance(cause, ClientError):

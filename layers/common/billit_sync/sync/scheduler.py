@@ -42,7 +42,7 @@ from billit_sync.store.clock import Clock
 from billit_sync.store.tenants import TenantItems
 from billit_sync.sync.exports.jobs import DiscoveryJob
 from billit_sync.sync.imports.jobs import ImportJob
-from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.jobs import ReconcileJob
 
 # Tenants read per BatchGetItem (two items each: BatchGetItem's limit is 100 keys).
 READ_CHUNK = 50
