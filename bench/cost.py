@@ -54,6 +54,9 @@ REGION = "eu-west-1 (Ireland)"
 # The workload of one tenant per month (assumptions; change them and re-run).
 WORK_ORDERS_PER_MONTH = 200  # a small installer: about ten completed work orders a working day
 DISCOVERY_POLLS_PER_MONTH = 30 * 24 * 12  # DiscoverySchedule rate(5 minutes)
+# With OutSmart's webhook working, the poll is a safety net: discovery_safety_net_minutes (60).
+SAFETY_NET_POLLS_PER_MONTH = 30 * 24
+SECRETS_PER_TENANT = 2  # the token secret and the webhook secret (issue 14)
 IMPORTS_PER_MONTH = 30 * 24  # interval_minutes default 60
 # Fixed monthly costs of one stack, shared by all tenants: 13 alarms at $0.10, one dashboard
 # at $3.00, about 25 custom metrics at $0.30, Lambda's SQS pollers on 4 queues (~650,000
@@ -68,7 +71,7 @@ class Measured:
     """One kind of invocation, per occurrence."""
 
     dynamodb_reads: float = 0.0  # items read (a strongly consistent item of < 4 KB = 1 unit)
-    dynamodb_writes: float = 0.0  # write requests (an item of < 1 KB = 1 unit)
+    dynamodb_writes: float = 0.0  # write units (an item of < 1 KB = 1; in a transaction, 2)
     secrets_calls: float = 0.0
     sqs_requests: float = 0.0  # sends (the worker's receive and delete: +2 per message)
     lambda_seconds: float = 0.0
@@ -96,6 +99,7 @@ class _Recorder:
     def __init__(self, stack: Stack) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
         self.items_read = 0
+        self.transaction_units = 0  # beyond 1 per TransactWriteItems: 2 per item written
         for service, client in (
             ("dynamodb", stack.services.dynamodb.meta.client),
             ("secretsmanager", stack.services.secretsmanager),
@@ -104,9 +108,13 @@ class _Recorder:
             client.meta.events.register(f"before-call.{service}", self._call)
             client.meta.events.register(f"after-call.{service}", self._answer)
 
-    def _call(self, event_name: str, **kwargs: object) -> None:
+    def _call(self, event_name: str, params: dict[str, object], **kwargs: object) -> None:
         service_name, operation = event_name.split(".")[1:]
         self.calls[(service_name, operation)] += 1
+        if operation == "TransactWriteItems":
+            items = params.get("TransactItems", [])
+            assert isinstance(items, list)
+            self.transaction_units += 2 * len(items) - 1
 
     def _answer(self, event_name: str, parsed: dict[str, object], **_: object) -> None:
         operation = event_name.rpartition(".")[2]
@@ -125,6 +133,7 @@ class _Recorder:
     def measuring(self, times: int, into: Measured) -> Iterator[None]:
         self.calls.clear()
         self.items_read = 0
+        self.transaction_units = 0
         with captured_service_logs() as logs:
             started = time.perf_counter()
             yield
@@ -132,8 +141,9 @@ class _Recorder:
         calls = self.calls
         into.dynamodb_reads = max(self.items_read, 1) / times
         into.dynamodb_writes = (
-            sum(n for (s, op), n in calls.items() if s == "dynamodb" and op in WRITES) / times
-        )
+            sum(n for (s, op), n in calls.items() if s == "dynamodb" and op in WRITES)
+            + self.transaction_units
+        ) / times
         into.secrets_calls = sum(n for (s, _), n in calls.items() if s == "secretsmanager") / times
         into.sqs_requests = sum(n for (s, _), n in calls.items() if s == "sqs") / times
         into.lambda_seconds = seconds / times
@@ -175,11 +185,12 @@ def measure() -> tuple[Measured, Measured]:
 def _export_measured(export: ExportBenchmark) -> Measured:
     per = export.per_order
     return Measured(
-        # 2 BatchGetItem (connection + settings: 2 items; mappings: 3 items) and the sighting's
-        # GetItem, the rest writes; every work order's message: sent by discovery, received and
-        # deleted (batches of 10).
-        dynamodb_reads=6,
-        dynamodb_writes=per["dynamodb"] - 3,
+        # 2 BatchGetItem (connection + settings + sighting + sightings baseline: 4 items;
+        # mappings: 3 items), the rest writes: single updates (1 unit each) and one
+        # TransactWriteItems of 2 items (handled + its log entry: 2 units each); every work
+        # order's message: sent by discovery, received and deleted (batches of 10).
+        dynamodb_reads=7,
+        dynamodb_writes=per["dynamodb"] - 3 + 2 * 2,
         secrets_calls=per["secretsmanager"],
         sqs_requests=0.1 + 0.1 + 0.1,
         lambda_seconds=60 / export.per_minute,
@@ -193,28 +204,37 @@ class CostModel:
     sync: Measured
     export: Measured
 
-    def per_tenant(self) -> dict[str, float]:
+    def per_tenant(self, polls: int = DISCOVERY_POLLS_PER_MONTH) -> dict[str, float]:
         items: dict[str, float] = {}
         for measured, times in (
-            (self.poll, DISCOVERY_POLLS_PER_MONTH),
+            (self.poll, polls),
             (self.sync, IMPORTS_PER_MONTH),
             (self.export, WORK_ORDERS_PER_MONTH),
         ):
             for name, cost in measured.monthly(times).items():
                 items[name] = items.get(name, 0.0) + cost
-        items["Secrets Manager secret"] = PRICE["secrets_manager_secret_month"]
+        items["Secrets Manager secrets"] = (
+            SECRETS_PER_TENANT * PRICE["secrets_manager_secret_month"]
+        )
         return items
 
     def markdown(self) -> str:
         items = self.per_tenant()
         variable = sum(items.values())
+        webhooked = sum(self.per_tenant(SAFETY_NET_POLLS_PER_MONTH).values())
         ranked = sorted(items.items(), key=lambda item: -item[1])
         rows = "\n".join(
             f"| {name} | ${cost:.4f} | {cost / variable:.0%} |" for name, cost in ranked
         )
+        scale_header = (
+            "| tenants | per tenant and month (polled every 5 min) | whole service | "
+            "per tenant (OutSmart's webhook) | whole service (webhook) |"
+        )
         scale = "\n".join(
             f"| {tenants:,} | ${variable + FIXED_PER_MONTH / tenants:.3f} | "
-            f"${(variable * tenants + FIXED_PER_MONTH):,.0f} |"
+            f"${(variable * tenants + FIXED_PER_MONTH):,.0f} | "
+            f"${webhooked + FIXED_PER_MONTH / tenants:.3f} | "
+            f"${(webhooked * tenants + FIXED_PER_MONTH):,.0f} |"
             for tenants in (1_000, 10_000)
         )
         measured = "\n".join(
@@ -228,7 +248,7 @@ class CostModel:
             )
         )
         header = (
-            "| per occurrence | DynamoDB items read | DynamoDB writes | Secrets Manager calls "
+            "| per occurrence | DynamoDB items read | DynamoDB write units | Secrets Manager calls "
             "| SQS requests | Lambda ms | log KB |"
         )
         prices = "\n".join(f"| {name} | {value:.10g} |" for name, value in PRICE.items())
@@ -256,17 +276,22 @@ imports (hourly, the default interval).
 Fixed per stack and month, shared by all tenants: ${FIXED_PER_MONTH:.2f} (alarms, dashboard,
 custom metrics, Lambda's SQS pollers).
 
-| tenants | per tenant and month | whole service per month |
-|---|---|---|
+A tenant whose work orders arrive by OutSmart's webhook is polled only as a safety net
+(`discovery_safety_net_minutes`, default 60: {SAFETY_NET_POLLS_PER_MONTH:,} polls a month
+instead of {DISCOVERY_POLLS_PER_MONTH:,}): **${webhooked:.3f}** per tenant and month.
+
+{scale_header}
+|---|---|---|---|---|
 {scale}
 
-The largest item is the tenant's secret itself ($0.40 a month whatever it holds): the design
-keeps tokens in Secrets Manager, one secret per tenant. Reads of it are no longer a cost item:
-a warm worker reads a tenant's secret once per 15 minutes at most (before issue 16: twice per
-work order and once per poll, about 8,600 calls = $0.04 per tenant and month). Next come the
-polls: {DISCOVERY_POLLS_PER_MONTH:,} Lambda invocations with their SQS messages and log
-lines; a tenant with OutSmart's webhook needs the poll only as a safety net, so a longer
-interval for those tenants is the next saving (not built yet).
+The largest item is the tenant's two secrets themselves ($0.40 a month each whatever they
+hold): the design keeps tokens in Secrets Manager, and issue 14 put the webhook secrets in a
+secret of their own so that the internet-facing ingestion function cannot read a token. Reads
+of them are no longer a cost item: a warm worker reads a tenant's secrets once per 15 minutes
+at most (before issue 16: twice per work order and once per poll, about 8,600 calls = $0.04
+per tenant and month). Next come the polls of tenants without OutSmart's webhook:
+{DISCOVERY_POLLS_PER_MONTH:,} Lambda invocations with their SQS messages and log lines; with
+the webhook they drop to {SAFETY_NET_POLLS_PER_MONTH:,}.
 
 | price | USD |
 |---|---|

@@ -142,4 +142,12 @@ work orders with hours and materials per run, SQS batches of 10, simulated laten
 | work orders / min / worker |
 |---|---|---|---|---|---|
 {rows}
+
+DynamoDB operations per work order (target ≤ 6, issue 16): one BatchGetItem for the connection,
+the settings, the work order's sighting and the tenant's sightings baseline; the ledger's claim;
+one BatchGetItem for every id mapping the invoice needs (debtor, materials, hour types); the
+ledger's "created" (and "sent" for Peppol or e-mail); "handled" and its log-panel entry in one
+TransactWriteItems. Secrets Manager: none (the worker's 15-minute copy of the tenant's secrets;
+a token refresh writes through it). `tests/integration/api/test_export_cost.py` asserts the
+same counts.
 """
