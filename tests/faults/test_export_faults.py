@@ -324,7 +324,13 @@ STEPS = [
     Step("after record_sent", lambda s: s.services.export_ledger, "record_sent"),
     Step("after mark_workorder_handled", lambda s: OutSmartClient, "mark_workorder_handled"),
     Step("after set_workorder_status", lambda s: OutSmartClient, "set_workorder_status"),
-    Step("before record_handled", lambda s: s.services.export_ledger, "record_handled", True),
+    # Handled and its log-panel entry are one transaction (issue 16).
+    Step(
+        "before record_handled",
+        lambda s: s.services.export_ledger,
+        "record_handled_with_log",
+        True,
+    ),
 ]
 
 
