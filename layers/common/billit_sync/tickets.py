@@ -25,7 +25,6 @@ The key comes from ``--key-env`` (default ``TICKET_SIGNING_KEY``; its id from
 ``--kid``) or, with ``--secret-name``, from the app secret in Secrets Manager.
 """
 
-import argparse
 import os
 import secrets
 import sys
@@ -231,6 +230,8 @@ def _keyring_from_secret(secret_name: str) -> TicketKeyring:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415  (the operators' command only; argparse costs a cold start)
+
     parser = argparse.ArgumentParser(
         prog="python -m billit_sync.tickets", description="Mint a signed tenant ticket (JWT)."
     )

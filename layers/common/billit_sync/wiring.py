@@ -18,17 +18,11 @@ from billit_sync.jobs_queue import JobQueue
 from billit_sync.store import (
     AppSecretReader,
     AppSecrets,
-    DeliveryLog,
-    ExportLedger,
     LeaseStore,
-    MappingStore,
-    OAuthStateStore,
     SettingsStore,
     SyncLogStore,
     TenantSecretStore,
     TenantStore,
-    WatermarkStore,
-    WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock, system_clock
 
@@ -59,6 +53,12 @@ if TYPE_CHECKING:
     from billit_sync.log_panel import LogPanel
     from billit_sync.outsmart import OutSmartClient
     from billit_sync.settings_page import SettingsPage
+    from billit_sync.store import (
+        DeliveryLog,
+        ExportLedger,
+        OAuthStateStore,
+        WorkOrderSightings,
+    )
     from billit_sync.store.connect_confirmations import BillitCompanyOwners, UsedTickets
     from billit_sync.store.secrets import WebhookSecretReader
     from billit_sync.sync.exports.discovery import DiscoveryService
@@ -139,6 +139,8 @@ class Services:
 
     @cached_property
     def oauth_states(self) -> OAuthStateStore:
+        from billit_sync.store import OAuthStateStore
+
         return OAuthStateStore(self.integration_table, self.clock)
 
     @cached_property
@@ -355,6 +357,7 @@ class Services:
         return _outsmart_client(self, tenant_id)
 
     def import_service(self, time_left: Callable[[], float]) -> ImportService:
+        from billit_sync.store import MappingStore, WatermarkStore
         from billit_sync.sync.imports.importer import Importer
         from billit_sync.sync.imports.service import ImportService
 
@@ -401,6 +404,8 @@ class Services:
 
     @cached_property
     def export_ledger(self) -> ExportLedger:
+        from billit_sync.store import ExportLedger
+
         return ExportLedger(self.integration_table, self.clock)
 
     @cached_property
@@ -431,6 +436,8 @@ class Services:
 
     @cached_property
     def workorder_sightings(self) -> WorkOrderSightings:
+        from billit_sync.store import WorkOrderSightings
+
         return WorkOrderSightings(self.integration_table, self.clock)
 
     @cached_property
@@ -450,6 +457,7 @@ class Services:
     # ------------------------------------------------------- exports: the worker
     @cached_property
     def export_service(self) -> ExportService:
+        from billit_sync.store import MappingStore
         from billit_sync.sync.exports.exporter import ExportService
 
         return ExportService(
@@ -488,6 +496,8 @@ class Services:
 
     @cached_property
     def delivery_log(self) -> DeliveryLog:
+        from billit_sync.store import DeliveryLog
+
         return DeliveryLog(self.integration_table, self.clock)
 
     @cached_property
@@ -525,6 +535,7 @@ class Services:
     @cached_property
     def reconciler(self) -> Reconciler:
         """Reads open invoices back from Billit (issue 13): the webhooks' backstop."""
+        from billit_sync.store import WatermarkStore
         from billit_sync.webhooks.processor import InvoiceStatusUpdater
         from billit_sync.webhooks.reconcile import Reconciler
 
