@@ -10,6 +10,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
+LOCK := layers/common/requirements.lock
 # sam build looks for python3.12 on PATH; the project venv provides it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= eu-west-1
@@ -17,7 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bench demo dev fuzz test lint typecheck unit sam-validate sam-build deploy-dev clean
+.PHONY: help bench demo dev fuzz test lint typecheck unit sam-validate sam-build deploy-dev sync-dev clean lock
 
 help:
 	@echo "make test     lint, type-check, unit + integration tests, sam validate --lint, sam build"
@@ -26,13 +27,34 @@ help:
 	@echo "make bench    benchmarks, written to docs/benchmarks.md"
 	@echo "make fuzz     the hypothesis fuzz targets, 10,000 examples each (make test runs a light pass)"
 	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
+	@echo "make sync-dev sam sync --watch against the dev stack (code changes in seconds)"
+	@echo "make lock     re-lock the layer (layers/common/requirements.lock) after editing its requirements.txt"
 
-$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
+# The layer's lock goes in first, hash-checked: the tests run exactly what the layer ships.
+$(VENV)/.installed: requirements-dev.txt constraints.txt $(LOCK)
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (it is the Lambda runtime; install it first)"; exit 1; }
 	$(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	# pip refuses hashes in a constraints file: the lock's pins without them constrain the rest.
+	sed -nE 's/^([A-Za-z0-9][^ ]*==[^ ]*).*/\1/p' $(LOCK) > $(VENV)/layer-pins.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt -c $(VENV)/layer-pins.txt
 	touch $@
+
+# pip-tools in a venv of its own: the lock's resolver is no dependency of the tests.
+LOCK_VENV := .venv-lock
+$(LOCK_VENV)/.installed:
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found"; exit 1; }
+	$(PYTHON312) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet pip-tools==7.7.0
+	touch $@
+
+# After a change to layers/common/requirements.txt: every transitive package pinned, with the
+# sha256 of every wheel of that version (arm64 and x86_64 alike), from PyPI.
+lock: $(LOCK_VENV)/.installed
+	PIP_CONFIG_FILE=/dev/null $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --no-emit-find-links --index-url https://pypi.org/simple \
+		--output-file $(LOCK) layers/common/requirements.txt
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found"; exit 1; }
@@ -56,12 +78,17 @@ sam-validate: $(SAM_VENV)/.installed
 sam-build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(SAM) build --template-file template.yaml --build-dir .aws-sam/build
 	@test -f .aws-sam/build/CommonLayer/python/billit_sync/__init__.py || { echo 'layer is missing billit_sync'; exit 1; }
-	@echo "layer size: $$(du -sh .aws-sam/build/CommonLayer | cut -f1)"
+	$(PY) -m bench.layer .aws-sam/build/CommonLayer
 
 test: lint typecheck unit sam-validate sam-build
 
 deploy-dev: sam-build
 	$(SAM) deploy --config-env dev
+
+# Edit, save, see it in the dev stack: code and layer changes go straight to the functions,
+# template changes through CloudFormation (samconfig.toml [dev.sync.parameters]).
+sync-dev: $(SAM_VENV)/.installed $(VENV)/.installed
+	$(SAM) sync --config-env dev --template-file template.yaml
 
 # The fuzz targets of tests/fuzz at full strength (make test runs them with the light profile).
 fuzz: $(VENV)/.installed

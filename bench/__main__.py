@@ -5,15 +5,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cold_start, exports, imports
+from bench import cold_start, cost, exports, imports, scheduler
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def main() -> int:
+    draft, peppol = exports.run("draft"), exports.run("peppol")
     sections = [
         imports.run().markdown(),
-        exports.markdown([exports.run("draft"), exports.run("peppol")]),
+        exports.markdown([draft, peppol]),
+        scheduler.run().markdown(),
+        cost.run(draft).markdown(),
         cold_start.run().markdown(),
     ]
     header = f"""# Benchmarks

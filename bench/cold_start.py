@@ -1,207 +1,290 @@
-"""Cold start: how long each handler module takes to import, and how big the layer is.
+"""Cold start as Lambda runs it: each handler imported from the built layer, in a fresh
+interpreter that has nothing but the standard library, with read-only code (issue 16).
 
-Import time: ``python -X importtime -c "import functions.<name>.app"`` in a fresh interpreter
-(``PYTHONPATH=layers/common:.``, as ``make bench`` runs), one discarded run to warm the
-bytecode cache, then the median of three. The figure is the cumulative time of the import
-statement: the handler module and its parent packages, everything they import included (the
-interpreter's own start-up excluded). The Lambda runtime starts its interpreter before this.
+How (what Lambda does on a cold start, minus the network):
 
-Layer size: ``.aws-sam/build/CommonLayer`` as ``make sam-build`` leaves it (unzipped, and
-zipped as ``sam deploy`` uploads it), with its five largest packages.
+1. The layer: ``layers/common/Makefile``'s ``build-CommonLayer``, the very target ``sam build``
+   runs, built for this machine's platform (the deployed layer is arm64; the recipe, the lock
+   and the bytecode are the same). Then zipped and unzipped as Lambda does, so every file's
+   timestamp is new (a timestamp-checked ``.pyc`` would be stale and compiled again).
+2. The function's code directory (``CodeUri``) copied as ``/var/task`` would be.
+3. Each import in a new ``python3.12 -I -S -B``: no site-packages (the layer and the task
+   directory are the only additions to the path, as in Lambda), no environment-driven paths,
+   and no bytecode written (Lambda's ``/opt`` and ``/var/task`` are read-only: whatever lacks
+   bytecode there is compiled in memory on every cold start). Both directories are also made
+   read-only; after the runs no ``__pycache__`` may have appeared in either.
+4. The figure is the CPU time (user + system, ``time.process_time``) of the import statement
+   alone, the median of :data:`RUNS` runs, next to a bare ``import boto3`` (the layer's
+   boto3) measured the same way in the same run. One more run per handler with
+   ``-X importtime`` splits the import by top-level package.
 """
 
-import io
 import os
-import re
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import zipfile
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
+from bench import layer as layer_report
 from tests.support.template import resources_of_type
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYER_DIR = ROOT / ".aws-sam" / "build" / "CommonLayer"
-RUNS = 3
-MIB = 1024 * 1024
-LAMBDA_UNZIPPED_LIMIT_MIB = 250  # function code and all its layers, unzipped
-
-_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)$")
+SAM_LAYER_DIR = ROOT / ".aws-sam" / "build" / "CommonLayer"
+RUNS = 5
+TARGET_ABOVE_BOTO3_MS = 300.0
+_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}
+# What the Lambda runtime and template.yaml put in the environment before the import.
+_LAMBDA_ENVIRONMENT = {
+    "AWS_REGION": "eu-west-1",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    "POWERTOOLS_SERVICE_NAME": "outsmart-billit",
+    "POWERTOOLS_METRICS_NAMESPACE": "OutSmartBillit",
+    "LOG_LEVEL": "INFO",
+    "STAGE": "bench",
+    "INTEGRATION_TABLE": "integration",
+    "SYNC_LOG_TABLE": "sync-log",
+    "LANG": "en_US.UTF-8",
+}
+_PROBE = """\
+import sys, time
+sys.path[:0] = [{task!r}, {layer!r}]
+cpu = time.process_time()
+import {module}
+print(f"{{(time.process_time() - cpu) * 1000:.3f}}")
+"""
 
 
 @dataclass(frozen=True)
-class ImportTiming:
+class HandlerColdStart:
+    function: str
     module: str
-    milliseconds: float  # median cumulative time of the import statement
+    cpu_ms: float  # median CPU time of the import
     runs: tuple[float, ...]
     heaviest: tuple[tuple[str, float], ...]  # top-level packages by own import time (ms)
 
 
 @dataclass(frozen=True)
-class LayerSize:
-    path: Path
-    built_at: datetime
-    unzipped_bytes: int
-    zipped_bytes: int
-    largest: list[tuple[str, int]] = field(default_factory=list)
+class Handler:
+    function: str
+    code_dir: Path
+    module: str  # inside the code directory, as Lambda imports it
 
 
-def handler_modules() -> dict[str, str]:
-    """Function logical id → handler module (``CodeUri`` + ``Handler`` of the template)."""
-    modules = {}
+def handlers() -> list[Handler]:
+    """Function logical id → code directory and handler module, from template.yaml."""
+    found = []
     for logical_id, resource in resources_of_type("AWS::Serverless::Function").items():
         properties = resource["Properties"]
-        package = str(properties["CodeUri"]).strip("/").replace("/", ".")
         module = str(properties["Handler"]).rpartition(".")[0]
-        modules[logical_id] = f"{package}.{module}"
-    return modules
+        found.append(Handler(logical_id, ROOT / str(properties["CodeUri"]), module))
+    return found
 
 
-def parse_importtime(stderr: str, module: str) -> tuple[float, Counter[str]]:
-    """(cumulative µs of ``import <module>``, own µs per top-level package under it).
-
-    ``-X importtime`` prints one line per module once it is imported, children before their
-    parent, indented two spaces per level. ``import a.b.c`` shows ``a``, ``a.b`` and ``a.b.c``
-    at the top level; their cumulative times add up to the statement's.
-    """
-    parts = module.split(".")
-    statement = {".".join(parts[: n + 1]) for n in range(len(parts))}
-    cumulative = 0
-    own: Counter[str] = Counter()
-    pending: list[tuple[int, str]] = []  # (own µs, name) of lines below the next top level
-    for line in stderr.splitlines():
-        match = _LINE.match(line)
-        if match is None:
-            continue
-        self_us, cumulative_us, indent, name = match.groups()
-        if len(indent) == 1:  # a top-level import
-            if name in statement:
-                cumulative += int(cumulative_us)
-                for own_us, child in pending:
-                    own[child.partition(".")[0]] += own_us
-                own[name.partition(".")[0]] += int(self_us)
-            pending = []
-        else:
-            pending.append((int(self_us), name))
-    if not cumulative:
-        raise ValueError(f"no import of {module} in the -X importtime output")
-    return cumulative, own
-
-
-def _environment() -> dict[str, str]:
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])
-    return environment
-
-
-def time_import(module: str, runs: int = RUNS) -> ImportTiming:
-    command = [sys.executable, "-X", "importtime", "-c", f"import {module}"]
-    samples: list[float] = []
-    own: Counter[str] = Counter()
-    for attempt in range(runs + 1):
-        done = subprocess.run(  # noqa: S603 - our own interpreter and a module name of ours
-            command, cwd=ROOT, env=_environment(), capture_output=True, text=True, check=True
-        )
-        if attempt == 0:
-            continue  # warms the bytecode cache
-        cumulative_us, own_us = parse_importtime(done.stderr, module)
-        samples.append(cumulative_us / 1000)
-        own.update(own_us)
-    heaviest = tuple(
-        (package, micro / 1000 / runs)
-        for package, micro in own.most_common()
-        if package != module.partition(".")[0]
-    )[:3]
-    return ImportTiming(module, statistics.median(samples), tuple(samples), heaviest)
-
-
-def _tree_size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-def _zipped_size(path: Path) -> int:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
-            archive.write(file, file.relative_to(path))
-    return buffer.tell()
-
-
-def layer_size(path: Path = LAYER_DIR) -> LayerSize | None:
-    """The built layer's size and its five largest packages, or None when not built."""
-    site = path / "python"
-    if not site.is_dir():
-        return None
-    packages = Counter[str]()
-    for entry in site.iterdir():
-        if entry.name == "__pycache__" or entry.name.endswith((".dist-info", ".pth")):
-            continue  # metadata: small, and named after the distribution, not the package
-        packages[entry.name.split(".")[0]] += _tree_size(entry)
-    built_at = datetime.fromtimestamp((site / "billit_sync").stat().st_mtime, UTC)
-    return LayerSize(
-        path=path,
-        built_at=built_at,
-        unzipped_bytes=_tree_size(path),
-        zipped_bytes=_zipped_size(path),
-        largest=packages.most_common(5),
+def build_layer(into: Path) -> Path:
+    """The layer for this machine, by the target ``sam build`` runs, unzipped as Lambda does."""
+    built = into / "built"
+    subprocess.run(  # noqa: S603 - make with our own Makefile
+        [  # noqa: S607 - make from PATH, as sam build runs it
+            "make",
+            "-s",
+            "-f",
+            str(ROOT / "layers" / "common" / "Makefile"),
+            "build-CommonLayer",
+            f"ARTIFACTS_DIR={built}",
+            f"LAYER_PLATFORM={_PLATFORMS[platform.machine()]}",
+            f"PYTHON={sys.executable}",
+        ],
+        check=True,
+        capture_output=True,
     )
+    archive = into / "layer.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for file in sorted(p for p in built.rglob("*") if p.is_file()):
+            zipped.write(file, file.relative_to(built))
+    opt = into / "opt"
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(opt)  # timestamps: now, not the build's
+    return opt / "python"
+
+
+def _read_only(path: Path) -> None:
+    for entry in [path, *path.rglob("*")]:
+        entry.chmod(entry.stat().st_mode & ~0o222)
+
+
+def _caches(path: Path) -> set[Path]:
+    return set(path.rglob("__pycache__"))
+
+
+def _command(task: Path, layer: Path, module: str, *flags: str) -> list[str]:
+    probe = _PROBE.format(task=str(task), layer=str(layer), module=module)
+    return [sys.executable, "-I", "-S", "-B", *flags, "-c", probe]
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and probe
+        command, env=_LAMBDA_ENVIRONMENT, capture_output=True, text=True, check=True
+    )
+
+
+def _importtime_lines(stderr: str) -> list[tuple[int, str]]:
+    """(own µs, module) of each ``-X importtime`` line."""
+    lines = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        fields = line.removeprefix("import time:").split("|")
+        if fields[0].strip().isdigit():  # not the header line
+            lines.append((int(fields[0]), fields[2].strip()))
+    return lines
+
+
+def _heaviest(stderr: str, module: str, baseline: frozenset[str]) -> tuple[tuple[str, float], ...]:
+    """Own import time by top-level package, without what bare boto3 imports too."""
+    own: dict[str, float] = {}
+    for micro, name in _importtime_lines(stderr):
+        if name in baseline:
+            continue
+        package = name.partition(".")[0]
+        own[package] = own.get(package, 0.0) + micro / 1000
+    own.pop(module.partition(".")[0], None)
+    return tuple(sorted(own.items(), key=lambda item: -item[1])[:3])
+
+
+def time_imports(
+    task_dirs: dict[str, Path], layer: Path, targets: list[tuple[str, str]]
+) -> dict[str, tuple[float, ...]]:
+    """CPU ms of each (label, module) import, :data:`RUNS` times, interleaved so a busy moment
+    of the machine spreads over every label instead of landing on one."""
+    samples: dict[str, list[float]] = {label: [] for label, _ in targets}
+    for _ in range(RUNS):
+        for label, module in targets:
+            done = _run(_command(task_dirs[label], layer, module))
+            samples[label].append(float(done.stdout.strip()))
+    return {label: tuple(values) for label, values in samples.items()}
 
 
 @dataclass
 class ColdStart:
-    timings: dict[str, ImportTiming]
-    layer: LayerSize | None
+    python: str
+    boto3_ms: float
+    boto3_runs: tuple[float, ...]
+    handlers: list[HandlerColdStart]
+    layer: layer_report.LayerReport  # what sam build produced (or the bench's own build)
+    layer_source: str
 
     def markdown(self) -> str:
         rows = "\n".join(
-            f"| {function} | `{t.module}` | {t.milliseconds:.0f} | "
-            f"{', '.join(f'{int(r)}' for r in t.runs)} | "
-            f"{', '.join(f'{name} {ms:.0f}' for name, ms in t.heaviest)} |"
-            for function, t in self.timings.items()
+            f"| {h.function} | `{h.module}` | {h.cpu_ms:.0f} | **{h.cpu_ms - self.boto3_ms:+.0f}**"
+            f" | {'yes' if h.cpu_ms - self.boto3_ms <= TARGET_ABOVE_BOTO3_MS else '**no**'} | "
+            f"{', '.join(f'{r:.0f}' for r in sorted(h.runs))} | "
+            f"{', '.join(f'{name} {ms:.0f}' for name, ms in h.heaviest)} |"
+            for h in self.handlers
         )
-        text = f"""## Cold start: handler import time and layer size
+        layer, mib = self.layer, layer_report.MIB
+        largest = "\n".join(f"| {name} | {size / mib:.1f} MiB |" for name, size in layer.largest)
+        header = (
+            "| function | module | import CPU (ms, median) | above bare boto3 (ms) "
+            "| within target | runs (ms) "
+            "| heaviest packages beyond bare boto3's, own time (ms, one `-X importtime` run) |"
+        )
+        problems = "\n".join(f"- {problem}" for problem in layer.problems[:10]) or "none"
+        return f"""## Cold start: handler import as Lambda runs it, and the layer
 
-Each handler module imported in a fresh interpreter:
-`PYTHONPATH=layers/common:. python -X importtime -c "import functions.<name>.app"` (one
-warm-up run for the bytecode cache, then the median of {RUNS}; the time of the whole import
-statement, without the interpreter's own start-up; `-X importtime` itself adds a little).
-The last column splits the import by top-level package (own time, mean of the runs): where a
-cold start goes. Measured from the source tree with the development environment: there
-`httpx` also loads its command-line extra (`rich`, `pygments`; tens of ms), which the layer
-does not contain.
+Each handler imported in a fresh `{self.python} -I -S -B` with only the layer (built by
+`layers/common/Makefile`, the target `sam build` runs, for this machine's platform, then zipped
+and unzipped as Lambda does, so every timestamp is new) and the function's code directory on
+the path, both read-only, nothing written (`-B`); no site-packages. CPU time (user + system)
+of the import statement, median of {RUNS} runs interleaved across handlers; the interpreter's
+own start-up is not included (Lambda has it before the import too). `bench/cold_start.py`.
 
-| function | module | import (ms, median) | runs (ms) | heaviest packages (ms) |
-|---|---|---|---|---|
+Bare `import boto3` (the layer's pinned boto3) in the same run: **{self.boto3_ms:.0f} ms**
+(runs {", ".join(f"{r:.0f}" for r in sorted(self.boto3_runs))}).
+Target: every handler at most {TARGET_ABOVE_BOTO3_MS:.0f} ms above it.
+
+{header}
+|---|---|---|---|---|---|---|
 {rows}
-"""
-        layer = self.layer
-        if layer is None:
-            return (
-                text + "\nLayer size: not measured, `.aws-sam/build/CommonLayer` is missing. Run "
-                "`make sam-build`, then `make bench`.\n"
-            )
-        largest = "\n".join(f"| {name} | {size / MIB:.1f} MiB |" for name, size in layer.largest)
-        return (
-            text
-            + f"""
-The layer (`.aws-sam/build/CommonLayer`, built by `make sam-build` at
-{layer.built_at:%Y-%m-%d %H:%M} UTC; run `make sam-build && make bench` for a fresh figure):
-**{layer.unzipped_bytes / MIB:.1f} MiB unzipped** ({layer.zipped_bytes / MIB:.1f} MiB zipped);
-Lambda allows {LAMBDA_UNZIPPED_LIMIT_MIB} MiB unzipped for a function and its layers.
+
+The layer ({self.layer_source}): **{layer.total_bytes / mib:.1f} MiB unzipped**,
+of which the boto3/botocore pair (with s3transfer, python-dateutil, six, urllib3, which only
+it needs) is {layer.sdk_pair_bytes / mib:.1f} MiB: **{layer.own_bytes / mib:.1f} MiB
+without it** (budget {layer_report.LAYER_BUDGET_MIB:.0f} MiB); {layer.zipped_bytes / mib:.1f} MiB
+zipped; {layer.modules} modules, each with unchecked-hash bytecode for Python 3.12. Problems
+found by `python -m bench.layer` (also run by `make sam-build`): {problems}.
 
 | largest packages in the layer | unzipped |
 |---|---|
 {largest}
 """
-        )
 
 
 def run() -> ColdStart:
-    timings = {function: time_import(module) for function, module in handler_modules().items()}
-    return ColdStart(timings=timings, layer=layer_size())
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
+        root = Path(scratch)
+        layer = build_layer(root)
+        task_dirs: dict[str, Path] = {}
+        for handler in handlers():
+            task = root / "task" / handler.function
+            shutil.copytree(handler.code_dir, task, ignore=shutil.ignore_patterns("__pycache__"))
+            task_dirs[handler.function] = task
+        task_dirs["boto3"] = root / "task" / "empty"
+        task_dirs["boto3"].mkdir()
+        for directory in [layer, root / "task"]:
+            _read_only(directory)
+        caches_before = _caches(root)
+        targets = [("boto3", "boto3"), *((h.function, h.module) for h in handlers())]
+        samples = time_imports(task_dirs, layer, targets)
+        bare = _run(_command(task_dirs["boto3"], layer, "boto3", "-X", "importtime"))
+        baseline = frozenset(name for _, name in _importtime_lines(bare.stderr))
+        results = []
+        for handler in handlers():
+            traced = _run(
+                _command(task_dirs[handler.function], layer, handler.module, "-X", "importtime")
+            )
+            runs = samples[handler.function]
+            results.append(
+                HandlerColdStart(
+                    function=handler.function,
+                    module=handler.module,
+                    cpu_ms=statistics.median(runs),
+                    runs=runs,
+                    heaviest=_heaviest(traced.stderr, handler.module, baseline),
+                )
+            )
+        written = _caches(root) - caches_before
+        if written:
+            raise RuntimeError(f"bytecode was written under a read-only directory: {written}")
+        if SAM_LAYER_DIR.is_dir():
+            report, source = (
+                layer_report.inspect_layer(SAM_LAYER_DIR),
+                ("`.aws-sam/build/CommonLayer`, as `sam build` produced it for arm64"),
+            )
+        else:
+            report, source = (
+                layer_report.inspect_layer(layer.parent),
+                ("the bench's own build for this machine; run `make sam-build` for the arm64 one"),
+            )
+        for directory in [layer, root / "task"]:
+            for entry in [directory, *directory.rglob("*")]:
+                entry.chmod(entry.stat().st_mode | 0o200)  # so the scratch directory can go
+    return ColdStart(
+        python=f"python{sys.version_info.major}.{sys.version_info.minor}",
+        boto3_ms=statistics.median(samples["boto3"]),
+        boto3_runs=samples["boto3"],
+        handlers=results,
+        layer=report,
+        layer_source=source,
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    sys.stdout.write(run().markdown())

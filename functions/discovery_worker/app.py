@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from billit_sync.config import RuntimeConfig
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.observability import logger, metrics
 from billit_sync.sqs_batch import LoggedBatchProcessor
 from billit_sync.sync.exports.jobs import DiscoveryJob
 from billit_sync.wiring import Services
@@ -31,7 +31,6 @@ def services() -> Services:
     return Services(RuntimeConfig.from_environ(os.environ))
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     try:
         job = DiscoveryJob.model_validate_json(record.body)
@@ -57,7 +56,6 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(

@@ -6,7 +6,7 @@ Thin handler: check the ticket, parse the body, call billit_sync, shape the JSON
 import os
 import time
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -19,9 +19,8 @@ from billit_sync.api.errors import register_error_handlers
 from billit_sync.api.requests import parse_body
 from billit_sync.api.responses import error_response, json_response
 from billit_sync.config import RuntimeConfig
-from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanelQuery
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.observability import logger, metrics
 from billit_sync.store import Connection
 from billit_sync.sync.exports.status import ExportNotKnownError
 from billit_sync.sync.exports.triggers import (
@@ -34,6 +33,9 @@ from billit_sync.tenancy import validate_tenant_id
 from billit_sync.tenant_settings import TenantSettings
 from billit_sync.tickets import TicketScope
 from billit_sync.wiring import Services
+
+if TYPE_CHECKING:  # built on the connection routes only (cold start, issue 16)
+    from billit_sync.connection.lifecycle import ConnectionLifecycle
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)
@@ -95,7 +97,7 @@ def _authorize(tenant_id: str, scope: TicketScope = TicketScope.TENANT) -> str:
     return tenant_id
 
 
-def _lifecycle() -> ConnectionLifecycle:
+def _lifecycle() -> "ConnectionLifecycle":
     domain = app.current_event.request_context.domain_name
     return services().connection_lifecycle(services().public_base_url(domain))
 
@@ -240,7 +242,6 @@ def get_export(tenant_id: str, workorder: str) -> Response[str]:
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
 # No response in the trace: the registration answer carries the OutSmart webhook secret once.
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

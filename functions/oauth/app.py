@@ -34,10 +34,9 @@ from billit_sync.connection.connect_flow import (
     ConfirmationNeeded,
     ConnectFlow,
     InvalidStateError,
-    UnknownTenantError,
 )
-from billit_sync.errors import BadInputError, IntegrationError
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.errors import BadInputError, IntegrationError, UnknownTenantError
+from billit_sync.observability import logger, metrics
 from billit_sync.tickets import (
     ForbiddenTicketError,
     InvalidTicketError,
@@ -184,7 +183,6 @@ def oauth_confirm() -> Response[str]:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

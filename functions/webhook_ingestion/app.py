@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from billit_sync.api.responses import error_response, json_response
 from billit_sync.config import RuntimeConfig
 from billit_sync.errors import IntegrationError
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.observability import logger, metrics
 from billit_sync.sync.exports.triggers import WebhookBadRequestError, WebhookUnauthorizedError
 from billit_sync.tenancy import TENANT_ID_PATTERN
 from billit_sync.webhooks import (
@@ -92,7 +92,6 @@ def _tag_tenant(tenant_id: str) -> None:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from billit_sync.config import RuntimeConfig
-from billit_sync.observability import logger, metrics, tracer
+from billit_sync.observability import logger, metrics
 from billit_sync.sqs_batch import LoggedBatchProcessor
 from billit_sync.webhooks import WebhookEvent
-from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.jobs import ReconcileJob
 from billit_sync.webhooks.secret_capture import WebhookConfirmationJob
 from billit_sync.wiring import Services
 
@@ -71,7 +71,6 @@ def _confirmation(record: SQSRecord) -> bool:
     return True
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     if _reconcile(record) or _confirmation(record):
         return
@@ -96,7 +95,6 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(

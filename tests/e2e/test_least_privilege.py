@@ -89,6 +89,13 @@ NOT_REACHED_BY_THE_STORY: dict[tuple[str, str, str], str] = {
         "demo's Billit answers the secret at registration, so none is awaited"
     ),
     # --- webhook processor: Billit calls (invoice status) may refresh the token
+    # --- export worker: its steady state reads by BatchGetItem only (issue 16)
+    ("ExportFunction", "dynamodb:GetItem", "IntegrationTable"): (
+        "ExportLedger.get after a lost conditional step (store/ledger.py, the conflict's "
+        "entry), WorkOrderSightings.record meeting a sighting written meanwhile "
+        "(store/sightings.py), and the token refresh's connection check "
+        f"({_TOKEN_REFRESH})"
+    ),
     ("WebhookProcessorFunction", "dynamodb:PutItem", "IntegrationTable"): (
         f"{_TOKEN_REFRESH}: LeaseStore.acquire (store/leases.py)"
     ),

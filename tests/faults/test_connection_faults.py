@@ -16,6 +16,7 @@ from billit_sync import messages
 from billit_sync.store import ConnectionStatus
 from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.webhooks import InvoiceStatus
+from billit_sync.wiring import TENANT_SECRET_CACHE
 from functions.export_worker import app as export_worker
 from functions.import_worker import app as import_worker
 from functions.webhook_ingestion import app as webhook_ingestion
@@ -185,6 +186,9 @@ def test_the_tenant_secret_unreadable_during_the_token_read_is_transient(
     stack = faults.stack
     row_id = new_work_order(stack)
     expired_before = auth_expired_entries(stack)
+    # The worker's copy of the secret has expired (issue 16), so the token is read from
+    # Secrets Manager again.
+    stack.clock.advance(seconds=TENANT_SECRET_CACHE.total_seconds())
     fault = faults.secrets.add("GetSecretValue", code, times=2, when=_tenant_secret)
 
     assert deliver_until_done(stack, [row_id]) >= 2

@@ -73,6 +73,7 @@ def test_every_issue_setting_has_a_field() -> None:
         "workstatus_after_export",
         "workstatus_when_paid",
         "recompleted",  # issue 12: re-completed work orders
+        "discovery_safety_net_minutes",  # issue 16: OutSmart's webhook, polls as a safety net
         "workorders",
     }
     assert set(WorkOrderSettings.model_fields) == {
@@ -131,6 +132,12 @@ def test_payment_methods_are_kept_trimmed_and_case_insensitive() -> None:
         ),
         ({"exports": {"limits": {"max_invoice": 1}}}, "exports.limits.max_invoice"),
         ({"exports": {"workstatus_after_export": "x" * 33}}, "exports.workstatus_after_export"),
+        ({"exports": {"discovery_safety_net_minutes": 10}}, "exports.discovery_safety_net_minutes"),
+        (
+            {"exports": {"discovery_safety_net_minutes": 1445}},
+            "exports.discovery_safety_net_minutes",
+        ),
+        ({"exports": {"discovery_safety_net_minutes": 62}}, "exports.discovery_safety_net_minutes"),
         ({"imports": {"interval_minutes": 5}}, "imports.interval_minutes"),
         ({"imports": {"employees": True}}, "imports.employees"),
         ({"imports": {"customers": "maybe"}}, "imports.customers"),
@@ -207,3 +214,9 @@ def test_billit_has_no_employees_is_explained_not_switched() -> None:
     imports_schema = schema["$defs"]["ImportSettings"]
     assert "no employees" in imports_schema["description"]
     assert imports_schema["properties"]["hour_types"]["description"]
+
+
+def test_the_discovery_safety_net_defaults_to_an_hour() -> None:
+    assert TenantSettings().exports.discovery_safety_net_minutes == 60
+    settings = TenantSettings.model_validate({"exports": {"discovery_safety_net_minutes": 240}})
+    assert settings.exports.discovery_safety_net_minutes == 240

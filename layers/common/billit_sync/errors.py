@@ -31,6 +31,18 @@ class BadInputError(IntegrationError):
     kind = ErrorKind.BAD_INPUT
 
 
+class UnknownTenantError(BadInputError):
+    """The tenant has not been registered (answered with 404)."""
+
+
+class ConnectionRequiredError(BadInputError):
+    """The operation needs a connected Billit account (answered with 409)."""
+
+
+class CompanyConnectedElsewhereError(ConnectionRequiredError):
+    """The company is connected to another tenant (issue 14: one company, one tenant): 409."""
+
+
 class UserFixableError(IntegrationError):
     kind = ErrorKind.USER_FIXABLE
 

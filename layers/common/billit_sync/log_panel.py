@@ -14,8 +14,7 @@ from typing import Any, Final, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from billit_sync.connection.connect_flow import UnknownTenantError
-from billit_sync.errors import BadInputError
+from billit_sync.errors import BadInputError, UnknownTenantError
 from billit_sync.messages import Language, render
 from billit_sync.store import SyncLogStore, TenantStore
 from billit_sync.store.sync_log import (

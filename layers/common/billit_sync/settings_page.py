@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from billit_sync.api.requests import UnprocessableBodyError
-from billit_sync.connection.connect_flow import UnknownTenantError
+from billit_sync.errors import UnknownTenantError
 from billit_sync.observability import logger
 from billit_sync.outsmart import OutSmartClient
 from billit_sync.store import SettingsStore, TenantStore

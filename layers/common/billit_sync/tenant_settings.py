@@ -286,6 +286,12 @@ class ExportSettings(BaseModel):
         "panel ('notify'), make an extra invoice for what was added ('extra_invoice'), or "
         "credit the earlier invoice and make a new one ('credit_and_reinvoice')",
     )
+    discovery_safety_net_minutes: Annotated[int, Field(ge=15, le=1440, multiple_of=5)] = Field(
+        60,
+        description="While OutSmart's webhook brings completed work orders (it did in the last "
+        "7 days), look for missed ones this often instead of every 5 minutes (15 to 1440, a "
+        "multiple of 5)",
+    )
 
     @field_validator("billit_decimals", mode="before")
     @classmethod

@@ -25,7 +25,6 @@ The key comes from ``--key-env`` (default ``TICKET_SIGNING_KEY``; its id from
 ``--kid``) or, with ``--secret-name``, from the app secret in Secrets Manager.
 """
 
-import argparse
 import os
 import secrets
 import sys
@@ -35,7 +34,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-import jwt
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from billit_sync.errors import BadInputError
@@ -146,6 +144,8 @@ def mint_ticket(
     }
     if scope in SINGLE_USE_SCOPES:
         claims["jti"] = secrets.token_urlsafe(24)
+    import jwt  # noqa: PLC0415  (PyJWT loads where a ticket is made or checked: cold start, issue 16)
+
     return jwt.encode(
         claims, keyring.current_key, algorithm=ALGORITHM, headers={"kid": keyring.current_kid}
     )
@@ -161,6 +161,8 @@ def verify_ticket(ticket: str | None, keys: TicketKeyring | bytes, *, now: float
     if not ticket.isascii() or ticket.count(".") != 2:
         raise InvalidTicketError(_INVALID)
     keyring = _keyring(keys)
+    import jwt  # noqa: PLC0415  (every handler imports this module; few check tickets)
+
     try:
         header = jwt.get_unverified_header(ticket)
     except jwt.PyJWTError:
@@ -228,6 +230,8 @@ def _keyring_from_secret(secret_name: str) -> TicketKeyring:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415  (the operators' command only; argparse costs a cold start)
+
     parser = argparse.ArgumentParser(
         prog="python -m billit_sync.tickets", description="Mint a signed tenant ticket (JWT)."
     )

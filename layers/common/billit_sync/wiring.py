@@ -6,79 +6,83 @@ builds, so tests can swap any piece.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import boto3
-import httpx
-from pydantic import SecretStr
 
-from billit_sync.billit import (
-    BillitClient,
-    BillitCredentials,
-    BillitEndpoints,
-    BillitHttp,
-    BillitOAuth,
-)
 from billit_sync.config import MisconfiguredFunctionError, RuntimeConfig
-from billit_sync.connection.auth_expiry import AuthExpiry
-from billit_sync.connection.connect_flow import ConnectFlow
-from billit_sync.connection.lifecycle import ConnectionLifecycle
-from billit_sync.connection.secret_lock import TenantSecretLock
-from billit_sync.connection.token_provider import TenantTokenProvider
-from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
 from billit_sync.errors import UserFixableError
 from billit_sync.jobs_queue import JobQueue
-from billit_sync.log_panel import LogPanel
-from billit_sync.outsmart import OutSmartClient
-from billit_sync.settings_page import SettingsPage
 from billit_sync.store import (
     AppSecretReader,
     AppSecrets,
-    DeliveryLog,
-    ExportLedger,
     LeaseStore,
-    MappingStore,
-    OAuthStateStore,
     SettingsStore,
     SyncLogStore,
     TenantSecretStore,
     TenantStore,
-    WatermarkStore,
-    WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock, system_clock
-from billit_sync.store.connect_confirmations import (
-    BillitCompanyOwners,
-    ConnectConfirmationStore,
-    UsedTickets,
-)
-from billit_sync.store.notices import NoticeMarkers
-from billit_sync.store.secrets import WebhookSecretReader
-from billit_sync.sync.exports.discovery import DiscoveryService
-from billit_sync.sync.exports.exporter import ExportService
-from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
-from billit_sync.sync.exports.notices import SkipNotices
-from billit_sync.sync.exports.status import ExportStatusReader
-from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
-from billit_sync.sync.imports.importer import Importer
-from billit_sync.sync.imports.jobs import ImportJob
-from billit_sync.sync.imports.service import ImportService
-from billit_sync.sync.scheduler import ManualSync, Scheduler
-from billit_sync.tenant_settings import ImportSettings
-from billit_sync.tickets import TicketKeyring
-from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
-from billit_sync.webhooks.processor import InvoiceStatusUpdater
-from billit_sync.webhooks.reconcile import ReconcileJob, Reconciler
-from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake, WebhookSecretCapture
 
+# Cold start (issue 16): every handler imports this module, but each needs only its own
+# services. What one handler alone needs is imported where it is built (the methods below), so
+# the scheduler never loads the Billit client, the export worker never loads the importer, and
+# so on; the names are here for the type checker.
 if TYPE_CHECKING:
+    import httpx
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+    from pydantic import SecretStr
+
+    from billit_sync.billit import (
+        BillitClient,
+        BillitCredentials,
+        BillitEndpoints,
+        BillitOAuth,
+    )
+    from billit_sync.connection.auth_expiry import AuthExpiry
+    from billit_sync.connection.connect_flow import ConnectFlow
+    from billit_sync.connection.lifecycle import ConnectionLifecycle
+    from billit_sync.connection.secret_lock import TenantSecretLock
+    from billit_sync.connection.token_provider import TenantTokenProvider
+    from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
+    from billit_sync.log_panel import LogPanel
+    from billit_sync.outsmart import OutSmartClient
+    from billit_sync.settings_page import SettingsPage
+    from billit_sync.store import (
+        DeliveryLog,
+        ExportLedger,
+        OAuthStateStore,
+        WorkOrderSightings,
+    )
+    from billit_sync.store.connect_confirmations import BillitCompanyOwners, UsedTickets
+    from billit_sync.store.secrets import WebhookSecretReader
+    from billit_sync.sync.exports.discovery import DiscoveryService
+    from billit_sync.sync.exports.exporter import ExportService
+    from billit_sync.sync.exports.jobs import DiscoveryJob, ExportJob
+    from billit_sync.sync.exports.notices import SkipNotices
+    from billit_sync.sync.exports.status import ExportStatusReader
+    from billit_sync.sync.exports.triggers import ExportRetry, OutSmartWebhook
+    from billit_sync.sync.imports.importer import Importer
+    from billit_sync.sync.imports.jobs import ImportJob
+    from billit_sync.sync.imports.service import ImportService
+    from billit_sync.sync.scheduler import ManualSync, Scheduler
+    from billit_sync.tenant_settings import ImportSettings
+    from billit_sync.tickets import TicketKeyring
+    from billit_sync.webhooks import BillitWebhookIngestion, WebhookEvent, WebhookProcessor
+    from billit_sync.webhooks.jobs import ReconcileJob
+    from billit_sync.webhooks.reconcile import Reconciler
+    from billit_sync.webhooks.secret_capture import WebhookSecretCapture
 
 OAUTH_CALLBACK_PATH = "/oauth/callback"
+# How long a warm worker trusts its copy of a tenant secret (README, Operate: a new OutSmart
+# token reaches warm workers within this). Longer than the discovery schedule (5 minutes), so
+# a poll with nothing to do reads no secret; short enough for a re-registered token.
+TENANT_SECRET_CACHE = timedelta(minutes=15)
 
 
 class Services:
@@ -100,6 +104,8 @@ class Services:
     # ------------------------------------------------------------------ clients
     @cached_property
     def http(self) -> httpx.Client:
+        import httpx
+
         return self._http or httpx.Client(follow_redirects=False)
 
     @cached_property
@@ -133,6 +139,8 @@ class Services:
 
     @cached_property
     def oauth_states(self) -> OAuthStateStore:
+        from billit_sync.store import OAuthStateStore
+
         return OAuthStateStore(self.integration_table, self.clock)
 
     @cached_property
@@ -161,9 +169,24 @@ class Services:
     @cached_property
     def webhook_secrets(self) -> WebhookSecretReader | TenantSecretStore:
         """What the webhook ingestion function reads: the webhook secret only (cached)."""
+        from billit_sync.store.secrets import WebhookSecretReader
+
         if self.config.webhook_secret_prefix is None:
             return self.tenant_secrets
         return WebhookSecretReader(self.tenant_secrets, lambda: self.clock().timestamp())
+
+    @cached_property
+    def cached_tenant_secrets(self) -> TenantSecretStore:
+        """What the token provider and the OutSmart client read (issue 16): one read per
+        tenant and container every ``TENANT_SECRET_CACHE``, a token refresh updates it.
+        Webhook verification and the connection's own changes read ``tenant_secrets``."""
+        return TenantSecretStore(
+            self.secretsmanager,
+            self.config.tenant_secret_prefix,
+            webhook_prefix=self.config.webhook_secret_prefix,
+            cache_for=TENANT_SECRET_CACHE,
+            clock=self.clock,
+        )
 
     @cached_property
     def app_secret_reader(self) -> AppSecretReader:
@@ -181,15 +204,21 @@ class Services:
 
     @cached_property
     def secret_lock(self) -> TenantSecretLock:
+        from billit_sync.connection.secret_lock import TenantSecretLock
+
         return TenantSecretLock(self.leases, self.tenant_secrets, self.clock)
 
     @cached_property
     def auth_expiry(self) -> AuthExpiry:
+        from billit_sync.connection.auth_expiry import AuthExpiry
+
         return AuthExpiry(self.tenants, self.sync_log)
 
     # -------------------------------------------------------------------- Billit
     @cached_property
     def billit_endpoints(self) -> BillitEndpoints:
+        from billit_sync.billit import BillitEndpoints
+
         return BillitEndpoints(
             api_url=str(self.config.billit_api_url), login_url=str(self.config.billit_login_url)
         )
@@ -205,6 +234,8 @@ class Services:
     def billit_oauth(self, public_base_url: str | None = None) -> BillitOAuth:
         """Login and code exchange need the public URL (the redirect URI); refreshing a token
         does not, so workers call this without one."""
+        from billit_sync.billit import BillitOAuth
+
         secrets = self.app_secrets
         return BillitOAuth(
             self.http,
@@ -216,26 +247,36 @@ class Services:
         )
 
     def billit_client(self, credentials: BillitCredentials) -> BillitClient:
+        from billit_sync.billit import BillitClient, BillitHttp
+
         return BillitClient(BillitHttp(self.http, self.billit_endpoints, credentials))
 
     def token_provider(self, tenant_id: str, party_id: int | None) -> TenantTokenProvider:
+        from billit_sync.connection.secret_lock import TenantSecretLock
+        from billit_sync.connection.token_provider import TenantTokenProvider
+
         return TenantTokenProvider(
             tenant_id=tenant_id,
             party_id=party_id,
             # Its own lease owner: providers used from several threads still exclude each other.
-            lock=TenantSecretLock(self.leases, self.tenant_secrets, self.clock),
+            lock=TenantSecretLock(self.leases, self.cached_tenant_secrets, self.clock),
             oauth=self.billit_oauth(),
             auth_expiry=self.auth_expiry,
             clock=self.clock,
         )
 
     def webhook_subscriptions(self, public_base_url: str) -> WebhookSubscriptions:
+        from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
+
         return WebhookSubscriptions(
             public_base_url, self.secret_lock, self.sync_log, self.tenants, self.clock
         )
 
     # ------------------------------------------------------------------ services
     def connect_flow(self, public_base_url: str) -> ConnectFlow:
+        from billit_sync.connection.connect_flow import ConnectFlow
+        from billit_sync.store.connect_confirmations import ConnectConfirmationStore
+
         return ConnectFlow(
             tenants=self.tenants,
             states=self.oauth_states,
@@ -254,13 +295,19 @@ class Services:
 
     @cached_property
     def billit_company_owners(self) -> BillitCompanyOwners:
+        from billit_sync.store.connect_confirmations import BillitCompanyOwners
+
         return BillitCompanyOwners(self.integration_table, self.clock)
 
     @cached_property
     def used_tickets(self) -> UsedTickets:
+        from billit_sync.store.connect_confirmations import UsedTickets
+
         return UsedTickets(self.integration_table, self.clock)
 
     def connection_lifecycle(self, public_base_url: str) -> ConnectionLifecycle:
+        from billit_sync.connection.lifecycle import ConnectionLifecycle
+
         return ConnectionLifecycle(
             tenants=self.tenants,
             secret_lock=self.secret_lock,
@@ -287,12 +334,16 @@ class Services:
     # -------------------------------------------------------- settings, schedule
     @cached_property
     def settings_page(self) -> SettingsPage:
+        from billit_sync.settings_page import SettingsPage
+
         return SettingsPage(
             tenants=self.tenants, settings=self.settings, outsmart=self.outsmart_client
         )
 
     @cached_property
     def scheduler(self) -> Scheduler:
+        from billit_sync.sync.scheduler import Scheduler
+
         return Scheduler(
             tenants=self.tenants,
             settings=self.settings,
@@ -306,6 +357,10 @@ class Services:
         return _outsmart_client(self, tenant_id)
 
     def import_service(self, time_left: Callable[[], float]) -> ImportService:
+        from billit_sync.store import MappingStore, WatermarkStore
+        from billit_sync.sync.imports.importer import Importer
+        from billit_sync.sync.imports.service import ImportService
+
         def importer(
             tenant_id: str, party_id: str, settings: ImportSettings, credentials: BillitCredentials
         ) -> Importer:
@@ -334,6 +389,8 @@ class Services:
 
     @cached_property
     def manual_sync(self) -> ManualSync:
+        from billit_sync.sync.scheduler import ManualSync
+
         return ManualSync(
             tenants=self.tenants, settings=self.settings, import_jobs=self.import_jobs
         )
@@ -347,10 +404,14 @@ class Services:
 
     @cached_property
     def export_ledger(self) -> ExportLedger:
+        from billit_sync.store import ExportLedger
+
         return ExportLedger(self.integration_table, self.clock)
 
     @cached_property
     def discovery_service(self) -> DiscoveryService:
+        from billit_sync.sync.exports.discovery import DiscoveryService
+
         return DiscoveryService(
             tenants=self.tenants,
             settings=self.settings,
@@ -366,20 +427,29 @@ class Services:
 
     @cached_property
     def skip_notices(self) -> SkipNotices:
+        from billit_sync.store.notices import NoticeMarkers
+        from billit_sync.sync.exports.notices import SkipNotices
+
         return SkipNotices(
             markers=NoticeMarkers(self.integration_table, self.clock), sync_log=self.sync_log
         )
 
     @cached_property
     def workorder_sightings(self) -> WorkOrderSightings:
+        from billit_sync.store import WorkOrderSightings
+
         return WorkOrderSightings(self.integration_table, self.clock)
 
     @cached_property
     def outsmart_webhook(self) -> OutSmartWebhook:
+        from billit_sync.sync.exports.triggers import OutSmartWebhook
+
         return OutSmartWebhook(secrets=self.webhook_secrets, export_jobs=self.export_jobs)
 
     @cached_property
     def export_retry(self) -> ExportRetry:
+        from billit_sync.sync.exports.triggers import ExportRetry
+
         return ExportRetry(
             tenants=self.tenants, ledger=self.export_ledger, export_jobs=self.export_jobs
         )
@@ -387,6 +457,9 @@ class Services:
     # ------------------------------------------------------- exports: the worker
     @cached_property
     def export_service(self) -> ExportService:
+        from billit_sync.store import MappingStore
+        from billit_sync.sync.exports.exporter import ExportService
+
         return ExportService(
             tenants=self.tenants,
             settings=self.settings,
@@ -403,11 +476,15 @@ class Services:
 
     @cached_property
     def export_status(self) -> ExportStatusReader:
+        from billit_sync.sync.exports.status import ExportStatusReader
+
         return ExportStatusReader(ledger=self.export_ledger)
 
     # ------------------------------------------------------------------ log panel
     @cached_property
     def log_panel(self) -> LogPanel:
+        from billit_sync.log_panel import LogPanel
+
         return LogPanel(tenants=self.tenants, sync_log=self.sync_log)
 
     # ------------------------------------------------ Billit webhooks (issue 6)
@@ -419,10 +496,15 @@ class Services:
 
     @cached_property
     def delivery_log(self) -> DeliveryLog:
+        from billit_sync.store import DeliveryLog
+
         return DeliveryLog(self.integration_table, self.clock)
 
     @cached_property
     def billit_webhooks(self) -> BillitWebhookIngestion:
+        from billit_sync.webhooks import BillitWebhookIngestion
+        from billit_sync.webhooks.secret_capture import WebhookConfirmationIntake
+
         return BillitWebhookIngestion(
             secrets=self.webhook_secrets,
             deliveries=self.delivery_log,
@@ -435,6 +517,8 @@ class Services:
 
     @cached_property
     def webhook_processor(self) -> WebhookProcessor:
+        from billit_sync.webhooks import WebhookProcessor
+
         return WebhookProcessor(
             tenants=self.tenants,
             settings=self.settings,
@@ -451,6 +535,10 @@ class Services:
     @cached_property
     def reconciler(self) -> Reconciler:
         """Reads open invoices back from Billit (issue 13): the webhooks' backstop."""
+        from billit_sync.store import WatermarkStore
+        from billit_sync.webhooks.processor import InvoiceStatusUpdater
+        from billit_sync.webhooks.reconcile import Reconciler
+
         return Reconciler(
             tenants=self.tenants,
             ledger=self.export_ledger,
@@ -465,6 +553,8 @@ class Services:
 
     @cached_property
     def webhook_secret_capture(self) -> WebhookSecretCapture:
+        from billit_sync.webhooks.secret_capture import WebhookSecretCapture
+
         return WebhookSecretCapture(self.tenants, self.secret_lock, self.sync_log)
 
     @cached_property
@@ -476,7 +566,9 @@ class Services:
 
 # The import: one tenant per job.
 def _outsmart_client(services: Services, tenant_id: str) -> OutSmartClient:
-    token = services.tenant_secrets.read_credentials(tenant_id).outsmart_token
+    from billit_sync.outsmart import OutSmartClient
+
+    token = services.cached_tenant_secrets.read_credentials(tenant_id).outsmart_token
     if token is None:
         raise UserFixableError(
             "the OutSmart API token of this tenant is missing; register the tenant again"

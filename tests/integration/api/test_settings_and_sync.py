@@ -58,6 +58,7 @@ SAVED = {
             "fixed_price_quote_methods": ["conform offerte", "vaste prijs"],
         },
         "recompleted": "credit_and_reinvoice",
+        "discovery_safety_net_minutes": 90,  # issue 16
     },
 }
 

@@ -3,11 +3,18 @@ from datetime import timedelta
 import pytest
 from mypy_boto3_dynamodb.service_resource import Table
 
+from billit_sync.store.dynamo import Item
 from billit_sync.store.ledger import (
     ExportLedger,
     LedgerConflictError,
     LedgerState,
     idempotency_key_for,
+)
+from billit_sync.store.sync_log import (
+    SyncLogCategory,
+    SyncLogEntry,
+    SyncLogLevel,
+    SyncLogStore,
 )
 from tests.integration.store.conftest import START, FakeClock, RecordingSleep
 
@@ -255,3 +262,51 @@ def test_open_invoices_are_those_with_an_order_and_no_final_status(ledger: Expor
     open_rows = {e.row_id for e in ledger.list_open_invoices("acme", frozenset({"paid"}))}
 
     assert open_rows == {"wo-1", "wo-2"}
+
+
+def _log_item(sync_log: SyncLogStore, clock: FakeClock, key: str) -> tuple[str, Item]:
+    entry = SyncLogEntry(
+        tenant_id="acme",
+        at=clock(),
+        category=SyncLogCategory.EXPORT,
+        level=SyncLogLevel.INFO,
+        message_key=key,
+        workorder_no="2026-0042",
+    )
+    return sync_log.table_name, sync_log.prepare(entry)[1]
+
+
+def test_handled_and_its_log_entries_are_written_together(
+    ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
+) -> None:
+    """Issue 16: one transaction for the ledger's ``handled`` and the log panel's entries."""
+    sync_log = SyncLogStore(sync_log_table, clock, retention_days=90)
+    created(ledger)
+
+    ledger.record_handled_with_log(
+        "acme",
+        "wo-1",
+        owner="worker-a",
+        log_items=[_log_item(sync_log, clock, "a"), _log_item(sync_log, clock, "b")],
+    )
+
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None and entry.state is LedgerState.HANDLED
+    assert entry.lease_owner is None
+    assert sorted(e.message_key for e in sync_log.page("acme").entries) == ["a", "b"]
+
+
+def test_handled_with_log_writes_neither_when_the_lease_is_lost(
+    ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
+) -> None:
+    sync_log = SyncLogStore(sync_log_table, clock, retention_days=90)
+    created(ledger)
+
+    with pytest.raises(LedgerConflictError) as lost:
+        ledger.record_handled_with_log(
+            "acme", "wo-1", owner="intruder", log_items=[_log_item(sync_log, clock, "a")]
+        )
+
+    assert lost.value.actual is not None
+    assert lost.value.actual.state is LedgerState.CREATED
+    assert sync_log.page("acme").entries == []  # no entry for a transition that did not happen

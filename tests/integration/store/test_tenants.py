@@ -141,18 +141,16 @@ def test_list_tenant_ids_refuses_unindexed_statuses(store: TenantStore) -> None:
         list(store.list_tenant_ids(ConnectionStatus.DISCONNECTED))
 
 
-def test_import_and_export_times_only_move_forward(store: TenantStore) -> None:
+def test_import_time_only_moves_forward(store: TenantStore) -> None:
     assert store.record_import_finished("acme", START) is False  # no connection yet
     connect(store)
     later = START + timedelta(minutes=5)
 
     assert store.record_import_finished("acme", later) is True
     assert store.record_import_finished("acme", START) is False
-    assert store.record_export_finished("acme", START) is True
 
     connection = store.get_connection("acme")
     assert connection.last_import_at == later
-    assert connection.last_export_at == START
 
 
 def test_select_company_only_among_the_accounts_companies(store: TenantStore) -> None:

@@ -267,3 +267,53 @@ NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 def test_import_due(minutes_ago: float | None, interval: int, due: bool) -> None:
     last = None if minutes_ago is None else NOW - timedelta(minutes=minutes_ago)
     assert import_due(last, interval, NOW) is due
+
+
+def webhook_seen(stack: Stack, tenant_id: str, ago: timedelta) -> None:
+    """OutSmart's webhook triggered an export of the tenant ``ago`` (as the export notes it)."""
+    note = stack.services.tenants.outsmart_webhook_seen(tenant_id, stack.clock.now - ago)
+    stack.services.dynamodb.meta.client.transact_write_items(TransactItems=[note])  # type: ignore[list-item]
+
+
+def discovery_ticks(stack: Stack, ticks: int) -> dict[str, int]:
+    """Run the discovery schedule ``ticks`` times, 5 minutes apart: jobs queued per tenant."""
+    queued: dict[str, int] = {}
+    for _ in range(ticks):
+        run(stack, "discovery")
+        for job in discovery_jobs(stack):
+            queued[job.tenant_id] = queued.get(job.tenant_id, 0) + 1
+        stack.clock.advance(seconds=5 * 60)
+    return queued
+
+
+@pytest.mark.parametrize(("safety_net_minutes", "polls_in_two_hours"), [(60, 2), (30, 4), (120, 1)])
+def test_with_outsmart_s_webhook_working_discovery_is_a_safety_net(
+    stack: Stack, safety_net_minutes: int, polls_in_two_hours: int
+) -> None:
+    """Issue 16: a tenant whose work orders arrive by OutSmart's webhook is polled once per
+    its ``discovery_safety_net_minutes``; the others every tick."""
+    net = TenantSettings(exports=ExportSettings(discovery_safety_net_minutes=safety_net_minutes))
+    add_tenant(stack, "webhooked", settings=net)
+    webhook_seen(stack, "webhooked", timedelta(hours=3))
+    add_tenant(stack, "polled", settings=net)
+    add_tenant(stack, "webhook-gone", settings=net)
+    webhook_seen(stack, "webhook-gone", timedelta(days=8))  # a week without: polled again
+
+    queued = discovery_ticks(stack, 24)  # two hours
+
+    assert queued == {"polled": 24, "webhook-gone": 24, "webhooked": polls_in_two_hours}
+
+
+def test_safety_net_slots_spread_tenants_over_the_ticks(stack: Stack) -> None:
+    for number in range(24):
+        add_tenant(stack, f"tenant-{number:02d}")
+        webhook_seen(stack, f"tenant-{number:02d}", timedelta(minutes=10))
+
+    per_tick = []
+    for _ in range(12):  # one hour: the default safety net
+        per_tick.append(run(stack, "discovery")["tenants_queued"])
+        discovery_jobs(stack)
+        stack.clock.advance(seconds=5 * 60)
+
+    assert sum(per_tick) == 24  # each tenant once
+    assert max(per_tick) < 24  # not all on the same tick

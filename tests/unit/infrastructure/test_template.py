@@ -44,7 +44,7 @@ def test_design_card_functions_exist_and_share_the_one_layer() -> None:
     assert list(layers) == ["CommonLayer"]
     layer = layers["CommonLayer"]
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/common"
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # layers/common/Makefile (issue 16)
     assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.12"
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
     for name, function in FUNCTIONS.items():
@@ -280,6 +280,32 @@ def test_the_export_dead_letter_queue_has_an_alarm() -> None:
     assert alarm["Threshold"] == 0
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+# Issue 16: safe deploys and one architecture.
+def test_every_function_deploys_behind_an_alias_with_a_canary_its_errors_alarm_rolls_back() -> None:
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["AutoPublishAlias"] == "live"
+    assert globals_["DeploymentPreference"]["Type"] == {"Ref": "DeploymentStrategy"}
+    strategy = TEMPLATE["Parameters"]["DeploymentStrategy"]
+    assert strategy["Default"].startswith("Canary")
+    for name, function in FUNCTIONS.items():
+        (alarm,) = function["Properties"]["DeploymentPreference"]["Alarms"]
+        alarm_name = alarm["Ref"]
+        dimensions = RESOURCES[alarm_name]["Properties"]["Dimensions"]
+        assert {"Name": "FunctionName", "Value": {"Ref": name}} in dimensions, name
+        assert RESOURCES[alarm_name]["Properties"]["MetricName"] == "Errors"
+
+
+def test_functions_and_layer_share_one_architecture() -> None:
+    (layer,) = resources_of_type("AWS::Serverless::LayerVersion").values()
+    assert TEMPLATE["Globals"]["Function"]["Architectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    for name, function in FUNCTIONS.items():
+        assert "Architectures" not in function["Properties"], name
+    makefile = (ROOT / "layers/common/Makefile").read_text(encoding="utf-8")
+    assert "LAYER_PLATFORM ?= manylinux2014_aarch64" in makefile
 
 
 def test_internet_facing_routes_have_their_own_throttles() -> None:

@@ -6,12 +6,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from billit_sync.api.requests import MalformedBodyError, UnprocessableBodyError
 from billit_sync.api.responses import error_response, json_response
-from billit_sync.connection.connect_flow import UnknownTenantError
-from billit_sync.connection.lifecycle import (
+from billit_sync.errors import (
+    BadInputError,
     CompanyConnectedElsewhereError,
     ConnectionRequiredError,
+    IntegrationError,
+    UnknownTenantError,
 )
-from billit_sync.errors import BadInputError, IntegrationError
 from billit_sync.observability import logger
 from billit_sync.tenancy import InvalidTenantIdError
 from billit_sync.tickets import ForbiddenTicketError, InvalidTicketError

@@ -13,15 +13,14 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from billit_sync.billit.errors import BillitNotFoundError, BillitUnreadableResultError
 from billit_sync.billit.http import BillitHttp, read_json
 from billit_sync.billit.pagination import iter_rows
+from billit_sync.billit.webhook_secrets import (
+    WEBHOOK_ID_FIELDS,
+    WEBHOOK_SECRET_FIELDS,
+    find_secret,
+    get_field,
+)
 
 WEBHOOKS_PATH = "/v1/webhooks"
-# ⚠ The name of the secret is undocumented (reference §5 "Safe procedure"): any key that
-# contains "secret" (case-insensitively, also one or two levels down), in the registration
-# answer and in the confirmation delivery alike; then these exact names.
-WEBHOOK_SECRET_FIELDS: tuple[str, ...] = ("Secret", "WebhookSecret", "SigningSecret", "Key")
-_SECRET_SEARCH_DEPTH = 3
-# The id field of a webhook object; Swagger-style first, then generic spellings.
-WEBHOOK_ID_FIELDS: tuple[str, ...] = ("WebhookID", "ID")
 _LIST_MAX_PAGES = 5
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -51,34 +50,6 @@ class RegisteredWebhook(BaseModel):
     secret: SecretStr | None = None
 
 
-def _get(data: Mapping[str, Any], names: tuple[str, ...]) -> Any:
-    lowered = {str(key).lower(): value for key, value in data.items()}
-    for name in names:
-        value = lowered.get(name.lower())
-        if value not in (None, ""):
-            return value
-    return None
-
-
-def find_secret(data: Any, *, depth: int = _SECRET_SEARCH_DEPTH) -> tuple[str, str] | None:
-    """(key path, value) of the first non-empty text under a key containing "secret", else
-    of a key named in ``WEBHOOK_SECRET_FIELDS``; None when there is none. Log the path only."""
-    if not isinstance(data, Mapping) or depth < 1:
-        return None
-    for key, value in data.items():
-        if "secret" in str(key).lower() and isinstance(value, str) and value.strip():
-            return str(key), value.strip()
-    named = _get(data, WEBHOOK_SECRET_FIELDS)
-    if isinstance(named, str) and named.strip():
-        name = next(k for k in data if str(k).lower() in {f.lower() for f in WEBHOOK_SECRET_FIELDS})
-        return str(name), named.strip()
-    for key, value in data.items():
-        found = find_secret(value, depth=depth - 1)
-        if found is not None:
-            return f"{key}.{found[0]}", found[1]
-    return None
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -88,7 +59,7 @@ def _webhook_of(data: Any, *, fallback_id: int | None = None) -> RegisteredWebho
         return RegisteredWebhook(webhook_id=data)
     if not isinstance(data, Mapping):
         return None
-    raw_id = _get(data, WEBHOOK_ID_FIELDS)
+    raw_id = get_field(data, WEBHOOK_ID_FIELDS)
     try:
         webhook_id = int(raw_id) if raw_id is not None else fallback_id
     except (TypeError, ValueError):
@@ -99,9 +70,9 @@ def _webhook_of(data: Any, *, fallback_id: int | None = None) -> RegisteredWebho
     secret = found[1] if found else None
     return RegisteredWebhook(
         webhook_id=webhook_id,
-        entity_type=_text(_get(data, ("EntityType",))),
-        update_type=_text(_get(data, ("EntityUpdateType", "UpdateType"))),
-        url=_text(_get(data, ("WebhookURL", "Url"))),
+        entity_type=_text(get_field(data, ("EntityType",))),
+        update_type=_text(get_field(data, ("EntityUpdateType", "UpdateType"))),
+        url=_text(get_field(data, ("WebhookURL", "Url"))),
         secret=SecretStr(secret) if secret else None,
     )
 
@@ -165,3 +136,14 @@ class WebhooksApi:
             self._http.request("DELETE", path)
         except BillitNotFoundError:
             return
+
+
+__all__ = [  # the secret's and id's whereabouts re-exported from ``webhook_secrets``
+    "WEBHOOK_ID_FIELDS",
+    "WEBHOOK_SECRET_FIELDS",
+    "RegisteredWebhook",
+    "WebhookEntityType",
+    "WebhookUpdateType",
+    "WebhooksApi",
+    "find_secret",
+]

@@ -24,10 +24,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from billit_sync import messages
 from billit_sync.billit import (
-    BillitClient,
     BillitCredentials,
     BillitGrantRefusedError,
     BillitOAuth,
@@ -37,7 +37,7 @@ from billit_sync.billit.oauth import TokenSet
 from billit_sync.connection.return_urls import check_return_url, with_result
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
-from billit_sync.errors import BadInputError, IntegrationError
+from billit_sync.errors import BadInputError, IntegrationError, UnknownTenantError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.messages import Language
 from billit_sync.observability import logger
@@ -61,18 +61,17 @@ from billit_sync.store.connect_confirmations import (
 )
 from billit_sync.store.keys import sha256_hex
 from billit_sync.store.secrets import PendingBillitGrant
-from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.jobs import ReconcileJob
+
+if TYPE_CHECKING:  # the client loads when one is built (cold start of /connect, issue 16)
+    from billit_sync.billit import BillitClient
 
 STATE_BYTES = 32  # 256 bits
 STATE_TTL = timedelta(minutes=10)
 CONFIRMATION_TTL = timedelta(minutes=10)
 BROWSER_COOKIE = "__Host-billit-connect"
 
-BillitClientFactory = Callable[[BillitCredentials], BillitClient]
-
-
-class UnknownTenantError(BadInputError):
-    """The tenant has not been registered (answered with 404)."""
+BillitClientFactory = Callable[[BillitCredentials], "BillitClient"]
 
 
 class InvalidStateError(BadInputError):

@@ -9,10 +9,16 @@ from pydantic import SecretStr
 
 from billit_sync import messages
 from billit_sync.billit import BillitClient, BillitCredentials, BillitOAuth
-from billit_sync.connection.connect_flow import BillitClientFactory, UnknownTenantError
+from billit_sync.connection.connect_flow import BillitClientFactory
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
-from billit_sync.errors import BadInputError, IntegrationError
+from billit_sync.errors import (
+    BadInputError,
+    CompanyConnectedElsewhereError,
+    ConnectionRequiredError,
+    IntegrationError,
+    UnknownTenantError,
+)
 from billit_sync.observability import logger
 from billit_sync.store import (
     Connection,
@@ -32,14 +38,6 @@ CredentialsFactory = Callable[[str, int], BillitCredentials]
 
 OUTSMART_WEBHOOK_SECRET_BYTES = 32
 """256 bits of randomness in each tenant's OutSmart webhook secret."""
-
-
-class ConnectionRequiredError(BadInputError):
-    """The operation needs a connected Billit account (answered with 409)."""
-
-
-class CompanyConnectedElsewhereError(ConnectionRequiredError):
-    """The company is connected to another tenant (issue 14: one company, one tenant): 409."""
 
 
 def new_outsmart_webhook_secret() -> SecretStr:

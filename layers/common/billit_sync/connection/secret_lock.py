@@ -54,6 +54,6 @@ class TenantSecretLock:
     ) -> TenantSecret:
         """Read, change and write the tenant's secret under the lease; returns the new value."""
         with self.held(tenant_id):
-            updated = change(self.secrets.read(tenant_id))
+            updated = change(self.secrets.read_fresh(tenant_id))
             self.secrets.write(tenant_id, updated)
             return updated

@@ -6,7 +6,9 @@ tenant at the same moment, and if two of them sent the same refresh token, the s
 refused and the tenant would lose its connection. So:
 
 - the token pair lives only in the tenant's secret; a provider caches it for its own lifetime
-  (one job or invocation) but decides nothing about refreshing from that cache;
+  (one job or invocation), and the workers' secret store keeps a copy for the container
+  (``TenantSecretStore(cache_for=...)``), but nothing decides about refreshing from a copy:
+  every read that leads to a refresh, a write or an expiry is ``read_fresh``;
 - a refresh (less than ``refresh_margin`` left, or ``force_refresh`` after Billit answered
   ``AccessTokenExpired``) happens under the tenant's secret lease (``TenantSecretLock``), after
   re-reading the secret: when another worker already refreshed, its pair is used and Billit is
@@ -149,7 +151,7 @@ class TenantTokenProvider:
             used = self._tokens
             self._tokens = None
             if used is not None:
-                stored = self._lock.secrets.read(self._tenant_id).billit
+                stored = self._lock.secrets.read_fresh(self._tenant_id).billit
                 if stored is not None and not _same_access_token(stored, used):
                     logger.info(
                         "Billit revoked a token that is no longer the stored one; not expiring",
@@ -182,7 +184,7 @@ class TenantTokenProvider:
     def _refresh(self, *, known: BillitTokenRecord, force: bool) -> BillitTokenRecord:
         """Under the lease: re-read, reuse another worker's refresh, or refresh and store."""
         with self._lock.held(self._tenant_id):
-            secret = self._lock.secrets.read(self._tenant_id)
+            secret = self._lock.secrets.read_fresh(self._tenant_id)
             stored = secret.billit
             if stored is None:
                 self._tokens = None
@@ -253,7 +255,7 @@ class TenantTokenProvider:
     def _rotated_meanwhile(self, used: BillitTokenRecord) -> BillitTokenRecord | None:
         """After a refusal: did someone store a new pair meanwhile (our lease ran out while we
         waited for Billit, and another worker refreshed)? Then the refusal is not the user's."""
-        stored = self._lock.secrets.read(self._tenant_id).billit
+        stored = self._lock.secrets.read_fresh(self._tenant_id).billit
         if stored is None or stored.refresh_token == used.refresh_token:
             return None
         logger.warning(
@@ -296,9 +298,14 @@ def ensure_connected(tenants: TenantStore, tenant_id: str) -> Connection:
     Raises ``AuthenticationExpiredError`` for auth expired and ``NotConnectedError`` (its
     base) for never connected or disconnected.
     """
-    connection = tenants.get_connection(tenant_id)
+    return require_connected(tenants.get_connection(tenant_id))
+
+
+def require_connected(connection: Connection) -> Connection:
+    """``ensure_connected`` for a connection already read (e.g. with the settings)."""
     if connection.is_connected:
         return connection
+    tenant_id = connection.tenant_id
     if connection.status is ConnectionStatus.AUTH_EXPIRED:
         raise AuthenticationExpiredError(
             f"tenant {tenant_id}: Billit authentication expired; "

@@ -15,12 +15,11 @@ too few free, nothing is registered and the log panel says why.
 """
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from billit_sync import messages
-from billit_sync.billit import BillitClient
 from billit_sync.billit.webhooks import RegisteredWebhook, WebhookEntityType, WebhookUpdateType
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.errors import ErrorKind, IntegrationError
@@ -34,6 +33,9 @@ from billit_sync.store import (
     WebhooksState,
 )
 from billit_sync.store.clock import Clock
+
+if TYPE_CHECKING:  # the client loads when one is built (cold start of /connect, issue 16)
+    from billit_sync.billit import BillitClient
 
 # Receiver feedback (delivered, refused) arrives as NEW Incoming messages (Message/I), the
 # Peppol send's progress as Message/U, payments as Order/U (reference §5 "Rules").
@@ -68,7 +70,7 @@ class WebhookSubscriptions:
     def url_for(self, tenant_id: str) -> str:
         return billit_webhook_url(self.public_base_url, tenant_id)
 
-    def remove(self, billit: BillitClient, tenant_id: str) -> int:
+    def remove(self, billit: "BillitClient", tenant_id: str) -> int:
         """Delete this tenant's webhooks from the company (others' are left alone)."""
         url = self.url_for(tenant_id)
         removed = 0
@@ -78,7 +80,7 @@ class WebhookSubscriptions:
                 removed += 1
         return removed
 
-    def replace(self, billit: BillitClient, tenant_id: str) -> bool:
+    def replace(self, billit: "BillitClient", tenant_id: str) -> bool:
         """Swap the tenant's webhooks on the company for fresh ones and keep their secrets.
 
         True when every webhook is registered (its secret may still be on its way). A
@@ -134,7 +136,7 @@ class WebhookSubscriptions:
     def _quota_full(
         self,
         tenant_id: str,
-        billit: BillitClient,
+        billit: "BillitClient",
         existing: list[RegisteredWebhook],
         url: str,
         *,

@@ -273,6 +273,77 @@ class ExportLedger:
         ``without_invoice``: a completion that made no document by the tenant's choice (a
         re-completion under "notify only", or with nothing added): straight from ``pending``,
         remembering its lines (snapshot JSON, fingerprint)."""
+        update, condition, values = self._handled_change(owner, without_invoice)
+        return self._update(
+            "record_handled",
+            tenant_id,
+            row_id,
+            expected="created or sent under the caller's lease",
+            update=update,
+            condition=condition,
+            values=values,
+        )
+
+    def record_handled_with_log(
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        log_items: Sequence[tuple[str, Item]],
+        also: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """``record_handled`` and the log-panel items ``(table name, item)`` that say so, in
+        ONE transaction (issue 16: one DynamoDB operation instead of two or more per work
+        order). Both or neither: a failure leaves the entry in flight, so the redelivered
+        message marks it handled again and writes its entries once. ``also``: further
+        transaction items (a note on the connection) that stand or fall with it."""
+        update, condition, values = self._handled_change(owner, None)
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": self._key(tenant_id, row_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                    "ExpressionAttributeNames": {"#state": "state"},
+                }
+            }
+        ]
+        items += [
+            {
+                "Put": {
+                    "TableName": table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for table_name, item in log_items
+        ]
+        items += also
+        try:
+            with translate_aws_errors("ExportLedger.record_handled_with_log"):
+                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                raise AwsTransientError(
+                    "ExportLedger.record_handled_with_log", "TransactionConflict"
+                ) from error
+            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                raise
+            raise LedgerConflictError(
+                "record_handled_with_log",
+                row_id,
+                "created or sent under the caller's lease",
+                self.get(tenant_id, row_id),
+            ) from None
+
+    def _handled_change(
+        self, owner: str, without_invoice: tuple[str, str] | None
+    ) -> tuple[str, str, dict[str, Any]]:
+        """``record_handled``'s update expression, condition and values."""
         values: dict[str, Any] = {
             ":owner": _owner(owner),
             ":created": LedgerState.CREATED.value,
@@ -288,15 +359,7 @@ class ExportLedger:
             values[":lines"], values[":print"] = without_invoice
             update += ", #lines = :lines, lines_fingerprint = :print"
             condition = "lease_owner = :owner AND #state = :pending"
-        return self._update(
-            "record_handled",
-            tenant_id,
-            row_id,
-            expected="created or sent under the caller's lease",
-            update=update + " REMOVE lease_owner, lease_expires_at, outage_at",
-            condition=condition,
-            values=values,
-        )
+        return update + " REMOVE lease_owner, lease_expires_at, outage_at", condition, values
 
     def record_credit_note(
         self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None

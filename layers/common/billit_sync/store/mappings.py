@@ -10,7 +10,7 @@ batch writes and removes reverse entries that a changed OutSmart key left behind
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -170,6 +170,27 @@ class MappingStore:
             self._table, "MappingStore.get_many_by_outsmart_keys", wanted, sleep=self._sleep
         )
         return {str(item["outsmart_key"]): _mapping(item) for item in items}
+
+    def get_many_by_outsmart_keys_per_entity(
+        self, tenant_id: str, party_id: str, wanted: Mapping[MappedEntity, Sequence[str]]
+    ) -> dict[MappedEntity, dict[str, IdMapping]]:
+        """Several entities' mappings by OutSmart key in one BatchGetItem (per 100 keys): an
+        invoice's customer, products and hour types together (issue 16)."""
+        item_keys = [
+            self._key(tenant_id, party_id, entity, keys.mapping_outsmart_sk(outsmart_key))
+            for entity, outsmart_keys in wanted.items()
+            for outsmart_key in outsmart_keys
+        ]
+        found: dict[MappedEntity, dict[str, IdMapping]] = {entity: {} for entity in wanted}
+        if not item_keys:
+            return found
+        items = batch_get(
+            self._table, "MappingStore.get_many_by_outsmart_keys", item_keys, sleep=self._sleep
+        )
+        for item in items:
+            mapping = _mapping(item)
+            found.setdefault(mapping.entity, {})[mapping.outsmart_key] = mapping
+        return found
 
     def list(self, tenant_id: str, party_id: str, entity: MappedEntity) -> Iterator[IdMapping]:
         """Every mapping of one kind for one company, in Billit id order (paginated)."""

@@ -4,8 +4,9 @@
   filled in by the operator after the first deploy; it is cached for a few minutes through
   Powertools' ``SecretsProvider``. A field left empty is reported by *name* only.
 - A **tenant secret** (``{prefix}{tenant id}``) holds that tenant's OutSmart token, its Billit
-  token pair and webhook secrets. It is read fresh every time: Billit refresh tokens are
-  single-use and rotate, so a cached copy would spend a dead token.
+  token pair and webhook secrets. Billit refresh tokens are single-use and rotate, so whatever
+  decides to refresh, or writes, reads it fresh; the workers keep a short-lived copy for reads
+  that only use a token (issue 16: no Secrets Manager read per work order in steady state).
 
 Secret values are ``SecretStr`` everywhere so they never show up in logs, reprs or
 ``model_dump_json``; they are revealed deliberately, in one place, only to be written.
@@ -15,14 +16,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import (
-    GetParameterError,
-    TransformParameterError,
-)
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -33,7 +29,7 @@ from billit_sync.store.aws_errors import (
     error_code,
     translate_aws_errors,
 )
-from billit_sync.store.clock import as_utc
+from billit_sync.store.clock import Clock, as_utc, system_clock
 from billit_sync.tenancy import validate_tenant_id
 from billit_sync.tickets import TicketKeyring
 
@@ -84,6 +80,10 @@ class AppSecretReader:
         secret_name: str,
         max_age_seconds: int = DEFAULT_APP_SECRET_MAX_AGE_SECONDS,
     ) -> None:
+        # Powertools' parameters utility loads when a function reads the app secret, not on
+        # every cold start (issue 16).
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
+
         self._provider = SecretsProvider(boto3_client=client)
         self._secret_name = secret_name
         self._max_age = max_age_seconds
@@ -91,6 +91,11 @@ class AppSecretReader:
 
     def get(self) -> AppSecrets:
         """The app secrets; ``ConfigurationError`` naming the fields still to fill in."""
+        from aws_lambda_powertools.utilities.parameters.exceptions import (  # noqa: PLC0415
+            GetParameterError,
+            TransformParameterError,
+        )
+
         try:
             value = self._provider.get(
                 self._secret_name,
@@ -120,7 +125,7 @@ class AppSecretReader:
         return secrets
 
 
-def _provider_failure(secret_name: str, error: GetParameterError) -> Exception:
+def _provider_failure(secret_name: str, error: Exception) -> Exception:
     """Classify Powertools' catch-all error by the AWS error behind it."""
     cause = error.__context__
     if isinstance(cause, ClientError):
@@ -231,10 +236,26 @@ class TenantSecretStore:
     for every tenant at once: run it after deploying). A write that leaves them unchanged
     never touches the webhook secret, so workers need no right on it beyond reading.
     Without ``webhook_prefix`` everything stays in one secret (tests of other parts).
+
+    With ``cache_for`` (the workers', issue 16), ``read`` and ``read_credentials`` answer from
+    this container's copy while it is younger than that, so a warm worker exporting work order
+    after work order, or polling OutSmart with nothing to do, reads no secret at all; every
+    ``write`` through this store (a token refresh) and every ``read_fresh`` replace the copy.
+    Whoever reads to decide and then write (a token refresh, a webhook registration: under the
+    tenant's lease) calls ``read_fresh``. What a cached copy can miss is a change another
+    container wrote: a Billit pair refreshed elsewhere (the token provider re-reads fresh
+    before it refreshes, and a refused token is re-checked fresh) or a new OutSmart token
+    (seen within ``cache_for``).
     """
 
     def __init__(
-        self, client: SecretsManagerClient, prefix: str, webhook_prefix: str | None = None
+        self,
+        client: SecretsManagerClient,
+        prefix: str,
+        webhook_prefix: str | None = None,
+        *,
+        cache_for: timedelta = timedelta(0),
+        clock: Clock = system_clock,
     ) -> None:
         if not prefix.endswith("/") or (
             webhook_prefix is not None and not webhook_prefix.endswith("/")
@@ -247,6 +268,11 @@ class TenantSecretStore:
         self._webhook_prefix = webhook_prefix
         # tenant → (webhook part as last read, read from the webhook secret itself?)
         self._webhooks_read: dict[str, tuple[dict[str, Any], bool]] = {}
+        self._cache_for = cache_for
+        self._clock = clock
+        # tenant → (read at, the whole secret) and (read at, the token secret alone)
+        self._cached: dict[str, tuple[datetime, TenantSecret]] = {}
+        self._cached_credentials: dict[str, tuple[datetime, TenantSecret]] = {}
 
     def secret_name(self, tenant_id: str) -> str:
         return self._prefix + validate_tenant_id(tenant_id)
@@ -257,7 +283,31 @@ class TenantSecretStore:
         return self._webhook_prefix + validate_tenant_id(tenant_id)
 
     def read(self, tenant_id: str) -> TenantSecret:
-        """The tenant's secret, read fresh; empty when the tenant has none yet."""
+        """The tenant's secret (this container's copy while younger than ``cache_for``)."""
+        cached = self._young(self._cached, tenant_id)
+        return cached if cached is not None else self.read_fresh(tenant_id)
+
+    def read_fresh(self, tenant_id: str) -> TenantSecret:
+        """The tenant's secret, read from Secrets Manager; empty when the tenant has none yet."""
+        secret = self._read_fresh(tenant_id)
+        self._remember(self._cached, tenant_id, secret)
+        return secret
+
+    def _young(
+        self, cache: dict[str, tuple[datetime, TenantSecret]], tenant_id: str
+    ) -> TenantSecret | None:
+        cached = cache.get(tenant_id)
+        if cached is not None and self._clock() - cached[0] < self._cache_for:
+            return cached[1]
+        return None
+
+    def _remember(
+        self, cache: dict[str, tuple[datetime, TenantSecret]], tenant_id: str, secret: TenantSecret
+    ) -> None:
+        if self._cache_for > timedelta(0):
+            cache[tenant_id] = (self._clock(), secret)
+
+    def _read_fresh(self, tenant_id: str) -> TenantSecret:
         secret = self._read_one(self.secret_name(tenant_id))
         webhook_name = self.webhook_secret_name(tenant_id)
         if webhook_name is None:
@@ -275,7 +325,7 @@ class TenantSecretStore:
         """Move the webhook fields of an older single secret into the tenant's webhook
         secret (creating it); False when already there. Call under the tenant's lease, and
         only for a tenant whose token secret exists."""
-        secret = self.read(tenant_id)
+        secret = self.read_fresh(tenant_id)
         last_read = self._webhooks_read.get(tenant_id)
         if last_read is None or last_read[1]:
             return False
@@ -294,8 +344,16 @@ class TenantSecretStore:
 
     def read_credentials(self, tenant_id: str) -> TenantSecret:
         """The token secret alone (the OutSmart token, Billit's pair): for readers that need
-        no webhook secret, so their roles need no right on one. Never write what this read."""
-        return self._read_one(self.secret_name(tenant_id))
+        no webhook secret, so their roles need no right on one. Never write what this read.
+        Answered from this container's copy (either one) while younger than ``cache_for``."""
+        cached = self._young(self._cached, tenant_id) or self._young(
+            self._cached_credentials, tenant_id
+        )
+        if cached is not None:
+            return cached
+        secret = self._read_one(self.secret_name(tenant_id))
+        self._remember(self._cached_credentials, tenant_id, secret)
+        return secret
 
     def read_webhooks_only(self, tenant_id: str) -> TenantSecret:
         """Only the webhook fields, from the webhook secret alone (what ingestion may read)."""
@@ -341,6 +399,9 @@ class TenantSecretStore:
         refresh, webhook registration) do so under the tenant's lease.
         """
         payload = secret.to_secret_string()
+        # Whatever happens next, the old copies are not it.
+        self._cached.pop(tenant_id, None)
+        self._cached_credentials.pop(tenant_id, None)
         webhook_name = self.webhook_secret_name(tenant_id)
         if webhook_name is not None:
             part = _webhook_part(secret)
@@ -353,6 +414,7 @@ class TenantSecretStore:
                 payload = _without_webhooks(payload)
             # else: not migrated yet and unchanged, so the fields stay in the old place
         self._put(self.secret_name(tenant_id), payload, "credentials")
+        self._remember(self._cached, tenant_id, secret)
 
     def _put(self, name: str, payload: str, what: str) -> None:
         with translate_aws_errors("TenantSecretStore.write"):

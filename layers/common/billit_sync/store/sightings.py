@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_iso, to_iso
-from billit_sync.store.dynamo import Item, Sleep, batch_get
+from billit_sync.store.dynamo import Item, Key, Sleep, batch_get
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -57,8 +57,7 @@ class WorkOrderSightings:
         """When the baseline was recorded; ``None`` until the first discovery did it."""
         with translate_aws_errors("WorkOrderSightings.baseline_taken_at"):
             response = self._table.get_item(Key=_baseline_key(tenant_id), ConsistentRead=True)
-        item = response.get("Item")
-        return from_iso(str(item["taken_at"])) if item else None
+        return baseline_of(response.get("Item"))
 
     def mark_baseline_taken(self, tenant_id: str) -> None:
         """After the baseline's sightings are written (a crash before this only means the next
@@ -99,6 +98,27 @@ class WorkOrderSightings:
             existing = self.get(tenant_id, row_id)
             return existing if existing is not None else sighting
         return sighting
+
+
+def sighting_key(tenant_id: str, row_id: str) -> Key:
+    """The sighting's item key: for a caller that reads it together with other items of the
+    integration table (the export worker, issue 16: one BatchGetItem per work order)."""
+    return _key(tenant_id, row_id)
+
+
+def baseline_key(tenant_id: str) -> Key:
+    """The baseline marker's item key (read together with others, as ``sighting_key``)."""
+    return _baseline_key(tenant_id)
+
+
+def sighting_of(item: Item | None) -> Sighting | None:
+    """The sighting stored in ``item`` (read by ``sighting_key``)."""
+    return _sighting(item) if item else None
+
+
+def baseline_of(item: Item | None) -> datetime | None:
+    """When the baseline was taken, from the marker ``item`` (read by ``baseline_key``)."""
+    return from_iso(str(item["taken_at"])) if item else None
 
 
 def _key(tenant_id: str, row_id: str) -> dict[str, str]:

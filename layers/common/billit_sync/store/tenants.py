@@ -8,7 +8,8 @@ log entry and one metric) are conditional writes that tell the caller whether it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,11 +21,14 @@ from billit_sync.errors import BadInputError
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_iso, to_iso
-from billit_sync.store.dynamo import Item, query_all
+from billit_sync.store.dynamo import Item, Key, batch_get, query_all
+from billit_sync.store.settings import settings_from_item, settings_key
 from billit_sync.tenancy import TenantId, validate_tenant_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from billit_sync.tenant_settings import TenantSettings
 
 Language = Literal["en", "nl"]
 LANGUAGES: tuple[Language, ...] = ("en", "nl")
@@ -86,11 +90,13 @@ class Connection(BaseModel):
     disconnected_at: datetime | None = None
     auth_expired_at: datetime | None = None
     last_import_at: datetime | None = None
-    last_export_at: datetime | None = None
     webhooks_state: WebhooksState | None = None
     # Ids of registered webhooks whose signing secret has not arrived yet (reference §5).
     webhooks_awaiting: list[str] = Field(default_factory=list)
     webhooks_registered_at: datetime | None = None
+    outsmart_webhook_at: datetime | None = None
+    """The last export OutSmart's webhook triggered (noted at most hourly, issue 16): while
+    recent, the discovery poll is only a safety net (``discovery_safety_net_minutes``)."""
 
     @property
     def is_connected(self) -> bool:
@@ -107,6 +113,24 @@ class Connection(BaseModel):
         return "notifications" if self.webhooks_state is WebhooksState.ACTIVE else "polling"
 
 
+@dataclass(frozen=True)
+class TenantItems:
+    """A tenant's connection and settings items as read together, parsed on demand."""
+
+    tenant_id: str
+    connection_item: Item | None
+    settings_item: Item | None
+
+    def connection(self) -> Connection:
+        """The connection; ``never_connected`` when the tenant never connected."""
+        if self.connection_item is None:
+            return Connection(tenant_id=self.tenant_id)
+        return _connection(self.connection_item)
+
+    def settings(self) -> TenantSettings:
+        return settings_from_item(self.settings_item)
+
+
 class UnknownCompanyError(ValueError):
     """The chosen PartyID is not one of the companies of the connected Billit account."""
 
@@ -118,7 +142,7 @@ _CONNECTION_TIMES = (
     "disconnected_at",
     "auth_expired_at",
     "last_import_at",
-    "last_export_at",
+    "outsmart_webhook_at",
 )
 
 
@@ -165,6 +189,67 @@ class TenantStore:
             )
         item = response.get("Item")
         return _connection(item) if item else Connection(tenant_id=tenant_id)
+
+    def get_connection_and_settings(self, tenant_id: str) -> tuple[Connection, TenantSettings]:
+        """The connection and the settings in one request (BatchGetItem, strongly consistent):
+        what every export and discovery of a tenant starts with (issue 16: one DynamoDB
+        operation instead of two per work order)."""
+        items = self.read_many([tenant_id])[tenant_id]
+        return items.connection(), items.settings()
+
+    def read_with(
+        self, tenant_id: str, others: Sequence[Key]
+    ) -> tuple[TenantItems, dict[tuple[str, str], Item]]:
+        """The tenant's connection and settings and ``others`` (items of the same table) in
+        one BatchGetItem: the export worker reads its work order's sighting with them (issue
+        16: DynamoDB operations per work order). ``others`` found, by ``(pk, sk)``."""
+        connection, settings = self._connection_key(tenant_id), settings_key(tenant_id)
+        found = {
+            (str(item["pk"]), str(item["sk"])): item
+            for item in batch_get(
+                self._table, "TenantStore.read_with", [connection, settings, *others]
+            )
+        }
+        items = TenantItems(
+            tenant_id,
+            found.pop((connection["pk"], connection["sk"]), None),
+            found.pop((settings["pk"], settings["sk"]), None),
+        )
+        return items, found
+
+    def outsmart_webhook_seen(self, tenant_id: str, at: datetime) -> dict[str, Any]:
+        """A transaction item (``TransactWriteItems`` ``Update``) noting that OutSmart's
+        webhook triggered an export at ``at``: written with the export's ``handled``, so it
+        costs no operation of its own."""
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": self._connection_key(tenant_id),
+                "UpdateExpression": "SET outsmart_webhook_at = :at",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":at": to_iso(at)},
+            }
+        }
+
+    def read_many(self, tenant_ids: Sequence[str]) -> dict[str, TenantItems]:
+        """Connection and settings items of many tenants: BatchGetItem, 50 tenants (100
+        keys) per request. Parsed per tenant by the caller (``TenantItems``), so one corrupt
+        item fails only its own tenant (the scheduler's fan-out)."""
+        wanted = [
+            key
+            for tenant_id in tenant_ids
+            for key in (self._connection_key(tenant_id), settings_key(tenant_id))
+        ]
+        by_pk = {keys.tenant_pk(tenant_id): tenant_id for tenant_id in tenant_ids}
+        found: dict[str, dict[str, Item]] = {tenant_id: {} for tenant_id in tenant_ids}
+        for item in batch_get(self._table, "TenantStore.read_many", wanted):
+            found[by_pk[str(item["pk"])]][str(item["sk"])] = item
+        return {
+            tenant_id: TenantItems(
+                tenant_id, items.get(keys.CONNECTION_SK), items.get(keys.SETTINGS_SK)
+            )
+            for tenant_id, items in found.items()
+        }
 
     def save_connected(
         self,
@@ -260,10 +345,6 @@ class TenantStore:
     def record_import_finished(self, tenant_id: str, at: datetime) -> bool:
         """Set ``last_import_at`` unless a later import already finished (False then)."""
         return self._advance_time(tenant_id, "last_import_at", at)
-
-    def record_export_finished(self, tenant_id: str, at: datetime) -> bool:
-        """Set ``last_export_at`` unless a later export already finished (False then)."""
-        return self._advance_time(tenant_id, "last_export_at", at)
 
     def record_webhooks(
         self, tenant_id: str, state: WebhooksState, awaiting: list[str], at: datetime

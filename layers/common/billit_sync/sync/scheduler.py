@@ -3,19 +3,29 @@
 A scheduled invocation only decides *who* is due and queues one small job message per tenant;
 the work (Billit and OutSmart calls) happens in the workers, one tenant per message. So a
 slow or failing tenant never delays the others, and no invocation walks any tenant's data.
-Per tenant it reads two items (the connection, the settings); a tenant whose items cannot be
-read or whose job cannot be queued is logged with its id and counted, and the rest go on.
+
+Scale (issue 16, ``make bench``): the connected tenants come from the sparse index a page at a
+time; every 50 of them are read in one BatchGetItem (connection and settings) and queued with
+SendMessageBatch (10 per call), and :data:`FAN_OUT_CONCURRENCY` such chunks run at once, so
+50,000 tenants fit in one tick's timeout. A tenant whose items cannot be read or parsed, or
+whose job cannot be queued, is logged with its id and counted, and the rest go on.
 
 - ``import``: connected tenants with at least one import switched on whose last finished
   import is older than their interval (or who never imported) get an ``ImportJob``;
-- ``discovery``: connected tenants with exports on get a ``DiscoveryJob``;
+- ``discovery``: connected tenants with exports on get a ``DiscoveryJob`` every tick, except
+  while OutSmart's webhook brings their work orders (an export it triggered in the last
+  :data:`WEBHOOK_ALIVE`): then the poll is a safety net, once per the tenant's
+  ``discovery_safety_net_minutes``, in a slot of its own (:func:`safety_net_due`) so the
+  tenants' polls spread over the ticks and no state is kept;
 - ``reconcile``: every connected tenant gets a ``ReconcileJob`` (invoice statuses read back
   from Billit, the webhooks' backstop; the webhook processor runs it).
 """
 
+import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -24,20 +34,43 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from billit_sync import messages
-from billit_sync.connection.connect_flow import UnknownTenantError
-from billit_sync.connection.lifecycle import ConnectionRequiredError
-from billit_sync.jobs_queue import MAX_BATCH_SIZE, JobQueue
+from billit_sync.errors import ConnectionRequiredError, UnknownTenantError
+from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
-from billit_sync.store import Connection, ConnectionStatus, SettingsStore, TenantStore
+from billit_sync.store import ConnectionStatus, SettingsStore, TenantStore
 from billit_sync.store.clock import Clock
+from billit_sync.store.tenants import TenantItems
 from billit_sync.sync.exports.jobs import DiscoveryJob
 from billit_sync.sync.imports.jobs import ImportJob
-from billit_sync.webhooks.reconcile import ReconcileJob
+from billit_sync.webhooks.jobs import ReconcileJob
 
+# Tenants read per BatchGetItem (two items each: BatchGetItem's limit is 100 keys).
+READ_CHUNK = 50
+# Chunks in flight at once: DynamoDB and SQS calls of one tick overlap this much. Well below
+# the AWS SDK's default connection pool of 10 per client.
+FAN_OUT_CONCURRENCY = 8
 DEFAULT_DUE_TOLERANCE = timedelta(minutes=5)
 """An import counts as due this much before its interval has fully passed. ``last_import_at``
 is when the previous run *finished*, and schedules tick at a fixed rate; without the slack
 a 60-minute interval with a 15-minute schedule would run every 75 minutes."""
+
+
+DISCOVERY_TICK = timedelta(minutes=5)
+"""The discovery schedule's rate (template.yaml, ``DiscoverySchedule``'s default)."""
+WEBHOOK_ALIVE = timedelta(days=7)
+"""OutSmart's webhook counts as configured while it triggered an export this recently (a week:
+a quiet weekend must not bring back the 5-minute poll)."""
+
+
+def safety_net_due(
+    tenant_id: str, now: datetime, every: timedelta, tick: timedelta = DISCOVERY_TICK
+) -> bool:
+    """True on the one tick of each ``every`` window that falls in the tenant's slot. The
+    slot's offset comes from the tenant id (stable, spread evenly), so the safety-net polls
+    of many tenants do not all land on the same tick."""
+    window = int(every.total_seconds())
+    offset = zlib.crc32(tenant_id.encode()) % window
+    return (int(now.timestamp()) - offset) % window < int(tick.total_seconds())
 
 
 class ScheduledJobKind(StrEnum):
@@ -51,6 +84,7 @@ class SkipReason(StrEnum):
     IMPORTS_OFF = "imports_off"
     NOT_DUE = "not_due"
     EXPORTS_OFF = "exports_off"
+    SAFETY_NET_NOT_DUE = "safety_net_not_due"  # OutSmart's webhook works; polled less often
 
 
 @dataclass(frozen=True)
@@ -81,6 +115,13 @@ def import_due(
     return now - last_import_at >= timedelta(minutes=interval_minutes) - tolerance
 
 
+@dataclass
+class _ChunkResult:
+    queued: int = 0
+    failures: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
 class Scheduler:
     """Fans a schedule out into one job message per due tenant."""
 
@@ -105,6 +146,8 @@ class Scheduler:
         self._reconcile_jobs = reconcile_jobs
 
     def fan_out(self, kind: ScheduledJobKind) -> FanOutReport:
+        """Queue a job for every due tenant; raises when listing the tenants fails (the
+        tenants listed before that are queued all the same; EventBridge retries the tick)."""
         if kind is ScheduledJobKind.IMPORT:
             now = self._clock()
             return self._fan_out(kind, self._import_jobs, lambda t: self._import_job(t, now))
@@ -112,93 +155,84 @@ class Scheduler:
             if self._reconcile_jobs is None:
                 raise ValueError("this scheduler has no reconcile queue")
             return self._fan_out(kind, self._reconcile_jobs(), self._reconcile_job)
-        return self._fan_out(kind, self._discovery_jobs, self._discovery_job)
+        now = self._clock()
+        return self._fan_out(kind, self._discovery_jobs, lambda t: self._discovery_job(t, now))
 
     # ---------------------------------------------------------------- decisions
-    def _connected(self, tenant_id: str) -> Connection | None:
-        connection = self._tenants.get_connection(tenant_id)
-        return connection if connection.is_connected else None
-
-    def _import_job(self, tenant_id: str, now: datetime) -> ImportJob | SkipReason:
-        imports = self._settings.get(tenant_id).imports
+    def _import_job(self, items: TenantItems, now: datetime) -> ImportJob | SkipReason:
+        imports = items.settings().imports
         if not imports.anything_enabled:
             return SkipReason.IMPORTS_OFF
-        connection = self._connected(tenant_id)
-        if connection is None:
+        connection = items.connection()
+        if not connection.is_connected:
             return SkipReason.NOT_CONNECTED
         if not import_due(
             connection.last_import_at, imports.interval_minutes, now, self._due_tolerance
         ):
             return SkipReason.NOT_DUE
-        return ImportJob(tenant_id=tenant_id, full=False, trigger="schedule")
+        return ImportJob(tenant_id=items.tenant_id, full=False, trigger="schedule")
 
-    def _discovery_job(self, tenant_id: str) -> DiscoveryJob | SkipReason:
-        if not self._settings.get(tenant_id).exports.enabled:
+    def _discovery_job(self, items: TenantItems, now: datetime) -> DiscoveryJob | SkipReason:
+        exports = items.settings().exports
+        if not exports.enabled:
             return SkipReason.EXPORTS_OFF
-        if self._connected(tenant_id) is None:
+        connection = items.connection()
+        if not connection.is_connected:
             return SkipReason.NOT_CONNECTED
-        return DiscoveryJob(tenant_id=tenant_id, trigger="schedule")
+        webhook_at = connection.outsmart_webhook_at
+        if (
+            webhook_at is not None
+            and now - webhook_at < WEBHOOK_ALIVE
+            and not safety_net_due(
+                items.tenant_id, now, timedelta(minutes=exports.discovery_safety_net_minutes)
+            )
+        ):
+            return SkipReason.SAFETY_NET_NOT_DUE
+        return DiscoveryJob(tenant_id=items.tenant_id, trigger="schedule")
 
-    def _reconcile_job(self, tenant_id: str) -> ReconcileJob | SkipReason:
-        if self._connected(tenant_id) is None:
+    def _reconcile_job(self, items: TenantItems) -> ReconcileJob | SkipReason:
+        if not items.connection().is_connected:
             return SkipReason.NOT_CONNECTED
-        return ReconcileJob(tenant_id=tenant_id, trigger="schedule")
+        return ReconcileJob(tenant_id=items.tenant_id, trigger="schedule")
 
     # ------------------------------------------------------------------ fan-out
     def _fan_out[JobT: BaseModel](
         self,
         kind: ScheduledJobKind,
         queue: JobQueue[JobT],
-        decide: Callable[[str], JobT | SkipReason],
+        decide: Callable[[TenantItems], JobT | SkipReason],
     ) -> FanOutReport:
+        def chunk_of_tenants(tenant_ids: list[str]) -> _ChunkResult:
+            return self._fan_out_chunk(kind, queue, decide, tenant_ids)
+
+        results: list[_ChunkResult] = []
+        with ThreadPoolExecutor(max_workers=FAN_OUT_CONCURRENCY) as pool:
+            pending: set[Future[_ChunkResult]] = set()
+
+            def submit(tenant_ids: list[str]) -> None:
+                nonlocal pending
+                pending.add(pool.submit(chunk_of_tenants, tenant_ids))
+                if len(pending) >= 2 * FAN_OUT_CONCURRENCY:  # bounded: no backlog in memory
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    results.extend(future.result() for future in done)
+
+            chunk: list[str] = []
+            try:  # whatever was listed goes out, even if listing tenants fails half-way
+                for tenant_id in self._tenants.list_connected_tenant_ids():
+                    chunk.append(tenant_id)
+                    if len(chunk) == READ_CHUNK:
+                        submit(chunk)
+                        chunk = []
+            finally:
+                if chunk:
+                    submit(chunk)
+                results.extend(future.result() for future in pending)
+
         skipped: Counter[str] = Counter()
-        queued = failures = 0
-        batch: list[tuple[str, JobT]] = []
-
-        def flush() -> None:
-            nonlocal queued, failures
-            if not batch:
-                return
-            # The result holds the very job objects sent, so identity finds their tenant.
-            tenant_of = {id(job): tenant_id for tenant_id, job in batch}
-            result = queue.send_all(job for _, job in batch)
-            queued += len(result.sent)
-            failures += len(result.failed)
-            for failure in result.failed:
-                logger.error(
-                    "could not queue the tenant's job",
-                    extra={
-                        "tenant_id": tenant_of[id(failure.job)],
-                        "job": kind.value,
-                        "reason": failure.reason,
-                    },
-                )
-            batch.clear()
-
-        try:  # whatever was decided goes out, even if listing tenants fails half-way
-            for tenant_id in self._tenants.list_connected_tenant_ids():
-                try:
-                    decision = decide(tenant_id)
-                except Exception as error:  # one tenant's bad item never stops the others
-                    failures += 1
-                    logger.exception(
-                        "could not decide whether the tenant is due; skipped this time",
-                        extra={
-                            "tenant_id": tenant_id,
-                            "job": kind.value,
-                            "error": type(error).__name__,
-                        },
-                    )
-                    continue
-                if isinstance(decision, SkipReason):
-                    skipped[decision.value] += 1
-                    continue
-                batch.append((tenant_id, decision))
-                if len(batch) == MAX_BATCH_SIZE:
-                    flush()
-        finally:
-            flush()
-
+        for result in results:
+            skipped.update(result.skipped)
+        queued = sum(result.queued for result in results)
+        failures = sum(result.failures for result in results)
         report = FanOutReport(
             job=kind,
             tenants_queued=queued,
@@ -210,6 +244,60 @@ class Scheduler:
         metrics.add_metric(name=f"{metric}FanOutFailures", unit=MetricUnit.Count, value=failures)
         logger.info("scheduled fan-out done", extra={**report.as_dict(), "skipped": skipped})
         return report
+
+    def _fan_out_chunk[JobT: BaseModel](
+        self,
+        kind: ScheduledJobKind,
+        queue: JobQueue[JobT],
+        decide: Callable[[TenantItems], JobT | SkipReason],
+        tenant_ids: list[str],
+    ) -> _ChunkResult:
+        """Read, decide and queue up to :data:`READ_CHUNK` tenants (one of the pool's tasks)."""
+        result = _ChunkResult()
+        try:
+            read = self._tenants.read_many(tenant_ids)
+        except Exception as error:  # the chunk's tenants are retried by the next tick
+            result.failures += len(tenant_ids)
+            logger.exception(
+                "could not read the tenants' items; skipped this time",
+                extra={"tenant_ids": tenant_ids, "job": kind.value, "error": type(error).__name__},
+            )
+            return result
+        batch: list[tuple[str, JobT]] = []
+        for tenant_id in tenant_ids:
+            try:
+                decision = decide(read[tenant_id])
+            except Exception as error:  # one tenant's bad item never stops the others
+                result.failures += 1
+                logger.exception(
+                    "could not decide whether the tenant is due; skipped this time",
+                    extra={
+                        "tenant_id": tenant_id,
+                        "job": kind.value,
+                        "error": type(error).__name__,
+                    },
+                )
+                continue
+            if isinstance(decision, SkipReason):
+                result.skipped[decision.value] += 1
+            else:
+                batch.append((tenant_id, decision))
+        if batch:
+            # The result holds the very job objects sent, so identity finds their tenant.
+            tenant_of = {id(job): tenant_id for tenant_id, job in batch}
+            sent = queue.send_all(job for _, job in batch)  # SendMessageBatch, 10 per call
+            result.queued += len(sent.sent)
+            result.failures += len(sent.failed)
+            for failure in sent.failed:
+                logger.error(
+                    "could not queue the tenant's job",
+                    extra={
+                        "tenant_id": tenant_of[id(failure.job)],
+                        "job": kind.value,
+                        "reason": failure.reason,
+                    },
+                )
+        return result
 
 
 @dataclass

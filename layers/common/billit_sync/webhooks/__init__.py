@@ -2,15 +2,46 @@
 events to the export ledger, the log panel and OutSmart. Registering the webhooks is part of
 the connection (``billit_sync.connection.webhook_subscriptions``)."""
 
-from billit_sync.webhooks.events import BillitWebhookPayload, WebhookEvent
-from billit_sync.webhooks.ingestion import (
-    BillitWebhookBadRequestError,
-    BillitWebhookIngestion,
-    BillitWebhookUnauthorizedError,
-    IngestionOutcome,
-    IngestionResult,
-)
-from billit_sync.webhooks.processor import InvoiceStatus, ProcessOutcome, WebhookProcessor
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from billit_sync.webhooks.events import BillitWebhookPayload, WebhookEvent
+    from billit_sync.webhooks.ingestion import (
+        BillitWebhookBadRequestError,
+        BillitWebhookIngestion,
+        BillitWebhookUnauthorizedError,
+        IngestionOutcome,
+        IngestionResult,
+    )
+    from billit_sync.webhooks.processor import InvoiceStatus, ProcessOutcome, WebhookProcessor
+
+# Every name loads its module on first use (PEP 562): the ingestion function, which answers
+# Billit within its timeout, never needs the processor (Billit and OutSmart clients), and the
+# scheduler and the connect flow, which only send a ``webhooks.jobs.ReconcileJob``, need
+# neither (cold start, issue 16).
+_MODULE_OF: dict[str, str] = {
+    "BillitWebhookBadRequestError": "billit_sync.webhooks.ingestion",
+    "BillitWebhookIngestion": "billit_sync.webhooks.ingestion",
+    "BillitWebhookPayload": "billit_sync.webhooks.events",
+    "BillitWebhookUnauthorizedError": "billit_sync.webhooks.ingestion",
+    "IngestionOutcome": "billit_sync.webhooks.ingestion",
+    "IngestionResult": "billit_sync.webhooks.ingestion",
+    "InvoiceStatus": "billit_sync.webhooks.processor",
+    "ProcessOutcome": "billit_sync.webhooks.processor",
+    "WebhookEvent": "billit_sync.webhooks.events",
+    "WebhookProcessor": "billit_sync.webhooks.processor",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
 
 __all__ = [
     "BillitWebhookBadRequestError",

@@ -38,7 +38,7 @@ from pydantic import SecretStr, ValidationError
 
 from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.billit.signature import SIGNATURE_HEADER, verify_billit_signature
-from billit_sync.billit.webhooks import find_secret
+from billit_sync.billit.webhook_secrets import find_secret
 from billit_sync.errors import BadInputError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics

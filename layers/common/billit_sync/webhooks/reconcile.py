@@ -21,10 +21,9 @@ left waits for the next run (logged).
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
+from typing import Final
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict
 
 from billit_sync.billit import BillitClient, BillitNotFoundError, BillitUnauthorizedError
 from billit_sync.billit.orders import Order
@@ -39,7 +38,6 @@ from billit_sync.store import (
     WebhooksState,
 )
 from billit_sync.store.clock import Clock, as_utc
-from billit_sync.tenancy import TenantId
 from billit_sync.webhooks.processor import (
     FINAL_STATUSES,
     BillitFactory,
@@ -54,16 +52,6 @@ OPEN_AFTER_SENDING: Final = timedelta(days=14)
 LAST_MODIFIED_OVERLAP: Final = timedelta(days=1)
 MAX_READS_PER_RUN: Final = 60
 """Full order reads per run: far below the processor's 60 s timeout (one read ~0.2 s)."""
-
-
-class ReconcileJob(BaseModel):
-    """One tenant's reconcile, on the webhook events queue (the processor runs it)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    job: Literal["reconcile"] = "reconcile"
-    tenant_id: TenantId
-    trigger: Literal["schedule", "reconnect", "webhook"] = "schedule"
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
 from billit_sync import messages
 from billit_sync.billit.signature import verify_billit_signature
-from billit_sync.billit.webhooks import WEBHOOK_ID_FIELDS, find_secret
+from billit_sync.billit.webhook_secrets import WEBHOOK_ID_FIELDS, find_secret
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics

@@ -3,7 +3,7 @@
 A ``DiscoveryJob`` (the schedule's, one per connected tenant with exports on) runs
 ``DiscoveryService.discover``:
 
-1. the tenant must be connected (``ensure_connected``): not connected or auth expired → nothing
+1. the tenant must be connected (``require_connected``): not connected or auth expired → nothing
    is read or queued, and nothing is lost: the work orders stay ``Compleet`` in OutSmart and
    are found after the tenant reconnects;
 2. exports must be on in the tenant's settings;
@@ -57,7 +57,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from billit_sync import messages
-from billit_sync.connection.token_provider import NotConnectedError, ensure_connected
+from billit_sync.connection.token_provider import NotConnectedError, require_connected
 from billit_sync.errors import IntegrationError, TransientError, UserFixableError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
@@ -227,8 +227,10 @@ class DiscoveryService:
         Raises transient errors (the SQS record is retried); user-fixable problems are
         logged for the tenant and end in ``DiscoveryOutcome.FAILED``.
         """
+        # Connection and settings in one read (issue 16).
+        connection, tenant_settings = self.tenants.get_connection_and_settings(tenant_id)
         try:
-            connection = ensure_connected(self.tenants, tenant_id)
+            require_connected(connection)
         except NotConnectedError as not_connected:
             logger.info(
                 "discovery skipped: not connected",
@@ -238,7 +240,7 @@ class DiscoveryService:
                 },
             )
             return self._done(DiscoveryReport(tenant_id, DiscoveryOutcome.NOT_CONNECTED))
-        exports = self.settings.get(tenant_id).exports
+        exports = tenant_settings.exports
         if not exports.enabled:
             return self._done(DiscoveryReport(tenant_id, DiscoveryOutcome.EXPORTS_OFF))
         report = DiscoveryReport(tenant_id, DiscoveryOutcome.DISCOVERED)

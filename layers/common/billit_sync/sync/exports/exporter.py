@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import partial
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -65,7 +65,7 @@ from billit_sync.connection.token_provider import (
     NotConnectedError,
     TenantTokenProvider,
     TokenRefreshOutcomeUnknownError,
-    ensure_connected,
+    require_connected,
 )
 from billit_sync.errors import (
     AuthExpiredError,
@@ -86,6 +86,7 @@ from billit_sync.sqs_batch import MAX_RECEIVE_COUNT
 from billit_sync.store import (
     Connection,
     ExportLedger,
+    IdMapping,
     LedgerConflictError,
     LedgerEntry,
     LedgerState,
@@ -94,12 +95,15 @@ from billit_sync.store import (
     SettingsStore,
     Sighting,
     SyncLogCategory,
+    SyncLogEntry,
     SyncLogLevel,
     SyncLogStore,
     TenantStore,
     WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock
+from billit_sync.store.sightings import baseline_key as sightings_baseline_key
+from billit_sync.store.sightings import baseline_of, sighting_key, sighting_of
 from billit_sync.sync.exports import problems
 from billit_sync.sync.exports.discovery import (
     completed_after,
@@ -142,7 +146,10 @@ from billit_sync.tenant_settings import (
 )
 
 LEASE_SECONDS = 300  # below the export queue's 360 s visibility timeout
-OUTAGE_REMINDER = timedelta(hours=6)  # a lasting outage is said again after this
+OUTAGE_REMINDER = timedelta(hours=6)
+WEBHOOK_NOTE_EVERY = timedelta(hours=1)
+"""How often an export triggered by OutSmart's webhook notes that on the connection."""
+OUTAGE_REMINDER_ = None  # a lasting outage is said again after this
 SHOWN_TRANSPORT = {InvoiceDelivery.PEPPOL: "Peppol", InvoiceDelivery.EMAIL: "e-mail"}
 TRANSPORTS = {
     InvoiceDelivery.PEPPOL: TransportType.PEPPOL,
@@ -150,6 +157,7 @@ TRANSPORTS = {
 }
 
 CredentialsFactory = Callable[[str, int], TenantTokenProvider]
+MappingsByEntity = dict[MappedEntity, dict[str, IdMapping]]
 BillitFactory = Callable[[BillitCredentials], BillitClient]
 OutSmartFactory = Callable[[str], OutSmartClient]
 
@@ -181,6 +189,9 @@ class _Run:
     outsmart: OutSmartClient
     owner: str
     sighting: Sighting | None = None
+    """The work order's sighting, read with the connection (``None``: not seen yet)."""
+    baseline_taken_at: datetime | None = None
+    """When the tenant's sightings baseline was taken, read with the connection."""
     planned: PlannedInvoice | None = None
     last_delivery: bool = False
     completion: int = 1
@@ -221,12 +232,20 @@ class ExportService:
         """Export one work order. ``last_delivery``: SQS parks the message in the dead-letter
         queue if this attempt fails too, so an outage is then said in the log panel."""
         tenant_id = job.tenant_id
+        # One read for the connection, the settings, the work order's sighting and the
+        # tenant's sightings baseline (issue 16: DynamoDB operations per work order).
+        seen_key, baseline_key = (
+            sighting_key(tenant_id, job.row_id),
+            sightings_baseline_key(tenant_id),
+        )
+        tenant_items, found = self.tenants.read_with(tenant_id, [seen_key, baseline_key])
+        connection, tenant_settings = tenant_items.connection(), tenant_items.settings()
         try:
-            connection = ensure_connected(self.tenants, tenant_id)
+            require_connected(connection)
         except NotConnectedError:
             # Nothing is lost: the work order stays Compleet and is rediscovered later.
             return ExportOutcome.NOT_CONNECTED
-        settings = self.settings.get(tenant_id).exports
+        settings = tenant_settings.exports
         if not settings.enabled:
             return ExportOutcome.DISABLED
         completion = job.completion or 1
@@ -252,6 +271,8 @@ class ExportService:
             owner=owner,
             last_delivery=last_delivery,
             completion=completion,
+            sighting=sighting_of(found.get((seen_key["pk"], seen_key["sk"]))),
+            baseline_taken_at=baseline_of(found.get((baseline_key["pk"], baseline_key["sk"]))),
         )
         maybe_created_before = redelivered or entry.created_at != entry.updated_at
         return self._run_claimed(run, entry, credentials, maybe_created_before)
@@ -390,8 +411,7 @@ class ExportService:
         run.outsmart.mark_workorder_handled(job.row_id)
         workorder_no = job.workorder_no or (workorder.workorder_no if workorder else None)
         status_refused = self._set_status_after_export(run)
-        self.ledger.record_handled(job.tenant_id, run.ledger_row, owner=run.owner)
-        self._say_exported(
+        said = self._exported_entries(
             run,
             entry,
             order_id,
@@ -401,10 +421,14 @@ class ExportService:
             outage_since=outage_since,
             status_refused=status_refused,
         )
-        self._best_effort(
-            "last export time",
-            job.row_id,
-            lambda: self.tenants.record_export_finished(job.tenant_id, self.clock()),
+        # Handled and what the log panel says about it in one transaction (issue 16): an
+        # export never ends without its entry, and a redelivery after a failure writes it once.
+        self.ledger.record_handled_with_log(
+            job.tenant_id,
+            run.ledger_row,
+            owner=run.owner,
+            log_items=[(self.sync_log.table_name, self.sync_log.prepare(e)[1]) for e in said],
+            also=self._webhook_note(run),
         )
         logger.info(
             "work order exported",
@@ -412,7 +436,19 @@ class ExportService:
         )
         return ExportOutcome.EXPORTED
 
-    def _say_exported(
+    def _webhook_note(self, run: _Run) -> list[dict[str, Any]]:
+        """An export OutSmart's webhook triggered is noted on the connection (in the same
+        transaction, at most once per ``WEBHOOK_NOTE_EVERY``): while the webhook works, the
+        scheduler polls OutSmart only as a safety net (issue 16)."""
+        if run.job.trigger != "webhook":
+            return []
+        now = self.clock()
+        noted = run.connection.outsmart_webhook_at
+        if noted is not None and now - noted < WEBHOOK_NOTE_EVERY:
+            return []
+        return [self.tenants.outsmart_webhook_seen(run.job.tenant_id, now)]
+
+    def _exported_entries(
         self,
         run: _Run,
         entry: LedgerEntry,
@@ -423,14 +459,27 @@ class ExportService:
         held: list[Breach],
         outage_since: datetime | None,
         status_refused: OutSmartApiError | None,
-    ) -> None:
-        """The log panel after the work order is done for good: the export (or the draft
-        kept back by a plausibility limit), the builder's notes, a recovery after an outage,
-        a refused work status. Each best effort: a redelivery would find nothing left to do."""
+    ) -> list[SyncLogEntry]:
+        """The log panel once the work order is done for good: the export (or the draft kept
+        back by a plausibility limit), the builder's notes, a recovery after an outage, a
+        refused work status. Written in one transaction with the ledger's ``handled``."""
         job = run.job
-        level = SyncLogLevel.INFO
+        invoice = entry.order_number or str(order_id)
+        now = self.clock()
+
+        def said(key: str, params: dict[str, str], level: SyncLogLevel) -> SyncLogEntry:
+            return SyncLogEntry(
+                tenant_id=job.tenant_id,
+                at=now,
+                category=SyncLogCategory.EXPORT,
+                level=level,
+                message_key=key,
+                params=params,
+                workorder_no=workorder_no,
+                invoice_number=invoice,
+            )
+
         if held:
-            level = SyncLogLevel.WARNING
             message_key, params = problems.invoice_held_message(
                 workorder_no or job.row_id, entry.order_number or "", order_id, breach_params(held)
             )
@@ -439,6 +488,7 @@ class ExportService:
                 "invoice kept as a draft: over a plausibility limit",
                 extra={"row_id": job.row_id, "limits": [breach.kind.value for breach in held]},
             )
+            entries = [said(message_key, params, SyncLogLevel.WARNING)]
         else:
             message_key, params = problems.exported_message(
                 workorder_no or job.row_id,
@@ -446,73 +496,28 @@ class ExportService:
                 order_id,
                 sent_by=sent_by,
             )
-        # Bookkeeping after the work order is done for good: a failure here must not fail
-        # the message (the redelivery would find nothing left to do), so each step is
-        # best-effort, the user's log entry first.
-        self._best_effort(
-            "log panel entry",
-            job.row_id,
-            lambda: self.sync_log.record(
-                job.tenant_id,
-                category=SyncLogCategory.EXPORT,
-                level=level,
-                message_key=message_key,
-                params=params,
-                workorder_no=workorder_no,
-                invoice_number=entry.order_number or str(order_id),
-            ),
-        )
+            entries = [said(message_key, params, SyncLogLevel.INFO)]
         for notice_key, notice_params in run.planned.notices if run.planned else ():
-            self._best_effort(
-                "log panel note",
-                job.row_id,
-                partial(
-                    self.sync_log.record,
-                    job.tenant_id,
-                    category=SyncLogCategory.EXPORT,
-                    level=SyncLogLevel.WARNING,
-                    message_key=notice_key,
-                    params=notice_params,
-                    workorder_no=workorder_no,
-                    invoice_number=entry.order_number or str(order_id),
-                ),
-            )
+            entries.append(said(notice_key, notice_params, SyncLogLevel.WARNING))
         if outage_since is not None:
             since = f"{outage_since:%d-%m-%Y %H:%M} UTC"
-            self._best_effort(
-                "recovery entry",
-                job.row_id,
-                lambda: self.sync_log.record(
-                    job.tenant_id,
-                    category=SyncLogCategory.EXPORT,
-                    level=SyncLogLevel.INFO,
-                    message_key=messages.EXPORT_RECOVERED,
-                    params={"workorder_no": workorder_no or job.row_id, "since": since},
-                    workorder_no=workorder_no,
-                    invoice_number=entry.order_number or str(order_id),
-                ),
+            entries.append(
+                said(
+                    messages.EXPORT_RECOVERED,
+                    {"workorder_no": workorder_no or job.row_id, "since": since},
+                    SyncLogLevel.INFO,
+                )
             )
             logger.info("exported after an outage that reached the dead-letter queue")
         if status_refused is not None:
             status_key, status_params = problems.workstatus_not_set(
                 workorder_no or job.row_id,
-                entry.order_number or str(order_id),
+                invoice,
                 run.settings.workstatus_after_export or "",
                 status_refused,
             )
-            self._best_effort(
-                "work status warning",
-                job.row_id,
-                lambda: self.sync_log.record(
-                    job.tenant_id,
-                    category=SyncLogCategory.EXPORT,
-                    level=SyncLogLevel.WARNING,
-                    message_key=status_key,
-                    params=status_params,
-                    workorder_no=workorder_no,
-                    invoice_number=entry.order_number or str(order_id),
-                ),
-            )
+            entries.append(said(status_key, status_params, SyncLogLevel.WARNING))
+        return entries
 
     @staticmethod
     def _set_status_after_export(run: _Run) -> OutSmartApiError | None:
@@ -548,14 +553,12 @@ class ExportService:
                 "work order not finished by the technician", extra={"row_id": run.job.row_id}
             )
             return False
-        run.sighting = self.sightings.get(run.job.tenant_id, run.job.row_id)
         if run.sighting is None:
             # Queued before discovery saw it (OutSmart's webhook). Before the first discovery
             # took the baseline it counts as already Compleet at the connection (the work
             # dates decide), after it as completed since.
-            baseline = self.sightings.baseline_taken_at(run.job.tenant_id)
             run.sighting = self.sightings.record(
-                run.job.tenant_id, run.job.row_id, at_connection=baseline is None
+                run.job.tenant_id, run.job.row_id, at_connection=run.baseline_taken_at is None
             )
         cutoff = export_cutoff(run.connection)
         if (
@@ -665,21 +668,15 @@ class ExportService:
         return problems.customer_gone(workorder_no, party_id, name, debtor or "")
 
     def _plan(self, run: _Run, workorder: WorkOrder) -> PlannedInvoice:
-        tenant_id, party_id = run.job.tenant_id, str(run.connection.party_id)
-        customer_party, new_customer = self._customer(run, workorder)
+        tenant_id = run.job.tenant_id
+        mapped = self._mappings(run, workorder)
+        customer_party, new_customer = self._customer(run, workorder, mapped)
         regime = (
             self._customer_vat(run, workorder, customer_party)
             if customer_party is not None
             else STANDARD
         )
-        codes = [m.code for m in workorder.materials if m.code]
-        mapped_products = (
-            self.mappings.get_many_by_outsmart_keys(
-                tenant_id, party_id, MappedEntity.PRODUCT, codes
-            )
-            if codes
-            else {}
-        )
+        mapped_products = mapped[MappedEntity.PRODUCT]
         products = {
             code: ProductInfo(
                 billit_product_id=int(m.billit_id) if m.billit_id.isdigit() else None,
@@ -688,7 +685,7 @@ class ExportService:
             )
             for code, m in mapped_products.items()
         }
-        hour_types = self._hour_types(run, workorder)
+        hour_types = self._hour_types(run, workorder, mapped)
         attachment = self._attachment(run, workorder)
         planned = build_invoice(
             workorder,
@@ -828,18 +825,34 @@ class ExportService:
             ) from None
         return customer_vat(party, workorder_no)
 
-    def _hour_types(self, run: _Run, workorder: WorkOrder) -> dict[str, HourTypeInfo]:
+    def _mappings(self, run: _Run, workorder: WorkOrder) -> MappingsByEntity:
+        """Every id mapping the invoice needs (debtor, materials, hour types), in one
+        BatchGetItem (issue 16: one DynamoDB operation instead of three per work order)."""
+        wanted: dict[MappedEntity, list[str]] = {
+            MappedEntity.CUSTOMER: [workorder.invoice_debtor_number]
+            if workorder.invoice_debtor_number
+            else [],
+            MappedEntity.PRODUCT: [m.code for m in workorder.materials if m.code],
+            MappedEntity.HOUR_TYPE: _hour_type_codes(
+                workorder, run.settings.workorders.default_hour_type
+            )
+            if run.settings.include_hours
+            else [],
+        }
+        return self.mappings.get_many_by_outsmart_keys_per_entity(
+            run.job.tenant_id, str(run.connection.party_id), wanted
+        )
+
+    def _hour_types(
+        self, run: _Run, workorder: WorkOrder, mapped: MappingsByEntity
+    ) -> dict[str, HourTypeInfo]:
         """Hour types of the work order: imported from Billit (mapping) or, for those made in
         OutSmart, from OutSmart's own list (one call, only when needed)."""
-        default = run.settings.workorders.default_hour_type or ""
-        codes = sorted({p.hour_type.strip() or default for p in workorder.workperiods} - {""})
+        codes = _hour_type_codes(workorder, run.settings.workorders.default_hour_type)
         if not codes or not run.settings.include_hours:
             return {}
-        mapped = self.mappings.get_many_by_outsmart_keys(
-            run.job.tenant_id, str(run.connection.party_id), MappedEntity.HOUR_TYPE, codes
-        )
         found: dict[str, HourTypeInfo] = {}
-        for code, mapping in mapped.items():
+        for code, mapping in mapped[MappedEntity.HOUR_TYPE].items():
             price = _decimal(mapping.attributes.get("sale_price"))
             if price is not None:
                 found[code] = HourTypeInfo(
@@ -861,15 +874,15 @@ class ExportService:
                     )
         return found
 
-    def _customer(self, run: _Run, workorder: WorkOrder) -> tuple[int | None, OrderCustomer | None]:
+    def _customer(
+        self, run: _Run, workorder: WorkOrder, mapped: MappingsByEntity
+    ) -> tuple[int | None, OrderCustomer | None]:
         """The Billit customer: the invoice debtor if present, else the work customer; through
         the id mapping, else Billit's own number, else a new one from the invoice address."""
         workorder_no = workorder.workorder_no or run.job.row_id
         debtor = workorder.invoice_debtor_number
         if debtor:
-            mapping = self.mappings.get_by_outsmart_key(
-                run.job.tenant_id, str(run.connection.party_id), MappedEntity.CUSTOMER, debtor
-            )
+            mapping = mapped[MappedEntity.CUSTOMER].get(debtor)
             # A customer gone from Billit (import's comparison) has no party to invoice.
             if mapping is not None and mapping.billit_id.isdigit() and not mapping.is_gone:
                 return int(mapping.billit_id), None
@@ -1226,6 +1239,12 @@ def _invoice_name(entry: LedgerEntry) -> str:
 def _already_sent(error: BillitApiError) -> bool:
     """Billit's "already sent less than a minute ago, or still in the queue" (any status)."""
     return error.has_code(ALREADY_SENT_RECENTLY)
+
+
+def _hour_type_codes(workorder: WorkOrder, default_hour_type: str | None) -> list[str]:
+    """The work periods' hour types, the tenant's default for a period without one."""
+    default = default_hour_type or ""
+    return sorted({p.hour_type.strip() or default for p in workorder.workperiods} - {""})
 
 
 def _conflict_outcome(conflict: LedgerConflictError) -> ExportOutcome:

@@ -51,9 +51,7 @@ from pydantic import (
 from billit_sync import messages
 from billit_sync.api.auth import bearer_token
 from billit_sync.api.requests import MalformedBodyError, load_json
-from billit_sync.connection.connect_flow import UnknownTenantError
-from billit_sync.connection.lifecycle import ConnectionRequiredError
-from billit_sync.errors import BadInputError
+from billit_sync.errors import BadInputError, ConnectionRequiredError, UnknownTenantError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import (
