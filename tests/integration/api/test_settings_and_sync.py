@@ -105,8 +105,8 @@ def sync(stack: Stack, body: Any = None, tenant_id: str = TENANT) -> tuple[int, 
 
 
 def failed_fields(body: dict[str, Any]) -> list[str]:
-    assert body["error"]["code"] == "invalid_body"
-    return [field["field"] for field in body["error"]["fields"]]
+    assert body["code"] == "invalid_body"
+    return [field["field"] for field in body["errors"]]
 
 
 # ------------------------------------------------------------------ settings
@@ -146,9 +146,9 @@ def test_a_work_status_outsmart_does_not_know_is_refused_with_its_name(
 
     assert status == 422
     assert failed_fields(body) == [f"exports.{field}"]
-    (problem,) = body["error"]["fields"]
-    assert "'Gefactureeerd'" in problem["problem"]
-    assert "Betaald, Gefactureerd" in problem["problem"]  # what OutSmart does know
+    (problem,) = body["errors"]
+    assert "'Gefactureeerd'" in problem["detail"]
+    assert "Betaald, Gefactureerd" in problem["detail"]  # what OutSmart does know
     assert stack.services.settings.get(TENANT) == TenantSettings.model_validate(SAVED)
 
 
@@ -190,14 +190,14 @@ def test_invalid_settings_are_a_422_naming_the_field_and_nothing_is_saved(
     status, answer = put_settings(stack, body)
     assert status == 422
     assert failed_fields(answer) == [field]
-    assert field in answer["error"]["message"]
+    assert field in answer["detail"]
     assert get_settings(stack)[1]["settings"] == SAVED
 
 
 def test_a_body_that_is_not_json_is_a_400(stack: Stack) -> None:
     status, answer = put_settings(stack, "{not json")
     assert status == 400
-    assert answer["error"]["code"] == "malformed_body"
+    assert answer["code"] == "malformed_body"
 
 
 def test_another_tenants_ticket_can_neither_read_nor_write(stack: Stack) -> None:
@@ -272,7 +272,7 @@ def test_sync_now_ignores_the_interval(stack: Stack) -> None:
 def test_sync_now_needs_a_connection(stack: Stack) -> None:
     status, body = sync(stack)
     assert status == 409
-    assert body["error"]["code"] == "not_connected"
+    assert body["code"] == "not_connected"
     assert stack.drain("ImportJobsQueue") == []
 
 
@@ -281,7 +281,7 @@ def test_sync_now_after_auth_expired_says_to_reconnect(stack: Stack) -> None:
     stack.services.tenants.mark_auth_expired(TENANT)
     status, body = sync(stack)
     assert status == 409
-    assert body["error"]["message"].startswith("Authenticatie verlopen.")  # tenant speaks nl
+    assert body["detail"].startswith("Authenticatie verlopen.")  # tenant speaks nl
     assert stack.drain("ImportJobsQueue") == []
 
 
@@ -328,4 +328,4 @@ def test_sync_now_answers_503_when_the_queue_refuses(
     monkeypatch.setattr(stack.services.sqs, "send_message_batch", refuse)
     status, body = sync(stack)
     assert status == 503
-    assert body["error"]["code"] == "unavailable"
+    assert body["code"] == "unavailable"

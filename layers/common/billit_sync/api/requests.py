@@ -60,6 +60,18 @@ def load_json(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     return data
 
 
+def load_json_object(raw: str | bytes) -> dict[str, Any]:
+    """``load_json`` for bodies that are objects (every management route's): ``null``, a
+    list or a number is a 422, never mistaken for "no body" (Powertools treats a ``None``
+    body as absent and would use the route's default)."""
+    data = load_json(raw)
+    if not isinstance(data, dict):
+        raise UnprocessableBodyError(
+            [{"field": "body", "problem": "Input should be a valid dictionary or object"}]
+        )
+    return data
+
+
 def parse_body[ModelT: BaseModel](raw: str | bytes | None, model: type[ModelT]) -> ModelT:
     data = load_json(raw or "{}")
     try:
