@@ -107,7 +107,7 @@ def test_the_document_declares_the_ticket_the_problems_and_the_servers() -> None
                     assert list(answer["content"]) == [PROBLEM_CONTENT_TYPE], (method, path)
                     examples = answer["content"][PROBLEM_CONTENT_TYPE]["examples"]
                     assert all(e["value"]["status"] == int(status) for e in examples.values())
-            assert {"401", "403", "422", "500"} <= set(operation["responses"]), (method, path)
+            assert {"400", "401", "403", "422", "429", "500", "503"} <= set(operation["responses"])
     put = document["paths"]["/tenants/{tenant_id}/settings"]["put"]
     body = put["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     complete = document["components"]["schemas"][body.rsplit("/", 1)[-1]]

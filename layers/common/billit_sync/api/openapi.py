@@ -59,8 +59,9 @@ _EXAMPLE_DETAILS: Final[dict[int, tuple[str, str]]] = {
     500: ("internal_error", "something went wrong on our side"),
     503: ("unavailable", "the service could not finish; try again later"),
 }
-ALWAYS: Final = (422, 429, 500)
-"""Every route can answer these (a parameter Powertools refuses, AWS throttling, a bug)."""
+ALWAYS: Final = (400, 422, 429, 500, 503)
+"""Every route can answer these: an invalid tenant id or body (400), a parameter Powertools
+refuses (422), AWS throttling (429), a bug (500), a store or service that failed (503)."""
 
 
 def _example(status: int) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def _example(status: int) -> dict[str, Any]:
 
 
 def problem_responses(*statuses: int) -> dict[int, Any]:
-    """The problems a route answers (plus 422, 429 and 500, which any route can)."""
+    """The problems a route answers (plus those of ``ALWAYS``, which any route can)."""
     return {
         status: {
             "description": TITLES[_EXAMPLE_DETAILS[status][0]],

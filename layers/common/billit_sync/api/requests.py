@@ -77,11 +77,17 @@ def parse_body[ModelT: BaseModel](raw: str | bytes | None, model: type[ModelT]) 
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        fields = [
-            {
-                "field": ".".join(str(part) for part in detail["loc"]) or "body",
-                "problem": detail["msg"],
-            }
-            for detail in error.errors(include_input=False, include_url=False)
-        ]
-        raise UnprocessableBodyError(fields) from None
+        raise UnprocessableBodyError(field_errors(error)) from None
+
+
+def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Each wrong field of ``error`` by its dotted name (under ``prefix``) and pydantic's
+    message; never the input, which may hold a token."""
+    return [
+        {
+            "field": ".".join([*filter(None, [prefix]), *(str(part) for part in detail["loc"])])
+            or "body",
+            "problem": detail["msg"],
+        }
+        for detail in error.errors(include_input=False, include_url=False)
+    ]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from billit_sync.api.requests import UnprocessableBodyError
+from billit_sync.api.requests import UnprocessableBodyError, field_errors
 from billit_sync.tenant_settings import SETTINGS_NOTES, TenantSettings
 
 MERGE_PATCH_CONTENT_TYPE: Final = "application/merge-patch+json"
@@ -73,16 +73,6 @@ class SettingsDocument(BaseModel):
     )
 
 
-def _field_problems(error: ValidationError, prefix: str) -> list[dict[str, str]]:
-    return [
-        {
-            "field": ".".join([prefix, *(str(part) for part in detail["loc"])]),
-            "problem": detail["msg"],
-        }
-        for detail in error.errors(include_input=False, include_url=False)
-    ]
-
-
 @cache
 def complete_document_model() -> type[SettingsDocument]:
     """The body ``PUT`` takes: the settings document with every setting required."""
@@ -121,4 +111,4 @@ def merged_settings(saved: TenantSettings, patch: Any) -> TenantSettings:
     try:
         return TenantSettings.model_validate(merged)
     except ValidationError as error:
-        raise UnprocessableBodyError(_field_problems(error, "settings")) from None
+        raise UnprocessableBodyError(field_errors(error, "settings")) from None
