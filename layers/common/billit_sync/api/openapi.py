@@ -39,9 +39,10 @@ is checked before the request is validated, so a caller without one learns nothi
 
 Every error is an RFC 9457 problem (`application/problem+json`): `type`, `title`, `status`,
 `detail`, `instance`, plus `code` and `request_id` (quote it to support) and, for a 422,
-`errors` naming each wrong field. API Gateway's own throttling answer (429 when the stage's
-rate limit is exceeded, before the function runs) is the one exception: its body is
-`{"message": "Too Many Requests"}`.
+`errors` naming each wrong field. An unknown path or method under `/tenants/` is a 404 or a
+405 problem (with `Allow`). API Gateway's own answers, before the function runs, are the
+exceptions: its throttling (429 when the stage's rate limit is exceeded) and a path outside
+the API's routes (404) answer `{"message": "..."}`.
 """
 
 _EXAMPLE_DETAILS: Final[dict[int, tuple[str, str]]] = {
