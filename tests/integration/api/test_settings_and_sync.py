@@ -381,6 +381,13 @@ def test_a_partial_put_resets_nothing_it_is_a_422_naming_what_is_missing(stack: 
     assert saved["exports"]["workstatus_when_paid"] == "Betaald"
     assert saved == SAVED
 
+    # The very request of the bug report (a bare partial body, as PUT used to take): refused,
+    # where it used to answer 200 and put delivery back to draft and the paid status to none.
+    path = f"/tenants/{TENANT}/settings"
+    status, _ = call(stack, "PUT", path, body={"exports": {"payment_term_days": 7}})
+    assert status == 422
+    assert get_settings(stack)[1]["settings"] == SAVED
+
 
 @pytest.mark.parametrize("saved_first", [False, True], ids=["defaults", "saved"])
 def test_put_takes_back_exactly_what_get_answers(stack: Stack, saved_first: bool) -> None:
