@@ -18,13 +18,14 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bench demo dev fuzz test lint typecheck unit sam-validate sam-build deploy-dev sync-dev clean lock
+.PHONY: help bench demo dev fuzz openapi test lint typecheck unit sam-validate sam-build deploy-dev sync-dev clean lock
 
 help:
 	@echo "make test     lint, type-check, unit + integration tests, sam validate --lint, sam build"
 	@echo "make demo     the whole service on this machine, one story end to end (see README)"
 	@echo "make dev      the same stack kept running, to try by hand (URLs in .local/endpoints.json)"
 	@echo "make bench    benchmarks, written to docs/benchmarks.md"
+	@echo "make openapi  regenerate docs/openapi.json from the management API's code"
 	@echo "make fuzz     the hypothesis fuzz targets, 10,000 examples each (make test runs a light pass)"
 	@echo "make deploy-dev   sam build && sam deploy --config-env dev"
 	@echo "make sync-dev sam sync --watch against the dev stack (code changes in seconds)"
@@ -103,6 +104,10 @@ demo: $(VENV)/.installed
 
 dev: $(VENV)/.installed
 	PYTHONPATH=layers/common:. $(PY) -m local.dev
+
+# The management API's OpenAPI document, generated from its code (make test fails on drift).
+openapi: $(VENV)/.installed
+	PYTHONPATH=layers/common:. $(PY) -m local.openapi
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

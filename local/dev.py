@@ -9,19 +9,23 @@ Prints the URLs to try and writes them to ``<state-dir>/endpoints.json``.
 """
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
+from billit_sync.api.openapi import SWAGGER_FLAG, SWAGGER_PATH
 from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope
 from local.dataset import FULL
+from local.functions import HttpRoute
 from local.stack import DEFAULT_STATE_DIR, running_stack
 from local.story import SCHEDULER, Story
 
 TICKET_TTL = MAX_LIFETIME_SECONDS[TicketScope.TENANT]
 CONNECT_TTL = MAX_LIFETIME_SECONDS[TicketScope.CONNECT]
+MANAGEMENT_API = "ManagementApiFunction"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     data = FULL
+    # Swagger UI on the management API: only here, never in the template (deployed).
+    os.environ[SWAGGER_FLAG] = "true"
     with running_stack(args.state_dir) as stack:
+        stack.api.routes.add(HttpRoute("GET", SWAGGER_PATH), stack.functions[MANAGEMENT_API])
         story = Story(stack, data, out)
         story.seed()
         story.register()
@@ -79,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {curl} {urls['settings']}\n"
             f"  {curl} {urls['log_panel']}\n"
             f"  {curl} -X POST -d '{{}}' {api}/tenants/{tenant}/sync\n\n"
+            f"The API contract (docs/openapi.json) in Swagger UI: {api}{SWAGGER_PATH}\n\n"
             "Schedules (import, discovery, reconcile) fire every "
             f"{args.schedule_seconds:.0f} s; queues are worked at once. "
             f"Service logs: {stack.service_log}. Ctrl-C stops.\n"

@@ -118,11 +118,10 @@ class Story:
         )
         self.result.register = response.json()
         self.detail(f"OutSmart webhook: {self.result.register.get('outsmart_webhook_url')}")
-        settings = self.call("GET", f"/tenants/{self.tenant}/settings").json()
-        imports, exports = settings["settings"]["imports"], settings["settings"]["exports"]
-        exports |= {"delivery": "peppol", "workstatus_when_paid": PAID_WORKSTATUS}
+        # PATCH: a JSON merge patch changes only the two settings it names.
+        exports = {"delivery": "peppol", "workstatus_when_paid": PAID_WORKSTATUS}
         self.call(
-            "PUT", f"/tenants/{self.tenant}/settings", body={"imports": imports, "exports": exports}
+            "PATCH", f"/tenants/{self.tenant}/settings", body={"settings": {"exports": exports}}
         )
         self.detail("settings: send invoices by Peppol; work status 'Betaald' when paid")
 

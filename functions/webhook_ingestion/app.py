@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from billit_sync.api.responses import error_response, json_response
+from billit_sync.api.errors import problem, register_error_handlers
+from billit_sync.api.responses import json_response
 from billit_sync.config import RuntimeConfig
 from billit_sync.errors import IntegrationError
 from billit_sync.observability import logger, metrics
@@ -25,6 +26,8 @@ from billit_sync.webhooks import (
 from billit_sync.wiring import Services
 
 app = APIGatewayHttpResolver()
+# Problems (RFC 9457) for what no route answers itself: 404, 405, a bug.
+register_error_handlers(app)
 
 
 @cache
@@ -45,12 +48,12 @@ def billit_webhook(tenant_id: str) -> Response[str]:
         )
     except BillitWebhookUnauthorizedError as refused:
         # One answer for every reason (unknown tenant, no header, bad or stale signature).
-        return error_response(401, "unauthorized", str(refused))
+        return problem(app, 401, "unauthorized", str(refused))
     except BillitWebhookBadRequestError as bad:
-        return error_response(400, "bad_request", str(bad))
+        return problem(app, 400, "bad_request", str(bad))
     except IntegrationError as error:
         logger.warning("Billit webhook not queued", extra={"error": type(error).__name__})
-        return error_response(503, "unavailable", "the event could not be queued; retry")
+        return problem(app, 503, "unavailable", "the event could not be queued; retry")
     logger.append_keys(delivery_id=result.delivery_id)
     logger.info("Billit webhook handled", extra={"outcome": result.outcome.value})
     if result.outcome is IngestionOutcome.QUEUED:
@@ -72,14 +75,14 @@ def outsmart_webhook(tenant_id: str) -> Response[str]:
         )
     except WebhookUnauthorizedError as refused:
         # One answer for a missing or wrong secret and an unknown tenant: nothing to probe.
-        response = error_response(401, "unauthorized", str(refused))
+        response = problem(app, 401, "unauthorized", str(refused))
         response.headers["WWW-Authenticate"] = 'Bearer realm="outsmart-webhook"'
         return response
     except WebhookBadRequestError as bad:
-        return error_response(400, "bad_request", str(bad))
+        return problem(app, 400, "bad_request", str(bad))
     except IntegrationError as error:
         logger.warning("OutSmart webhook not queued", extra={"error": type(error).__name__})
-        return error_response(503, "unavailable", "the work order could not be queued; retry")
+        return problem(app, 503, "unavailable", "the work order could not be queued; retry")
     return json_response(202, {"queued": True, "row_id": job.row_id})
 
 

@@ -55,7 +55,8 @@ def module_stack(*handler_modules: ModuleType) -> Iterator[Stack]:
         service_logger.setLevel(previous)
 
 
-ROUTE_NOT_FOUND = {"statusCode": 404, "message": "Not found"}
+ROUTE_NOT_FOUND = "not_found"
+"""The problem code of a path that matches no route at all (not a tenant that is unknown)."""
 
 
 def answered_json(response: dict[str, Any], allowed: set[int]) -> dict[str, Any]:
@@ -64,8 +65,8 @@ def answered_json(response: dict[str, Any], allowed: set[int]) -> dict[str, Any]
     assert status in allowed, (status, response.get("body", "")[:300])
     body = json.loads(response["body"])
     assert isinstance(body, dict)
-    if status == 404 and body == ROUTE_NOT_FOUND:
-        return body  # the path matched no route at all (Powertools' own answer)
-    if status >= 400:
-        assert isinstance(body["error"]["code"], str) and body["error"]["message"]
+    if status >= 400:  # an RFC 9457 problem, whatever answered (the service or Powertools)
+        assert response["headers"]["Content-Type"] == "application/problem+json"
+        assert body["status"] == status and body["type"].endswith(body["code"])
+        assert isinstance(body["code"], str) and body["detail"] and body["title"]
     return body

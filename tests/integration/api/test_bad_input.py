@@ -113,8 +113,8 @@ def test_deep_json_on_the_management_api_is_a_400(
         body=nested(depth),
     )
     assert response["statusCode"] == 400, response
-    error = json.loads(response["body"])["error"]
-    assert (error["code"], error["message"]) == (
+    error = json.loads(response["body"])
+    assert (error["code"], error["detail"]) == (
         "malformed_body",
         "the request body is nested too deeply",
     )

@@ -196,7 +196,13 @@ def test_missing_or_wrong_secrets_and_unknown_tenants_get_one_identical_401(
         post_webhook(stack, body="{not json"),
     ]
     assert {a["statusCode"] for a in answers} == {401}
-    assert len({a["body"] for a in answers}) == 1
+    # One problem for every reason; only the request's own path and id differ.
+    problems = [json.loads(a["body"]) for a in answers]
+    assert all(
+        p["request_id"] and p["instance"].startswith("/webhooks/outsmart/") for p in problems
+    )
+    shown = {json.dumps(p, sort_keys=True) for p in problems}
+    assert len({json.dumps({**p, "instance": "", "request_id": ""}) for p in problems}) == 1, shown
     assert len({json.dumps(a["headers"], sort_keys=True) for a in answers}) == 1
     assert export_jobs(stack) == []
 
@@ -340,7 +346,12 @@ def test_retrying_one_failed_work_order_resets_and_queues_it(stack: Stack) -> No
     response = retry(stack, {"row_id": "1919"})
 
     assert response["statusCode"] == 202
-    assert json.loads(response["body"]) == {"queued": 1, "row_ids": ["1919"]}
+    assert json.loads(response["body"]) == {
+        "queued": 1,
+        "row_ids": ["1919"],
+        "deferred": None,
+        "message": None,
+    }
     assert export_jobs(stack) == [
         ExportJob(tenant_id=TENANT, row_id="1919", workorder_no="WB-1919", trigger="retry")
     ]
@@ -380,11 +391,11 @@ def test_retrying_a_work_order_that_did_not_fail_is_a_clear_409_or_404(stack: St
     unknown = retry(stack, {"row_id": "7777"})
 
     assert handled["statusCode"] == 409
-    error = json.loads(handled["body"])["error"]
+    error = json.loads(handled["body"])
     assert error["code"] == "not_failed"
-    assert "handled" in error["message"]
+    assert "handled" in error["detail"]
     assert unknown["statusCode"] == 404
-    assert json.loads(unknown["body"])["error"]["code"] == "unknown_export"
+    assert json.loads(unknown["body"])["code"] == "unknown_export"
     assert export_jobs(stack) == []
 
 
@@ -394,11 +405,16 @@ def test_retry_accepts_the_work_order_number_the_log_panel_shows(stack: Stack) -
     response = retry(stack, {"workorder_no": "WB-1936"})
 
     assert response["statusCode"] == 202
-    assert json.loads(response["body"]) == {"queued": 1, "row_ids": ["1936"]}
+    assert json.loads(response["body"]) == {
+        "queued": 1,
+        "row_ids": ["1936"],
+        "deferred": None,
+        "message": None,
+    }
     assert state(stack, "1936") is LedgerState.PENDING
     unknown = retry(stack, {"workorder_no": "WB-7777"})
     assert unknown["statusCode"] == 404
-    assert "WB-7777" in json.loads(unknown["body"])["error"]["message"]
+    assert "WB-7777" in json.loads(unknown["body"])["detail"]
 
 
 def export_state(stack: Stack, workorder: str, *, ticket_tenant: str = TENANT) -> Any:
@@ -440,7 +456,7 @@ def test_an_unknown_work_order_is_404_and_another_tenants_ticket_403(stack: Stac
     fail(stack, "1936")
     unknown = export_state(stack, "WB-4040")
     assert unknown["statusCode"] == 404
-    assert json.loads(unknown["body"])["error"]["code"] == "unknown_export"
+    assert json.loads(unknown["body"])["code"] == "unknown_export"
     assert export_state(stack, "WB-1936", ticket_tenant=OTHER)["statusCode"] == 403
 
 
@@ -461,7 +477,7 @@ def test_an_auth_expired_tenant_cannot_retry_and_keeps_its_failed_entries(stack:
 
     assert response["statusCode"] == 409
     # The tenant's language (nl): the log panel's own words for an expired connection.
-    assert json.loads(response["body"])["error"]["message"] == messages.render(
+    assert json.loads(response["body"])["detail"] == messages.render(
         messages.AUTH_EXPIRED, {}, "nl"
     )
     assert state(stack, "1919", TENANT) is LedgerState.FAILED

@@ -12,7 +12,7 @@ from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tenant_settings import NO_EMPLOYEES_NOTE, TenantSettings
 from billit_sync.tickets import TicketScope
 from functions.management_api import app as management_api
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, http_event, running_stack
 
 TENANT = "acme"
 OTHER_TENANT = "globex"
@@ -98,7 +98,26 @@ def get_settings(stack: Stack, tenant_id: str = TENANT) -> tuple[int, dict[str, 
 
 
 def put_settings(stack: Stack, body: Any, tenant_id: str = TENANT) -> tuple[int, dict[str, Any]]:
-    return call(stack, "PUT", f"/tenants/{tenant_id}/settings", as_tenant=tenant_id, body=body)
+    """PUT the settings document (``body``: the settings, or the raw text of a bad body)."""
+    document = {"settings": body} if isinstance(body, dict) else body
+    return call(stack, "PUT", f"/tenants/{tenant_id}/settings", as_tenant=tenant_id, body=document)
+
+
+def patch_settings(
+    stack: Stack, body: Any, tenant_id: str = TENANT, content_type: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """PATCH a merge patch of the settings document (``body``: the part of the settings)."""
+    event = http_event(
+        "PATCH",
+        f"/tenants/{tenant_id}/settings",
+        body={"settings": body},
+        headers={
+            "authorization": f"Bearer {stack.ticket(tenant_id)}",
+            **({"content-type": content_type} if content_type else {}),
+        },
+    )
+    response = stack.invoke(management_api, event)
+    return response["statusCode"], json.loads(response["body"])
 
 
 def sync(stack: Stack, body: Any = None, tenant_id: str = TENANT) -> tuple[int, dict[str, Any]]:
@@ -106,8 +125,10 @@ def sync(stack: Stack, body: Any = None, tenant_id: str = TENANT) -> tuple[int, 
 
 
 def failed_fields(body: dict[str, Any]) -> list[str]:
-    assert body["error"]["code"] == "invalid_body"
-    return [field["field"] for field in body["error"]["fields"]]
+    """The wrong fields, named within the settings (the document's ``settings.`` left off)."""
+    assert body["code"] == "invalid_body"
+    assert all(field["in"] == "body" for field in body["errors"])
+    return [field["field"].removeprefix("settings.") for field in body["errors"]]
 
 
 # ------------------------------------------------------------------ settings
@@ -147,9 +168,9 @@ def test_a_work_status_outsmart_does_not_know_is_refused_with_its_name(
 
     assert status == 422
     assert failed_fields(body) == [f"exports.{field}"]
-    (problem,) = body["error"]["fields"]
-    assert "'Gefactureeerd'" in problem["problem"]
-    assert "Betaald, Gefactureerd" in problem["problem"]  # what OutSmart does know
+    (problem,) = body["errors"]
+    assert "'Gefactureeerd'" in problem["detail"]
+    assert "Betaald, Gefactureerd" in problem["detail"]  # what OutSmart does know
     assert stack.services.settings.get(TENANT) == TenantSettings.model_validate(SAVED)
 
 
@@ -162,8 +183,8 @@ def test_unchanged_work_statuses_are_not_read_from_outsmart_again(stack: Stack) 
     assert put_settings(stack, changed)[0] == 200
 
 
-def test_missing_parts_get_defaults_and_numbers_are_understood(stack: Stack) -> None:
-    status, body = put_settings(
+def test_a_patch_on_defaults_keeps_them_and_numbers_are_understood(stack: Stack) -> None:
+    status, body = patch_settings(
         stack, {"exports": {"hour_rounding": 30, "default_vat_rate": 12, "payment_term_days": 0}}
     )
     assert status == 200
@@ -188,17 +209,17 @@ def test_invalid_settings_are_a_422_naming_the_field_and_nothing_is_saved(
     stack: Stack, body: dict[str, Any], field: str
 ) -> None:
     put_settings(stack, SAVED)
-    status, answer = put_settings(stack, body)
+    status, answer = patch_settings(stack, body)
     assert status == 422
     assert failed_fields(answer) == [field]
-    assert field in answer["error"]["message"]
+    assert field in answer["detail"]
     assert get_settings(stack)[1]["settings"] == SAVED
 
 
 def test_a_body_that_is_not_json_is_a_400(stack: Stack) -> None:
     status, answer = put_settings(stack, "{not json")
     assert status == 400
-    assert answer["error"]["code"] == "malformed_body"
+    assert answer["code"] == "malformed_body"
 
 
 def test_another_tenants_ticket_can_neither_read_nor_write(stack: Stack) -> None:
@@ -207,7 +228,11 @@ def test_another_tenants_ticket_can_neither_read_nor_write(stack: Stack) -> None
 
     read_status, read_body = call(stack, "GET", path, as_tenant=OTHER_TENANT)
     write_status, _ = call(
-        stack, "PUT", path, as_tenant=OTHER_TENANT, body=TenantSettings().model_dump(mode="json")
+        stack,
+        "PUT",
+        path,
+        as_tenant=OTHER_TENANT,
+        body={"settings": TenantSettings().model_dump(mode="json")},
     )
 
     assert read_status == 403
@@ -249,7 +274,10 @@ def test_an_unreadable_saved_item_shows_defaults_and_a_save_repairs_it(stack: St
 # ------------------------------------------------------------------ sync now
 def test_sync_now_queues_a_manual_import(stack: Stack) -> None:
     connect(stack)
-    assert sync(stack) == (202, {"queued": True, "full": False})
+    assert sync(stack) == (
+        202,
+        {"queued": True, "full": False, "reason": None, "message": None},
+    )
 
     jobs = [ImportJob.model_validate_json(body) for body in stack.drain("ImportJobsQueue")]
     assert jobs == [ImportJob(tenant_id=TENANT, full=False, trigger="manual")]
@@ -258,7 +286,10 @@ def test_sync_now_queues_a_manual_import(stack: Stack) -> None:
 
 def test_sync_now_carries_the_full_flag(stack: Stack) -> None:
     connect(stack)
-    assert sync(stack, {"full": True}) == (202, {"queued": True, "full": True})
+    assert sync(stack, {"full": True}) == (
+        202,
+        {"queued": True, "full": True, "reason": None, "message": None},
+    )
     jobs = [ImportJob.model_validate_json(body) for body in stack.drain("ImportJobsQueue")]
     assert jobs == [ImportJob(tenant_id=TENANT, full=True, trigger="manual")]
 
@@ -273,7 +304,7 @@ def test_sync_now_ignores_the_interval(stack: Stack) -> None:
 def test_sync_now_needs_a_connection(stack: Stack) -> None:
     status, body = sync(stack)
     assert status == 409
-    assert body["error"]["code"] == "not_connected"
+    assert body["code"] == "not_connected"
     assert stack.drain("ImportJobsQueue") == []
 
 
@@ -282,14 +313,14 @@ def test_sync_now_after_auth_expired_says_to_reconnect(stack: Stack) -> None:
     stack.services.tenants.mark_auth_expired(TENANT)
     status, body = sync(stack)
     assert status == 409
-    assert body["error"]["message"].startswith("Authenticatie verlopen.")  # tenant speaks nl
+    assert body["detail"].startswith("Authenticatie verlopen.")  # tenant speaks nl
     assert stack.drain("ImportJobsQueue") == []
 
 
 def test_sync_now_with_every_import_off_queues_nothing_and_says_why(stack: Stack) -> None:
     connect(stack)
     off = {"imports": {"customers": False, "products": False, "hour_types": False}}
-    put_settings(stack, off)
+    assert patch_settings(stack, off)[0] == 200
     status, body = sync(stack)
     assert status == 200
     assert body["queued"] is False and body["reason"] == "imports_off"
@@ -329,4 +360,104 @@ def test_sync_now_answers_503_when_the_queue_refuses(
     monkeypatch.setattr(stack.services.sqs, "send_message_batch", refuse)
     status, body = sync(stack)
     assert status == 503
-    assert body["error"]["code"] == "unavailable"
+    assert body["code"] == "unavailable"
+
+
+# ------------------------------------------- settings updates that never surprise (issue 15)
+def test_a_partial_put_resets_nothing_it_is_a_422_naming_what_is_missing(stack: Stack) -> None:
+    """The old behaviour: a PUT of one setting reset every other one to its default (the
+    delivery mode back to draft, the paid work status emptied). Now PUT needs the whole
+    document and says which settings are missing; nothing changes."""
+    assert put_settings(stack, SAVED)[0] == 200
+
+    status, body = put_settings(stack, {"exports": {"payment_term_days": 7}})
+
+    assert status == 422
+    missing = failed_fields(body)
+    assert "imports" in missing
+    assert {"exports.delivery", "exports.workstatus_when_paid"} <= set(missing)
+    assert "exports.payment_term_days" not in missing
+    saved = get_settings(stack)[1]["settings"]
+    assert saved["exports"]["delivery"] == "peppol"
+    assert saved["exports"]["workstatus_when_paid"] == "Betaald"
+    assert saved == SAVED
+
+    # The very request of the bug report (a bare partial body, as PUT used to take): refused,
+    # where it used to answer 200 and put delivery back to draft and the paid status to none.
+    path = f"/tenants/{TENANT}/settings"
+    status, _ = call(stack, "PUT", path, body={"exports": {"payment_term_days": 7}})
+    assert status == 422
+    assert get_settings(stack)[1]["settings"] == SAVED
+
+
+@pytest.mark.parametrize("saved_first", [False, True], ids=["defaults", "saved"])
+def test_put_takes_back_exactly_what_get_answers(stack: Stack, saved_first: bool) -> None:
+    """GET → PUT unchanged (notes included) → GET equal, from the defaults and after a save."""
+    if saved_first:
+        assert put_settings(stack, SAVED)[0] == 200
+    status, document = get_settings(stack)
+    assert status == 200
+
+    put_status, answer = call(stack, "PUT", f"/tenants/{TENANT}/settings", body=document)
+
+    assert (put_status, answer) == (200, document)
+    assert get_settings(stack) == (200, document)
+
+
+def test_a_patch_changes_only_what_it_names_nested_settings_merged(stack: Stack) -> None:
+    assert put_settings(stack, SAVED)[0] == 200
+
+    status, body = patch_settings(
+        stack,
+        {"exports": {"delivery": "email", "limits": {"max_invoice_total": "999.99"}}},
+        content_type="application/merge-patch+json",
+    )
+
+    assert status == 200
+    expected = json.loads(json.dumps(SAVED))
+    expected["exports"]["delivery"] = "email"
+    expected["exports"]["limits"]["max_invoice_total"] = "999.99"
+    assert body["settings"] == expected  # the other limits, the work statuses: all kept
+    assert get_settings(stack)[1]["settings"] == expected
+
+
+def test_a_patch_null_puts_a_setting_back_to_its_default(stack: Stack) -> None:
+    assert put_settings(stack, SAVED)[0] == 200
+    status, body = patch_settings(
+        stack, {"exports": {"workstatus_when_paid": None, "workorders": {"paid_on_site": None}}}
+    )
+    assert status == 200
+    exports = body["settings"]["exports"]
+    assert exports["workstatus_when_paid"] is None
+    assert exports["workorders"]["paid_on_site"] == "mark_paid"  # the default
+    assert exports["workorders"]["on_account_methods"] == ["op rekening"]  # kept
+    assert exports["delivery"] == "peppol"
+
+
+def test_a_patch_with_unknown_names_is_a_422_naming_each_and_saves_nothing(
+    stack: Stack,
+) -> None:
+    assert put_settings(stack, SAVED)[0] == 200
+    status, body = patch_settings(
+        stack, {"exports": {"delivry": "email", "limits": {"max_total": 1}}, "colour": "blue"}
+    )
+    assert status == 422
+    assert sorted(failed_fields(body)) == ["colour", "exports.delivry", "exports.limits.max_total"]
+    assert get_settings(stack)[1]["settings"] == SAVED
+
+    event = http_event(
+        "PATCH",
+        f"/tenants/{TENANT}/settings",
+        body={"settings": {}, "colour": "blue"},
+        headers={"authorization": f"Bearer {stack.ticket(TENANT)}"},
+    )
+    answer = json.loads(stack.invoke(management_api, event)["body"])
+    assert [error["field"] for error in answer["errors"]] == ["colour"]
+
+
+def test_a_patched_work_status_is_checked_against_outsmart(stack: Stack) -> None:
+    assert put_settings(stack, SAVED)[0] == 200
+    status, body = patch_settings(stack, {"exports": {"workstatus_when_paid": "Betaaaald"}})
+    assert status == 422
+    assert failed_fields(body) == ["exports.workstatus_when_paid"]
+    assert get_settings(stack)[1]["settings"] == SAVED

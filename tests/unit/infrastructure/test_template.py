@@ -77,6 +77,7 @@ def test_http_api_routes_of_the_design() -> None:
         ("DELETE", "/tenants/{tenant_id}/connection"),
         ("GET", "/tenants/{tenant_id}/settings"),
         ("PUT", "/tenants/{tenant_id}/settings"),
+        ("PATCH", "/tenants/{tenant_id}/settings"),
         ("GET", "/tenants/{tenant_id}/sync-log"),
         ("POST", "/tenants/{tenant_id}/sync"),
         ("POST", "/tenants/{tenant_id}/exports/retry"),

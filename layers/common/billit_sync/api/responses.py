@@ -1,9 +1,11 @@
-"""One JSON shape for every route: data as is, errors as ``{"error": {"code", "message"}}``."""
+"""One JSON shape for every answer: data as is; errors are RFC 9457 problems
+(``billit_sync.api.problems``)."""
 
 import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel
 
 
 def json_response(status_code: int, body: Any) -> Response[str]:
@@ -15,10 +17,12 @@ def json_response(status_code: int, body: Any) -> Response[str]:
     )
 
 
-def error_response(status_code: int, code: str, message: str) -> Response[str]:
-    return json_response(status_code, {"error": {"code": code, "message": message}})
-
-
-def not_implemented(feature: str) -> Response[str]:
-    """Routes whose issue has not landed yet answer honestly instead of pretending."""
-    return error_response(501, "not_implemented", f"{feature} is not available yet")
+def model_response[ModelT: BaseModel](status_code: int, body: ModelT) -> Response[ModelT]:
+    """A typed answer: Powertools validates and serialises ``body`` against the route's
+    return annotation (``enable_validation=True``), so the answer is what the document says."""
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={"Cache-Control": "no-store"},
+    )
