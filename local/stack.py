@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 import httpx
 
 from billit_sync.observability import logger
+from billit_sync.settings_ui.service import PAGE_PATH as SETTINGS_PAGE_PATH
 from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope, mint_ticket
 from local.api_gateway import LocalHttpApi, RouteTable
 from local.aws import LocalAws, local_aws, point_boto3_at
@@ -93,20 +95,21 @@ class LocalStack:
         return path
 
 
-def _settings_page(outsmart: OutSmartFake) -> Any:
-    """OutSmart's answer, plus a stand-in for its Billit settings page: where the browser
-    lands after the connection (``?billit_connection=connected``)."""
+def _settings_page(outsmart: OutSmartFake, api_url: str) -> Any:
+    """OutSmart's answer, plus a stand-in for its Billit settings page, where the browser
+    lands after a connection started from OutSmart (``?billit_connection=connected``): OutSmart
+    shows the service's own settings page there, so the stand-in sends the browser on to it
+    with the outcome."""
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path == RETURN_PATH:
-            result = request.url.params.get("billit_connection", "?")
-            reason = request.url.params.get("billit_reason", "")
-            page = (
-                "<!DOCTYPE html><html><head><meta charset='utf-8'><title>OutSmart</title></head>"
-                f"<body><h1>OutSmart - Billit</h1><p>billit_connection = <b>{result}</b> "
-                f"{reason}</p></body></html>"
-            )
-            return httpx.Response(200, text=page, headers={"Content-Type": "text/html"})
+            outcome = {
+                name: value
+                for name, value in request.url.params.items()
+                if name in ("billit_connection", "billit_reason")
+            }
+            target = f"{api_url}{SETTINGS_PAGE_PATH}?{urlencode(outcome)}"
+            return httpx.Response(303, headers={"Location": target})
         return outsmart.handle(request)
 
     return handle
@@ -175,7 +178,7 @@ def running_stack(
             )
             outsmart = OutSmartFake(software_token=SOFTWARE_TOKEN)
             billit_server = start(billit.handle)
-            outsmart_server = start(_settings_page(outsmart))
+            outsmart_server = start(_settings_page(outsmart, api.url))
             outsmart.pdf_host = outsmart_server.url  # work order PDFs on the local OutSmart
             os.environ.update(
                 function_environment(
