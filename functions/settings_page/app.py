@@ -122,7 +122,7 @@ def _checked_post() -> tuple[UiSession, dict[str, list[str]]] | Response[str]:
     event = app.current_event
     form = urlencoded_form(
         event.body,
-        is_base64_encoded=event.is_base64_encoded,
+        is_base64_encoded=bool(event.is_base64_encoded),
         max_bytes=MAX_FORM_BYTES,
         max_fields=MAX_FORM_FIELDS,
     )
@@ -210,8 +210,9 @@ def connect() -> Response[str]:
     checked = _checked_post()
     if isinstance(checked, Response):
         return checked
-    session, _ = checked
-    started = _ui().start_connect(session.tenant_id)
+    session, form = checked
+    language = PageRequest.from_query({"lang": _field(form, "lang") or ""}).language
+    started = _ui().start_connect(session.tenant_id, language)
     cookie = host_cookie(
         BROWSER_COOKIE,
         started.browser_nonce,
@@ -271,12 +272,14 @@ def css() -> Response[str]:
     )
 
 
-@app.exception_handler(IntegrationError)
 def failed(error: IntegrationError) -> Response[str]:
     if isinstance(error, UnknownTenantError):
         return _refused(401, "en", "session")
     logger.exception("settings page request failed", extra={"error": type(error).__name__})
     return _html(503, message_page("en", "page.title", "notice.unavailable", back=True))
+
+
+app.exception_handler(IntegrationError)(failed)
 
 
 # clear_state: the previous request's tenant_id never reaches this request's lines.

@@ -366,6 +366,8 @@ class SettingsUi:
             return "not_connected"
         return "company_selected"
 
-    def start_connect(self, tenant_id: str) -> StartedLogin:
-        """The Billit login, coming back to this page (``billit_connection=…``)."""
-        return self.connect_flow().start(tenant_id, self.page_url)
+    def start_connect(self, tenant_id: str, language: Language | None) -> StartedLogin:
+        """The Billit login, coming back to this page (``billit_connection=…``) in the
+        language the user was reading it in."""
+        page_url = self.page_url + (f"?lang={language}" if language else "")
+        return self.connect_flow().start(tenant_id, page_url)

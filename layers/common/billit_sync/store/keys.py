@@ -34,9 +34,9 @@ Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by 
 
 Every key except the webhook delivery (``DELIVERY#`` first, for its IAM condition), the
 OAuth state, the connect confirmation, the company owner (one Billit
-company → the one tenant connected to it), the used ticket and the settings page session starts with the validated
-tenant id. Components in the middle of a key may not contain ``#`` (so one key can never be
-read as another); the last component may, since nothing follows it.
+company → the one tenant connected to it), the used ticket and the settings page session
+starts with the validated tenant id. Components in the middle of a key may not contain ``#``
+(so one key can never be read as another); the last component may, since nothing follows it.
 """
 
 import hashlib
