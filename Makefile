@@ -56,6 +56,7 @@ sam-validate: $(SAM_VENV)/.installed
 sam-build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(SAM) build --template-file template.yaml --build-dir .aws-sam/build
 	@test -f .aws-sam/build/CommonLayer/python/billit_sync/__init__.py || { echo 'layer is missing billit_sync'; exit 1; }
+	@test -f .aws-sam/build/CommonLayer/python/billit_sync/settings_ui/templates/settings.html || { echo 'layer is missing the settings page templates'; exit 1; }
 	@echo "layer size: $$(du -sh .aws-sam/build/CommonLayer | cut -f1)"
 
 test: lint typecheck unit sam-validate sam-build

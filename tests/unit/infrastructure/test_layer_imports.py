@@ -10,7 +10,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNTIME_PROVIDED = {"boto3", "botocore"}
-LAYER_REQUIREMENTS = {"aws_lambda_powertools", "httpx", "pydantic", "pydantic_core", "jwt"}
+LAYER_REQUIREMENTS = {
+    "aws_lambda_powertools",
+    "httpx",
+    "pydantic",
+    "pydantic_core",
+    "jwt",
+    "jinja2",
+    "markupsafe",
+}
 OWN = {"billit_sync"}
 ALLOWED = (
     RUNTIME_PROVIDED | LAYER_REQUIREMENTS | OWN | set(sys.stdlib_module_names) | {"__future__"}
@@ -50,5 +58,5 @@ def test_deployed_code_imports_only_what_lambda_has(path: Path) -> None:
 
 def test_the_layer_requirements_are_the_ones_this_test_allows() -> None:
     requirements = (ROOT / "layers/common/requirements.txt").read_text(encoding="utf-8")
-    for package in ("aws-lambda-powertools", "httpx", "pydantic", "PyJWT"):
+    for package in ("aws-lambda-powertools", "httpx", "pydantic", "PyJWT", "Jinja2", "MarkupSafe"):
         assert f"{package}" in requirements
