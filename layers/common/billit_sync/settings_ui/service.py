@@ -87,7 +87,6 @@ class LogView:
     category: str
     next_cursor: str | None
     is_first_page: bool
-    any_retryable: bool
 
 
 @dataclass(frozen=True)
@@ -297,7 +296,6 @@ class SettingsUi:
             category=request.category,
             next_cursor=page.next_cursor,
             is_first_page=request.cursor is None,
-            any_retryable=any(row.retryable for row in rows),
         )
 
     @staticmethod
