@@ -299,6 +299,7 @@ def test_internet_facing_routes_have_their_own_throttles() -> None:
         "GET /connect",
         "GET /oauth/callback",
         "POST /oauth/confirm",
+        *(f"{method} {path}" for method, path in SETTINGS_PAGE_ROUTES),
     }
     assert set(own) == edge
     assert edge <= routes  # each names a real route
