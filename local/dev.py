@@ -108,23 +108,36 @@ class DevCommands:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def _import(self) -> int:
+    def _call(self, method: str, path: str, body: Any = None) -> httpx.Response:
         ticket = self.stack.ticket(self.data.tenant_id, ttl=60)
-        response = self.client.post(
-            f"{self.stack.api.url}/tenants/{self.data.tenant_id}/sync",
+        return self.client.request(
+            method,
+            f"{self.stack.api.url}/tenants/{self.data.tenant_id}{path}",
             headers={"Authorization": f"Bearer {ticket}"},
-            json={"full": False},
+            json=body,
         )
-        return response.status_code
+
+    def _connected(self) -> bool:
+        if self._call("GET", "/connection").json().get("status") == "connected":
+            return True
+        self._say("Billit is not connected: connect it on the settings page first (type link).")
+        return False
+
+    def import_now(self) -> None:
+        if self._connected():
+            queued = self._call("POST", "/sync", {"full": False}).status_code == 202
+            self._say("import queued" if queued else "nothing to import (imports are off)")
 
     def expire(self) -> None:
         """Billit refuses the tokens from now on (as when the user's Billit password changed
-        or Billit revoked the grant); the next Billit call of any worker notices."""
+        or Billit revoked the grant); the import queued now is the first to notice."""
+        if not self._connected():
+            return
         self.stack.billit.revoke_user_tokens(self.data.billit_user)
-        status = self._import()
+        self._call("POST", "/sync", {"full": False})
         self._say(
-            f"Billit no longer accepts the tokens of {self.data.billit_user}; an import was "
-            f"queued ({status}) and will find out. Open a settings page link to see the message."
+            f"Billit no longer accepts the tokens of {self.data.billit_user}; the import queued "
+            "now finds out. Open a settings page link (type link) to see the message."
         )
 
     def handle(self, command_line: str) -> None:
@@ -137,7 +150,7 @@ class DevCommands:
                 )
             ),
             "expire": self.expire,
-            "import": lambda: self._say(f"import requested ({self._import()})"),
+            "import": self.import_now,
             "discover": lambda: self._say(
                 f"discovery: {self.stack.invoke(SCHEDULER, {'job': 'discovery'})}"
             ),

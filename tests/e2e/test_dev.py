@@ -30,6 +30,10 @@ def test_dev_prints_what_happens_and_expires_the_connection_on_command(
     story.register()
     follower = LogFollower(stack, SMALL.tenant_id, stack.browser())
     assert follower.new_lines() == []
+    out = io.StringIO()
+    commands = DevCommands(stack, SMALL, out)
+    commands.handle("expire")  # nothing to expire yet
+    assert "Billit is not connected" in out.getvalue()
     story.connect()
     story.import_master_data()
     stack.invoke(SCHEDULER, {"job": "discovery"})
@@ -43,8 +47,6 @@ def test_dev_prints_what_happens_and_expires_the_connection_on_command(
     assert f"{first.workorder_no} invoice {number}" in printed
     assert follower.new_lines() == []  # each entry once
 
-    out = io.StringIO()
-    commands = DevCommands(stack, SMALL, out)
     commands.handle("expire")
     stack.workers.drain()
     after = follower.new_lines()
