@@ -27,7 +27,7 @@ import httpx
 from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope
 from local.dataset import FULL, Dataset
 from local.screenshots import settings_page_url
-from local.stack import DEFAULT_STATE_DIR, LocalStack, running_stack
+from local.stack import DEFAULT_STATE_DIR, EMBED_PATH, LocalStack, running_stack
 from local.story import SCHEDULER, Story
 
 TICKET_TTL = MAX_LIFETIME_SECONDS[TicketScope.TENANT]
@@ -201,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.workers.start()
         tenant, api = data.tenant_id, stack.api.url
         settings_link = settings_page_url(stack, tenant)
+        embedded_link = f"{stack.outsmart_server.url}{EMBED_PATH}?ticket=" + stack.ticket(
+            tenant, TicketScope.SETTINGS
+        )
         ticket = stack.ticket(tenant, ttl=TICKET_TTL)
         # OutSmart's own "Connect Billit" link: a single-use connect ticket, never the tenant's.
         connect_link = f"{api}/connect?" + urlencode(
@@ -238,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             "Open settings logs in\n"
             f"at the Billit fake as {data.billit_user} / {data.billit_password}):\n\n"
             f"  {settings_link}\n\n"
-            f"(valid once, for {LINK_TTL // 60} minutes; type `link` for a new one)\n\n"
+            f"(valid once, for {LINK_TTL // 60} minutes; type `link` for a new one). Or as "
+            f"OutSmart shows it, in an iframe of its own page: {embedded_link}\n\n"
             f"The service runs on {api} (certificate {stack.certificate.cert_file}); Billit "
             f"fake {stack.billit_server.url},\nOutSmart fake {stack.outsmart_server.url}"
             f"/openapi/8, AWS (moto) {stack.aws.endpoint}.\n\n"

@@ -6,6 +6,7 @@ the servers and puts the environment back.
 """
 
 import contextlib
+import html
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ CLIENT_ID = "outsmart-connector-local"
 CLIENT_SECRET = "billit-client-secret-local"  # noqa: S105 - the fake's OAuth client
 SOFTWARE_TOKEN = "outsmart-software-token-local"  # noqa: S105 - the fake's software token
 RETURN_PATH = "/settings/integrations/billit"  # OutSmart's Billit settings page (a stand-in)
+EMBED_PATH = "/settings/integrations/billit/embedded"  # the same, framing the service's page
 DEFAULT_STATE_DIR = Path(".local")
 
 
@@ -102,6 +104,18 @@ def _settings_page(outsmart: OutSmartFake, api_url: str) -> Any:
     with the outcome."""
 
     def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == EMBED_PATH:
+            # OutSmart's Software integrations screen: the settings page in an iframe, opened
+            # with the settings ticket OutSmart minted (issue 15).
+            ticket = request.url.params.get("ticket", "")
+            source = html.escape(f"{api_url}/ui/open?{urlencode({'ticket': ticket})}")
+            page = (
+                "<!doctype html><html><head><meta charset='utf-8'><title>OutSmart</title></head>"
+                "<body><h1>OutSmart - Software integrations - Billit</h1>"
+                f"<iframe id='billit' src='{source}' width='1200' height='900'></iframe>"
+                "</body></html>"
+            )
+            return httpx.Response(200, text=page, headers={"Content-Type": "text/html"})
         if request.url.path == RETURN_PATH:
             outcome = {
                 name: value

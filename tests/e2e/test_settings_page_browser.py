@@ -22,7 +22,7 @@ from billit_sync.settings_ui.texts import UI_TEXTS
 from billit_sync.tickets import TicketScope
 from local.dataset import SMALL, Problem
 from local.screenshots import CHROMIUM, PHONE, chromium_missing, chromium_page
-from local.stack import LocalStack, running_stack
+from local.stack import EMBED_PATH, LocalStack, running_stack
 from local.story import SCHEDULER, Story
 from tests.e2e.test_least_privilege import _fresh_moto
 
@@ -35,6 +35,7 @@ TENANT = DATA.tenant_id
 NO_CUSTOMER = next(w for w in DATA.work_orders if w.problem is Problem.NO_CUSTOMER)
 CLEAN = DATA.exported()[0]
 EXPIRED = messages.CATALOGUE[messages.AUTH_EXPIRED]
+SECOND_COMPANY, SECOND_VAT = "Claes Verhuur BV", "BE0414445663"
 
 
 def text(key: str, language: str = "en", **params: str) -> str:
@@ -92,6 +93,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     with _fresh_moto(), running_stack(state_dir) as stack, chromium_page() as page:
         story = Story(stack, DATA, io.StringIO())
         story.seed()
+        # The Billit user may act for a second company: the page offers a company switch.
+        stack.billit.add_company(DATA.billit_user, SECOND_COMPANY, SECOND_VAT)
         story.register()  # as OutSmart's admin does; sets Peppol and the paid work status
         yield Browser(stack, story, page)
 
@@ -109,6 +112,19 @@ def test_the_office_users_journey(browser: Browser) -> None:
     connection = browser.story.call("GET", f"/tenants/{TENANT}/connection").json()
     (company,) = [c for c in connection["companies"] if c["party_id"] == str(DATA.party_id)]
     assert company["name"] == DATA.company_name and company["vat_number"]
+    assert browser.connection() == text(
+        "connection.connected", company=DATA.company_name, vat=company["vat_number"]
+    )
+
+    # Several companies: switch to the other one and back.
+    page.select_option("#party_id", label=f"{SECOND_COMPANY} ({SECOND_VAT})")
+    page.click("#switch-company")
+    assert browser.notice() == text("notice.company_selected")
+    assert browser.connection() == text(
+        "connection.connected", company=SECOND_COMPANY, vat=SECOND_VAT
+    )
+    page.select_option("#party_id", str(DATA.party_id))
+    page.click("#switch-company")
     assert browser.connection() == text(
         "connection.connected", company=DATA.company_name, vat=company["vat_number"]
     )
@@ -166,6 +182,10 @@ def test_the_office_users_journey(browser: Browser) -> None:
     browser.work_the_queues()
     assert len(browser.story.invoices_for(NO_CUSTOMER.row_id)) == 1
     assert f"Work order {NO_CUSTOMER.workorder_no} exported to Billit as invoice" in (browser.log())
+    # Sync all failed: the one still failing (its material is still unknown) is tried again.
+    page.click("#sync-all")
+    assert browser.notice() == text("notice.retry_queued")
+    browser.work_the_queues()
 
     # Billit stops accepting the tokens: the next import finds out; the page says so verbatim.
     browser.stack.billit.revoke_user_tokens(DATA.billit_user)
@@ -265,3 +285,26 @@ def test_no_ticket_or_session_reaches_the_service_log(browser: Browser) -> None:
         assert ticket not in service_log
     for cookie in browser.page.context.cookies():
         assert cookie["value"] not in service_log
+
+
+def test_only_outsmart_may_frame_the_page(browser: Browser) -> None:
+    """``frame-ancestors`` is the return-URL allow-list: OutSmart's page shows the settings
+    page in an iframe (session cookie and forms work there); another site's page gets nothing
+    (the same stand-in page, reached as ``localhost``: another origin)."""
+    outsmart = browser.stack.outsmart_server.url
+    page = browser.page
+    for origin in (outsmart, outsmart.replace("127.0.0.1", "localhost")):
+        ticket = browser.stack.ticket(TENANT, TicketScope.SETTINGS)
+        browser.tickets.append(ticket)
+        page.goto(f"{origin}{EMBED_PATH}?ticket={ticket}")  # waits for the iframe's load too
+        frame = page.frame_locator("#billit")
+        if origin == outsmart:
+            frame.locator("#connection-message").wait_for()
+            frame.locator("#f-exports-payment_term_days").fill("20")
+            frame.locator("#save").click()
+            assert frame.locator("#notice").inner_text().strip() == text("notice.saved")
+        else:
+            (framed,) = [f for f in page.frames if f != page.main_frame]
+            assert not framed.url.startswith(browser.api)  # Chromium's error page instead
+            assert frame.locator("#connection-message").count() == 0
+    assert browser.api_settings()["exports"]["payment_term_days"] == 20
