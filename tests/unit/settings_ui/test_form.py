@@ -4,6 +4,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billit_sync.settings_ui.form import FIELD_SPECS, form_groups, read_form
 from billit_sync.settings_ui.texts import FIELD_LABELS
@@ -136,3 +138,31 @@ def test_the_groups_show_the_saved_values_with_dutch_labels() -> None:
     assert _field(groups, "imports.customers").checked is True
     methods = _field(groups, "exports.workorders.paid_on_site_methods")
     assert methods.value.splitlines() == ["contant voldaan", "contact voldaan", "pin betaling"]
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([spec.path for spec in FIELD_SPECS] + ["csrf_token", "x.y", ""]),
+        st.lists(st.text(max_size=40), min_size=0, max_size=3),
+        max_size=12,
+    )
+)
+def test_any_form_is_saved_or_refused_field_by_field_never_crashes(
+    form: dict[str, list[str]],
+) -> None:
+    outcome = read_form(SAVED, form, "nl")
+    if outcome.settings is None:
+        assert outcome.errors and set(outcome.errors) <= {spec.path for spec in FIELD_SPECS}
+    else:
+        assert outcome.errors == {}
+        untouched = {spec.path for spec in FIELD_SPECS} - {k for k, v in form.items() if v}
+        dumped = outcome.settings.model_dump(mode="json")
+        saved = SAVED.model_dump(mode="json")
+        for path in untouched:
+            assert _get(dumped, path) == _get(saved, path), path
+
+
+def _get(document: Any, path: str) -> Any:
+    for part in path.split("."):
+        document = document[part]
+    return document

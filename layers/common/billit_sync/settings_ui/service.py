@@ -207,6 +207,7 @@ class SettingsUi:
                 "retry_not_failed",
                 "not_connected",
                 "company_elsewhere",
+                "company_unknown",
                 "unavailable",
             }
             return ui_text(f"notice.{request.notice}", language), error
@@ -354,14 +355,16 @@ class SettingsUi:
         return "disconnected"
 
     def select_company(self, tenant_id: str, party_id: str | None) -> str:
-        if not party_id or not party_id.isdigit() or len(party_id) > 18:
-            return "unavailable"
+        if not party_id or not party_id.isascii() or not party_id.isdigit() or len(party_id) > 18:
+            return "company_unknown"
         try:
             self.lifecycle().select_company(tenant_id, int(party_id))
         except CompanyConnectedElsewhereError:
             return "company_elsewhere"
         except ConnectionRequiredError:
             return "not_connected"
+        except BadInputError:
+            return "company_unknown"
         return "company_selected"
 
     def start_connect(self, tenant_id: str, language: Language | None) -> StartedLogin:

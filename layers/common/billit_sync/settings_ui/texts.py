@@ -164,6 +164,10 @@ UI_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "That Billit company is connected to another OutSmart account.",
         "nl": "Dat Billit-bedrijf is gekoppeld aan een ander OutSmart-account.",
     },
+    "notice.company_unknown": {
+        "en": "That company is not one of the connected Billit account's companies.",
+        "nl": "Dat bedrijf hoort niet bij het gekoppelde Billit-account.",
+    },
     "notice.unavailable": {
         "en": "The service could not finish this; try again in a moment.",
         "nl": "De dienst kon dit niet afronden; probeer het zo meteen opnieuw.",
