@@ -80,6 +80,7 @@ sam-build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(SAM) build --template-file template.yaml --build-dir .aws-sam/build
 	@test -f .aws-sam/build/CommonLayer/python/billit_sync/__init__.py || { echo 'layer is missing billit_sync'; exit 1; }
 	$(PY) -m bench.layer .aws-sam/build/CommonLayer
+	@test -f .aws-sam/build/CommonLayer/python/billit_sync/settings_ui/templates/settings.html || { echo 'layer is missing the settings page templates'; exit 1; }
 
 test: lint typecheck unit sam-validate sam-build
 

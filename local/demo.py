@@ -17,10 +17,12 @@ from typing import Any, TextIO
 
 from billit_sync.sync.exports.jobs import external_reference
 from local.dataset import FULL, SMALL, Dataset, Problem
+from local.screenshots import CHROMIUM, chromium_missing, screenshot_settings_page
 from local.stack import DEFAULT_STATE_DIR, LocalStack, running_stack
 from local.story import Story, StoryError, StoryResult
 
 MESSAGE_WIDTH = 78
+SCREENSHOT = "settings-page.png"
 
 
 def log_table(entries: list[dict[str, Any]]) -> list[str]:
@@ -110,6 +112,14 @@ def summary(stack: LocalStack, result: StoryResult) -> list[str]:
     return lines
 
 
+def settings_page_screenshot(stack: LocalStack, dataset: Dataset, state_dir: Path) -> str:
+    """The settings page after the story, as the office sees it (chromium headless)."""
+    if chromium_missing():
+        return f"\nSettings page:       no screenshot ({CHROMIUM} is not installed)"
+    path = screenshot_settings_page(stack, dataset.tenant_id, state_dir / SCREENSHOT)
+    return f"\nSettings page:       {path} (screenshot, chromium headless)"
+
+
 def run_demo(dataset: Dataset, state_dir: Path, out: TextIO) -> tuple[LocalStack, StoryResult]:
     """Play the story once; the stack is stopped when this returns (its fakes keep their
     state, for the end-to-end test)."""
@@ -133,6 +143,7 @@ def run_demo(dataset: Dataset, state_dir: Path, out: TextIO) -> tuple[LocalStack
         result.dead_letters = stack.workers.dead_letters(stack.aws.queues)
         if any(result.dead_letters.values()):
             out.write(f"Dead-letter queues:  {result.dead_letters}\n")
+        out.write(settings_page_screenshot(stack, dataset, state_dir) + "\n")
         out.write(
             f"\nDone in {time.monotonic() - started:.0f} s. The functions' own log lines (JSON, as "
             f"in CloudWatch): {stack.service_log}\n"

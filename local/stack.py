@@ -6,6 +6,7 @@ the servers and puts the environment back.
 """
 
 import contextlib
+import html
 import json
 import logging
 import os
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 import httpx
 
 from billit_sync.observability import logger
+from billit_sync.settings_ui.service import PAGE_PATH as SETTINGS_PAGE_PATH
 from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope, mint_ticket
 from local.api_gateway import LocalHttpApi, RouteTable
 from local.aws import LocalAws, local_aws, point_boto3_at
@@ -37,6 +40,7 @@ CLIENT_ID = "outsmart-connector-local"
 CLIENT_SECRET = "billit-client-secret-local"  # noqa: S105 - the fake's OAuth client
 SOFTWARE_TOKEN = "outsmart-software-token-local"  # noqa: S105 - the fake's software token
 RETURN_PATH = "/settings/integrations/billit"  # OutSmart's Billit settings page (a stand-in)
+EMBED_PATH = "/settings/integrations/billit/embedded"  # the same, framing the service's page
 DEFAULT_STATE_DIR = Path(".local")
 
 
@@ -93,20 +97,33 @@ class LocalStack:
         return path
 
 
-def _settings_page(outsmart: OutSmartFake) -> Any:
-    """OutSmart's answer, plus a stand-in for its Billit settings page: where the browser
-    lands after the connection (``?billit_connection=connected``)."""
+def _settings_page(outsmart: OutSmartFake, api_url: str) -> Any:
+    """OutSmart's answer, plus a stand-in for its Billit settings page, where the browser
+    lands after a connection started from OutSmart (``?billit_connection=connected``): OutSmart
+    shows the service's own settings page there, so the stand-in sends the browser on to it
+    with the outcome."""
 
     def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path == RETURN_PATH:
-            result = request.url.params.get("billit_connection", "?")
-            reason = request.url.params.get("billit_reason", "")
+        if request.url.path == EMBED_PATH:
+            # OutSmart's Software integrations screen: the settings page in an iframe, opened
+            # with the settings ticket OutSmart minted (issue 15).
+            ticket = request.url.params.get("ticket", "")
+            source = html.escape(f"{api_url}/ui/open?{urlencode({'ticket': ticket})}")
             page = (
-                "<!DOCTYPE html><html><head><meta charset='utf-8'><title>OutSmart</title></head>"
-                f"<body><h1>OutSmart - Billit</h1><p>billit_connection = <b>{result}</b> "
-                f"{reason}</p></body></html>"
+                "<!doctype html><html><head><meta charset='utf-8'><title>OutSmart</title></head>"
+                "<body><h1>OutSmart - Software integrations - Billit</h1>"
+                f"<iframe id='billit' src='{source}' width='1200' height='900'></iframe>"
+                "</body></html>"
             )
             return httpx.Response(200, text=page, headers={"Content-Type": "text/html"})
+        if request.url.path == RETURN_PATH:
+            outcome = {
+                name: value
+                for name, value in request.url.params.items()
+                if name in ("billit_connection", "billit_reason")
+            }
+            target = f"{api_url}{SETTINGS_PAGE_PATH}?{urlencode(outcome)}"
+            return httpx.Response(303, headers={"Location": target})
         return outsmart.handle(request)
 
     return handle
@@ -175,7 +192,7 @@ def running_stack(
             )
             outsmart = OutSmartFake(software_token=SOFTWARE_TOKEN)
             billit_server = start(billit.handle)
-            outsmart_server = start(_settings_page(outsmart))
+            outsmart_server = start(_settings_page(outsmart, api.url))
             outsmart.pdf_host = outsmart_server.url  # work order PDFs on the local OutSmart
             os.environ.update(
                 function_environment(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from billit_sync.outsmart.assumptions import OUTSMART_TIME_ZONE_NAME
+from billit_sync.settings_ui.service import PAGE_PATH as SETTINGS_PAGE_PATH
 from billit_sync.sync.exports.jobs import external_reference
 from billit_sync.tickets import TicketScope
 from local.browser import hidden_form, redirect_target
@@ -158,8 +159,11 @@ class Story:
         self.detail(
             f"POST /oauth/confirm          -> {done.status_code} to OutSmart's settings page"
         )
-        landing = self.http.get(back)
-        if "billit_connection=connected" not in back or landing.status_code != 200:
+        landing = self.http.get(back)  # OutSmart's page shows the service's settings page
+        settings_page = f"{self.stack.api.url}{SETTINGS_PAGE_PATH}?"
+        if "billit_connection=connected" not in back or not redirect_target(landing).startswith(
+            settings_page
+        ):
             raise StoryError(f"the connection did not succeed: {back}")
         connection = self.call("GET", f"/tenants/{self.tenant}/connection").json()
         self.result.connected_to = str(connection.get("company_name") or connection)

@@ -15,6 +15,7 @@ from billit_sync.sqs_batch import MAX_RECEIVE_COUNT
 from billit_sync.sync.exports.jobs import external_reference
 from local.dataset import SMALL, Problem
 from local.demo import run_demo
+from local.screenshots import CHROMIUM, chromium_missing
 from local.stack import LocalStack
 from local.story import StoryResult
 
@@ -159,3 +160,12 @@ def test_the_demo_prints_its_story_and_writes_the_endpoints(demo: Any) -> None:
     assert {"api", "billit", "outsmart", "aws"} <= set(endpoints)
     assert endpoints["api"].startswith("https://127.0.0.1:")
     assert all(endpoints[name].startswith("http://127.0.0.1:") for name in ("billit", "aws"))
+
+
+@pytest.mark.skipif(chromium_missing(), reason=f"{CHROMIUM} is not installed")
+def test_the_demo_saves_a_screenshot_of_the_settings_page(demo: Any) -> None:
+    """Issue 15: `make demo` leaves the page as the office sees it in .local/."""
+    _, _, printed, state_dir = demo
+    screenshot = state_dir / "settings-page.png"
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Settings page:       {screenshot}" in printed

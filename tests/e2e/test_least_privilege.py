@@ -29,7 +29,9 @@ from typing import Any
 
 import pytest
 
-from local.dataset import SMALL
+from billit_sync.tickets import TicketScope
+from local.browser import SettingsPageVisitor
+from local.dataset import SMALL, Problem
 from local.functions import LocalFunction
 from local.stack import STAGE, LocalStack, running_stack
 from local.story import Story
@@ -301,7 +303,19 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
         with running_stack(state_dir) as stack:
             story = Story(stack, SMALL, io.StringIO())
             story.run()
-            # Epilogue: the log panel's Sync button for every failed export, then the power icon.
+            # Epilogue: the settings page (issue 15): opened with OutSmart's ticket, saved, one
+            # failed work order synced again, an import, the power icon and a reconnect.
+            page = SettingsPageVisitor(stack.browser(), stack.api.url)
+            page.open(stack.ticket(SMALL.tenant_id, TicketScope.SETTINGS))
+            page.post("/ui/settings", {"exports.payment_term_days": "21"})
+            failed = next(w for w in SMALL.work_orders if w.problem is Problem.UNKNOWN_MATERIAL)
+            page.post("/ui/retry", {"workorder_no": failed.workorder_no})
+            page.post("/ui/sync")
+            stack.workers.drain()
+            page.post("/ui/disconnect")
+            page.connect(SMALL.billit_user, SMALL.billit_password)
+            # The JSON API: the log panel's Sync button for every failed export, then the
+            # power icon.
             story.call("POST", f"/tenants/{SMALL.tenant_id}/exports/retry", body={}, expect=202)
             stack.workers.drain()
             story.call("DELETE", f"/tenants/{SMALL.tenant_id}/connection")

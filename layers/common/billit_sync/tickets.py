@@ -12,14 +12,14 @@ A ticket is a JWT (RFC 7519) that OutSmart's back end mints with any standard li
   for ``admin``), ``scope`` (``tenant``, ``admin`` or ``connect``), ``iat`` and ``exp`` as JSON
   integers (a string, float or boolean is refused, not coerced), ``exp - iat`` at most the
   scope's maximum lifetime, ``iat`` not in the future; 30 s of leeway for clock skew.
-- ``connect`` tickets are the only credential a browser URL ever carries (``/connect``): they
-  live at most 10 minutes, carry a ``jti`` and are accepted once (``SingleUseStore``); a
-  ``tenant`` ticket in a URL is refused. The same shape serves any later browser page (a new
-  scope, same rules).
+- ``connect`` and ``settings`` tickets are the only credentials a browser URL ever carries
+  (``/connect``, ``/ui/open``): they live at most 10 minutes, carry a ``jti`` and are accepted
+  once (``UsedTickets``); a ``tenant`` ticket in a URL is refused. ``/ui/open`` trades its
+  ticket for a session cookie and redirects, so the URL the user keeps carries none.
 
 Mint one (operators, the demo)::
 
-    python -m billit_sync.tickets --tenant acme [--scope tenant|admin|connect] [--ttl 3600]
+    python -m billit_sync.tickets --tenant acme [--scope tenant|admin|connect|settings] [--ttl N]
 
 The key comes from ``--key-env`` (default ``TICKET_SIGNING_KEY``; its id from
 ``--kid``) or, with ``--secret-name``, from the app secret in Secrets Manager.
@@ -52,15 +52,17 @@ class TicketScope(StrEnum):
     TENANT = "tenant"  # the tenant's own management routes
     ADMIN = "admin"  # tenant registration only
     CONNECT = "connect"  # one visit of GET /connect in a browser, once
+    SETTINGS = "settings"  # opens the settings page (GET /ui/open) in a browser, once
 
 
 MAX_LIFETIME_SECONDS: Final[Mapping[TicketScope, int]] = {
     TicketScope.TENANT: 3600,
     TicketScope.ADMIN: 3600,
     TicketScope.CONNECT: 600,
+    TicketScope.SETTINGS: 600,
 }
 MAX_TTL_SECONDS: Final = max(MAX_LIFETIME_SECONDS.values())
-SINGLE_USE_SCOPES: Final = frozenset({TicketScope.CONNECT})
+SINGLE_USE_SCOPES: Final = frozenset({TicketScope.CONNECT, TicketScope.SETTINGS})
 
 
 class InvalidTicketError(BadInputError):

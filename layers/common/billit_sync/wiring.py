@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from billit_sync.log_panel import LogPanel
     from billit_sync.outsmart import OutSmartClient
     from billit_sync.settings_page import SettingsPage
+    from billit_sync.settings_ui.service import SettingsUi
+    from billit_sync.settings_ui.sessions import UiSessionStore
     from billit_sync.store import (
         DeliveryLog,
         ExportLedger,
@@ -286,7 +288,8 @@ class Services:
             sync_log=self.sync_log,
             webhooks=self.webhook_subscriptions(public_base_url),
             environment=self.config.billit_environment,
-            return_url_allow_list=self.config.return_url_allow_list,
+            # The service's own settings page (/ui/settings) is a return target too.
+            return_url_allow_list=(*self.config.return_url_allow_list, public_base_url),
             clock=self.clock,
             confirmations=ConnectConfirmationStore(self.integration_table, self.clock),
             owners=self.billit_company_owners,
@@ -338,6 +341,28 @@ class Services:
 
         return SettingsPage(
             tenants=self.tenants, settings=self.settings, outsmart=self.outsmart_client
+        )
+
+    @cached_property
+    def ui_sessions(self) -> UiSessionStore:
+        from billit_sync.settings_ui.sessions import UiSessionStore
+
+        return UiSessionStore(self.integration_table, self.clock)
+
+    def settings_ui(self, public_base_url: str) -> SettingsUi:
+        from billit_sync.settings_ui.service import PAGE_PATH as SETTINGS_PAGE_PATH
+        from billit_sync.settings_ui.service import SettingsUi
+
+        return SettingsUi(
+            tenants=self.tenants,
+            settings=self.settings,
+            settings_page=self.settings_page,
+            log_panel=self.log_panel,
+            export_retry=self.export_retry,
+            manual_sync=self.manual_sync,
+            lifecycle=lambda: self.connection_lifecycle(public_base_url),
+            connect_flow=lambda: self.connect_flow(public_base_url),
+            page_url=public_base_url + SETTINGS_PAGE_PATH,
         )
 
     @cached_property

@@ -75,7 +75,7 @@ def _dimension(alarm: dict[str, Any], name: str) -> Any:
 
 # ------------------------------------------------------------------ saved queries
 def test_function_log_groups_are_the_names_the_functions_write_to() -> None:
-    assert len(FUNCTION_LOG_GROUPS) == len(FUNCTIONS) == 8
+    assert len(FUNCTION_LOG_GROUPS) == len(FUNCTIONS) == 9
     for function in FUNCTIONS.values():
         group = RESOURCES[function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]
         function_name = function["Properties"]["FunctionName"]["Fn::Sub"]

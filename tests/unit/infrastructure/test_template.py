@@ -326,6 +326,7 @@ def test_internet_facing_routes_have_their_own_throttles() -> None:
         "GET /connect",
         "GET /oauth/callback",
         "POST /oauth/confirm",
+        *(f"{method} {path}" for method, path in SETTINGS_PAGE_ROUTES),
     }
     assert set(own) == edge
     assert edge <= routes  # each names a real route
@@ -335,4 +336,37 @@ def test_internet_facing_routes_have_their_own_throttles() -> None:
         assert settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
     assert not any(
         route.startswith(("GET /tenants", "PUT /tenants", "POST /tenants")) for route in own
+    )
+
+
+SETTINGS_PAGE_ROUTES = {
+    ("GET", "/ui/open"),
+    ("GET", "/ui/settings"),
+    ("POST", "/ui/settings"),
+    ("POST", "/ui/connect"),
+    ("POST", "/ui/company"),
+    ("POST", "/ui/sync"),
+    ("POST", "/ui/retry"),
+    ("POST", "/ui/disconnect"),
+    ("GET", "/ui/static/settings.css"),
+}
+
+
+def test_the_settings_page_has_its_own_function_and_role() -> None:
+    """Issue 15: the browser pages live in their own function, with the return-URL allow-list
+    (its CSP's frame-ancestors) and a role that cannot create secrets (registration's)."""
+    function = FUNCTIONS["SettingsPageFunction"]["Properties"]
+    routes = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for event in function["Events"].values()
+        if event["Type"] == "HttpApi"
+    }
+    assert routes == SETTINGS_PAGE_ROUTES
+    assert function["Environment"]["Variables"]["RETURN_URL_ALLOW_LIST"] == {
+        "Ref": "ReturnUrlAllowList"
+    }
+    assert function["Role"] == {"Fn::GetAtt": ["SettingsPageFunctionRole", "Arn"]}
+    assert not any(
+        action == "secretsmanager:CreateSecret"
+        for action, _ in _secret_grants("SettingsPageFunctionRole")
     )

@@ -20,6 +20,7 @@ OAuth state            ``OAUTH_STATE#{sha256(state)}``              ``OAUTH_STAT
 connect confirmation   ``OAUTH_CONFIRM#{sha256(id)}``               ``OAUTH_CONFIRM``
 Billit company owner   ``BILLIT_PARTY#{environment}#{party}``       ``OWNER``
 used single-use ticket ``USED_TICKET#{sha256(jti)}``                ``USED``
+settings page session  ``UI_SESSION#{sha256(session id)}``          ``UI_SESSION``
 =====================  ===========================================  ==========================
 
 GSI ``gsi1`` (sparse):
@@ -33,9 +34,9 @@ Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by 
 
 Every key except the webhook delivery (``DELIVERY#`` first, for its IAM condition), the
 OAuth state, the connect confirmation, the company owner (one Billit
-company → the one tenant connected to it) and the used ticket starts with the validated
-tenant id. Components in the middle of a key may not contain ``#`` (so one key can never be
-read as another); the last component may, since nothing follows it.
+company → the one tenant connected to it), the used ticket and the settings page session
+starts with the validated tenant id. Components in the middle of a key may not contain ``#``
+(so one key can never be read as another); the last component may, since nothing follows it.
 """
 
 import hashlib
@@ -195,3 +196,11 @@ SYNC_LOG_SK_PREFIX = "LOG#"
 
 def sync_log_sk(entry_id: str) -> str:
     return SYNC_LOG_SK_PREFIX + last(entry_id, "entry id")
+
+
+def ui_session_pk(session_id: str) -> str:
+    """Hashed: the table never holds the cookie's value (a read of the table is no login)."""
+    return f"UI_SESSION#{sha256_hex(last(session_id, 'session id'))}"
+
+
+UI_SESSION_SK = "UI_SESSION"
