@@ -297,6 +297,10 @@ FIELD_LABELS: Final[dict[str, dict[Language, str]]] = {
         "en": "Work order completed again after its invoice",
         "nl": "Werkbon opnieuw afgerond na zijn factuur",
     },
+    "exports.discovery_safety_net_minutes": {
+        "en": "Look for missed work orders every … minutes while OutSmart's webhook works",
+        "nl": "Zoek gemiste werkbonnen elke … minuten zolang de webhook van OutSmart werkt",
+    },
 }
 
 CHOICE_LABELS: Final[dict[str, dict[Language, str]]] = {
