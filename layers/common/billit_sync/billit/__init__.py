@@ -4,8 +4,9 @@ Build one ``httpx.Client`` per process, a ``BillitHttp`` per connection and wrap
 ``BillitClient``. See ``/work/shared/reference/billit-api.md`` for the API facts used.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from billit_sync.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from billit_sync.billit.account import AccountApi, AccountInformation, Company, UserCompanyRole
@@ -124,13 +125,7 @@ _MODULE_OF: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
+__getattr__ = lazy_exports(__name__, _MODULE_OF, globals())
 
 
 __all__ = [

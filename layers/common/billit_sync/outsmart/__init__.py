@@ -3,8 +3,9 @@
 ``assumptions`` holds every decision taken where the reference marks ⚠.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from billit_sync.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from billit_sync.outsmart.client import (
@@ -69,13 +70,7 @@ _MODULE_OF: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULE_OF, globals())
 
 
 __all__ = [

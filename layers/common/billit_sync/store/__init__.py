@@ -5,8 +5,9 @@ environment or build clients (the handlers' composition root does, once per cont
 Key formats are documented in ``billit_sync.store.keys``.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from billit_sync.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from billit_sync.store.aws_errors import AwsTransientError
@@ -95,13 +96,7 @@ _MODULE_OF: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
+__getattr__ = lazy_exports(__name__, _MODULE_OF, globals())
 
 
 __all__ = [
