@@ -46,6 +46,13 @@ class FaultPlan:
     sleep: Callable[[float], None] = time.sleep
     faults: list[Fault] = field(default_factory=list)
     fired: list[tuple[FaultKind, str, str]] = field(default_factory=list)
+    # Requests being answered right now, and the most at once so far (clients' concurrency).
+    in_flight: int = 0
+    max_in_flight: int = 0
+    # Answer 429 (Retry-After 1) to a request that finds this many already in flight: neither
+    # API documents a limit, so a test picks the one the reference notes assume (billit-api.md
+    # §9: five per connection; outsmart-api.md §8: one per tenant).
+    concurrency_limit: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(
@@ -65,6 +72,19 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self.faults.clear()
+
+    def enter(self) -> bool:
+        """Count a request in; False when it is over the concurrency limit (not counted)."""
+        with self._lock:
+            if self.concurrency_limit is not None and self.in_flight >= self.concurrency_limit:
+                return False
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def take(self, request: httpx.Request) -> Fault | None:
         """The first fault that matches, counted as fired."""
@@ -91,6 +111,23 @@ def apply_faults(
     Timeouts and connection errors are raised as the httpx exceptions a real network would
     give; ``tests.fakes.server`` turns them into a hung or dropped connection.
     """
+    if not plan.enter():
+        return httpx.Response(
+            429,
+            headers={"Retry-After": "1"},
+            json={"errors": [{"Code": "TooManyRequests", "Description": "Too many at once"}]},
+        )
+    try:
+        return _answer(plan, request, process)
+    finally:
+        plan.leave()
+
+
+def _answer(
+    plan: FaultPlan,
+    request: httpx.Request,
+    process: Callable[[httpx.Request], httpx.Response],
+) -> httpx.Response:
     if plan.latency:
         plan.sleep(plan.latency)
     fault = plan.take(request)

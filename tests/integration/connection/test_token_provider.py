@@ -480,12 +480,19 @@ def test_refresh_without_answer_is_transient_and_not_repeated(
     assert harness.leases.holder(TENANT, SECRET_LEASE_NAME) is None
     assert_no_secrets(harness, error_text(caught.value))
 
+    # Another thread of the same job (the import reads two Billit lists at once) must not
+    # spend the refresh token again: it gets the same transient error, without a call.
+    with pytest.raises(TokenRefreshOutcomeUnknownError):
+        provider.access_token()
+    assert len(harness.token_calls()) == refreshes + 1
+    assert harness.tenants.get_connection(TENANT).status is ConnectionStatus.CONNECTED
+
     # The fake did rotate (the answer was lost), so the stored refresh token is spent: the
-    # next attempt is refused and the connection goes to auth expired. This is the honest
-    # cost of an unknown outcome with single-use refresh tokens.
+    # next job's attempt is refused and the connection goes to auth expired. This is the
+    # honest cost of an unknown outcome with single-use refresh tokens.
     assert harness.fake.refresh_count() == 1
     with pytest.raises(AuthenticationExpiredError):
-        provider.access_token()
+        harness.provider().access_token()
     assert harness.tenants.get_connection(TENANT).status is ConnectionStatus.AUTH_EXPIRED
     assert len(auth_expired_entries(harness)) == 1
 

@@ -153,3 +153,46 @@ def test_persistently_unprocessed_items_become_transient(
     with pytest.raises(TransientError, match="UnprocessedItems"):
         store.put_many("acme", "1001", [customer(str(n), f"D-{n}") for n in range(20)])
     assert len(sleep.delays) == 7  # eight attempts, a backoff between each
+
+
+def count_calls(table: Table, operation: str) -> list[str]:
+    """Record every ``operation`` request the table's client sends."""
+    seen: list[str] = []
+    table.meta.client.meta.events.register(
+        f"before-call.dynamodb.{operation}", lambda **_: seen.append(operation)
+    )
+    return seen
+
+
+def test_what_the_caller_read_is_not_read_again(store: MappingStore, table: Table) -> None:
+    old = customer("501", "D-0042")
+    store.put_many("acme", "1001", [old])
+    reads = count_calls(table, "BatchGetItem")
+
+    store.put_many("acme", "1001", [customer("501", "D-0043")], stored={(CUSTOMER, "501"): old})
+
+    # One read: the stale reverse entry's current owner (it may have moved on); not the
+    # mapping the caller already read.
+    assert reads == ["BatchGetItem"]
+    assert store.get_by_outsmart_key("acme", "1001", CUSTOMER, "D-0042") is None
+    assert store.get_by_outsmart_key("acme", "1001", CUSTOMER, "D-0043") is not None
+
+    reads.clear()
+    store.put_many("acme", "1001", [customer("502", "D-0050")], stored={})  # known new
+    assert reads == []
+
+
+@pytest.mark.parametrize("entity", [MappedEntity.CONTACT_PERSON, MappedEntity.PRODUCT_GROUP])
+def test_kinds_nothing_looks_up_by_outsmart_key_are_stored_one_way(
+    store: MappingStore, entity: MappedEntity
+) -> None:
+    mapping = IdMapping(entity=entity, billit_id="501", outsmart_key="BILLIT-501")
+    store.put_many("acme", "1001", [mapping])
+
+    assert store.get_by_billit_id("acme", "1001", entity, "501") == mapping
+    with pytest.raises(ValueError, match="not stored by OutSmart key"):
+        store.get_by_outsmart_key("acme", "1001", entity, "BILLIT-501")
+    with pytest.raises(ValueError, match="not stored by OutSmart key"):
+        store.get_many_by_outsmart_keys_per_entity("acme", "1001", {entity: ["BILLIT-501"]})
+    assert store.delete("acme", "1001", entity, "501") == mapping
+    assert store.get_by_billit_id("acme", "1001", entity, "501") is None

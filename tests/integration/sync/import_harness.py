@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -85,6 +86,36 @@ class ImportHarness:
             "Unit": "C62",
         }
         return self.billit.add_product(COMPANY, Reference=reference, **(defaults | fields))
+
+    def fill_large_account(
+        self, customers: int, products: int, *, groups: int, contacts: bool
+    ) -> None:
+        """A big account of uniform records: ``K00000``… customers in Brussels (each with a
+        contact when ``contacts``), ``P00000``… products at 1,50 spread over ``groups``."""
+        for n in range(customers):
+            contact = {"ContactFirstName": "Contact", "ContactLastName": str(n)}
+            self.billit.add_party(
+                COMPANY,
+                Name=f"Klant {n}",
+                Nr=f"K{n:05d}",
+                PartyType="Customer",
+                Street="Markt",
+                StreetNumber="1",
+                Zipcode="1000",
+                City="Brussel",
+                **(contact if contacts else {}),
+            )
+        for n in range(products):
+            self.billit.add_product(
+                COMPANY,
+                Reference=f"P{n:05d}",
+                Description=f"Product {n}",
+                AmountExcl=Decimal("1.50"),
+                VAT=21,
+                Unit="C62",
+                GroupID=n % groups,
+                GroupName=f"Groep {n % groups}",
+            )
 
 
 @contextmanager

@@ -196,28 +196,7 @@ def test_a_run_out_of_time_checkpoints_and_the_next_resumes(harness: ImportHarne
 def test_a_large_account_imports_in_one_run() -> None:
     """10,000 customers and 5,000 products in one run (no latency here; `make bench` adds it)."""
     with import_harness() as h:
-        for n in range(10_000):
-            h.billit.add_party(
-                COMPANY,
-                Name=f"Klant {n}",
-                Nr=f"K{n:05d}",
-                PartyType="Customer",
-                Street="Markt",
-                StreetNumber="1",
-                Zipcode="1000",
-                City="Brussel",
-            )
-        for n in range(5_000):
-            h.billit.add_product(
-                COMPANY,
-                Reference=f"P{n:05d}",
-                Description=f"Product {n}",
-                AmountExcl=Decimal("1.50"),
-                VAT=21,
-                Unit="C62",
-                GroupID=n % 25,
-                GroupName=f"Groep {n % 25}",
-            )
+        h.fill_large_account(10_000, 5_000, groups=25, contacts=False)
         report = h.importer().run()
         assert report.finished
         assert len(h.office.relations) == 10_000

@@ -4,6 +4,8 @@
 import pytest
 
 from billit_sync import messages
+from billit_sync.sync.imports.mapping import Skipped
+from billit_sync.sync.imports.report import EntityCounts, ImportedEntity, ImportReport
 
 
 def render(params: dict[str, str], language: messages.Language) -> str:
@@ -48,3 +50,20 @@ def test_zero_gone_counts_and_older_entries_stay_short() -> None:
     assert render({"counts.customers": "3/0/1/0/0/0"}, "en") == (
         "Import finished in 1.5 s: customers 3 created, 0 updated, 1 skipped"
     )
+
+
+def test_batch_tallies_add_up_in_the_run_report() -> None:
+    """Reader threads count each batch apart; the run adds them up (issue 16)."""
+    run, first, second = ImportReport(), ImportReport(), ImportReport()
+    first.of(ImportedEntity.CUSTOMERS).created = 3
+    first.skip(ImportedEntity.CUSTOMERS, Skipped(billit_id="7", label="A", reason="no street"))
+    second.of(ImportedEntity.CUSTOMERS).created = 2
+    second.of(ImportedEntity.CUSTOMERS).unchanged = 5
+    second.of(ImportedEntity.PRODUCTS).updated = 1
+
+    run.merge(first)
+    run.merge(second)
+
+    assert run.of(ImportedEntity.CUSTOMERS) == EntityCounts(created=5, unchanged=5, skipped=1)
+    assert run.of(ImportedEntity.PRODUCTS) == EntityCounts(updated=1)
+    assert [s.label for _, s in run.skipped] == ["A"]

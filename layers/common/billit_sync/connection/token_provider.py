@@ -111,6 +111,9 @@ class TenantTokenProvider:
         self._sleep = sleep
         self._tokens: BillitTokenRecord | None = None
         self._expired = False
+        # A refresh that got no answer may have spent the refresh token: no other thread of
+        # this job (the import reads two Billit lists at once) may try it again (issue 16).
+        self._refresh_unanswered: TokenRefreshOutcomeUnknownError | None = None
         self._mutex = threading.Lock()
 
     @property
@@ -133,6 +136,8 @@ class TenantTokenProvider:
         with self._mutex:
             if self._expired:
                 raise self._expired_error()
+            if self._refresh_unanswered is not None:
+                raise TokenRefreshOutcomeUnknownError(str(self._refresh_unanswered))
             tokens = self._tokens if self._tokens is not None else self._read()
             if force_refresh or self._expiring(tokens):
                 tokens = self._refresh(known=tokens, force=force_refresh)
@@ -218,11 +223,12 @@ class TenantTokenProvider:
                 "Billit token refresh got no answer; Billit may have rotated the tokens",
                 extra={"tenant_id": self._tenant_id, "error": type(error).__name__},
             )
-            raise TokenRefreshOutcomeUnknownError(
+            self._refresh_unanswered = TokenRefreshOutcomeUnknownError(
                 f"tenant {self._tenant_id}: the Billit token refresh got no answer; "
                 "try again later (if Billit did rotate the tokens, the connection will "
                 "need to be reconnected)"
-            ) from error
+            )
+            raise self._refresh_unanswered from error
         refreshed = BillitTokenRecord(
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,

@@ -12,6 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from billit_sync.observability import logger
 from billit_sync.store.aws_errors import AwsTransientError, translate_aws_errors
+from billit_sync.store.throughput import PartitionThroughput, write_units
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -70,9 +71,12 @@ def batch_write(
     operation: str,
     puts: Iterable[Item] = (),
     deletes: Iterable[Key] = (),
+    *,
     sleep: Sleep = time.sleep,
+    throughput: PartitionThroughput | None = None,
 ) -> None:
-    """BatchWriteItem, 25 requests at a time, retrying unprocessed items with backoff.
+    """BatchWriteItem, 25 requests at a time, retrying unprocessed items with backoff; each
+    request (and each retry) first waits for room in its partitions when ``throughput`` paces.
 
     The caller must not put and delete the same key in one call (DynamoDB refuses duplicates).
     """
@@ -85,6 +89,8 @@ def batch_write(
             if attempt:
                 _log_retry(operation, attempt, len(pending))
                 sleep(backoff_delay(attempt - 1))
+            if throughput is not None:
+                throughput.wait_to_write(_write_units_by_partition(pending))
             with translate_aws_errors(operation):
                 response = client.batch_write_item(RequestItems={table.name: pending})
             pending = list(response.get("UnprocessedItems", {}).get(table.name, []))
@@ -99,8 +105,10 @@ def batch_get(
     operation: str,
     keys: Sequence[Key],
     sleep: Sleep = time.sleep,
+    throughput: PartitionThroughput | None = None,
 ) -> list[Item]:
-    """BatchGetItem, 100 keys at a time (strongly consistent), retrying unprocessed keys."""
+    """BatchGetItem, 100 keys at a time (strongly consistent), retrying unprocessed keys; paced
+    like ``batch_write`` (a strongly consistent read of an item up to 4 KB is one read unit)."""
     found: list[Item] = []
     client = table.meta.client
     unique = list({(key["pk"], key["sk"]): key for key in keys}.values())
@@ -110,6 +118,8 @@ def batch_get(
             if attempt:
                 _log_retry(operation, attempt, len(pending))
                 sleep(backoff_delay(attempt - 1))
+            if throughput is not None:
+                throughput.wait_to_read(_count_by_partition(str(key["pk"]) for key in pending))
             with translate_aws_errors(operation):
                 response = client.batch_get_item(
                     RequestItems={table.name: {"Keys": pending, "ConsistentRead": True}}
@@ -122,3 +132,23 @@ def batch_get(
         else:
             raise AwsTransientError(operation, "UnprocessedKeys")
     return found
+
+
+def _count_by_partition(partition_keys: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for partition in partition_keys:
+        counts[partition] = counts.get(partition, 0) + 1
+    return counts
+
+
+def _write_units_by_partition(requests: Sequence[Any]) -> dict[str, int]:
+    """Write units per partition key of BatchWriteItem requests (a delete costs one)."""
+    units: dict[str, int] = {}
+    for request in requests:
+        if "PutRequest" in request:
+            item = request["PutRequest"]["Item"]
+            partition, cost = str(item["pk"]), write_units(item)
+        else:
+            partition, cost = str(request["DeleteRequest"]["Key"]["pk"]), 1
+        units[partition] = units.get(partition, 0) + cost
+    return units

@@ -1,10 +1,14 @@
 """Which Billit record is which OutSmart record, per tenant *and* connected Billit company.
 
-Each mapping is stored twice in the same partition — under ``BILLIT#{id}`` and under
-``OUTSMART#{key}`` — so both directions are one strongly consistent read. The partition key
-contains the Billit company's PartyID, so after a reconnect to another Billit company none of
-the old mappings can be found. Imports write thousands of mappings at once: ``put_many`` uses
-batch writes and removes reverse entries that a changed OutSmart key left behind.
+Each mapping is stored under ``BILLIT#{id}``, and for the kinds something looks up by OutSmart
+key (``REVERSE_LOOKUP``: the export's debtor, materials and hour types, the import's uniqueness
+check) also under ``OUTSMART#{key}`` in the same partition, so both directions are one strongly
+consistent read. Contact persons and product groups are never looked up by OutSmart key, so
+they get no reverse entry (issue 16: a write nothing reads). The partition key contains the
+Billit company's PartyID, so after a reconnect to another Billit company none of the old
+mappings can be found. Imports write thousands of mappings at once: ``put_many`` uses batch
+writes paced to the partition's throughput, and removes reverse entries that a changed
+OutSmart key left behind.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, to_iso
 from billit_sync.store.dynamo import Item, Key, Sleep, batch_get, batch_write, query_all
+from billit_sync.store.throughput import PartitionThroughput
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -32,6 +37,12 @@ class MappedEntity(StrEnum):
     PRODUCT = "product"
     PRODUCT_GROUP = "product_group"
     HOUR_TYPE = "hour_type"
+
+
+REVERSE_LOOKUP: frozenset[MappedEntity] = frozenset(
+    {MappedEntity.CUSTOMER, MappedEntity.PRODUCT, MappedEntity.HOUR_TYPE}
+)
+"""Kinds read by OutSmart key (``get_*_by_outsmart_key*``), so stored in both directions."""
 
 
 GONE_ATTRIBUTE = "gone_since"
@@ -57,34 +68,46 @@ class IdMapping(BaseModel):
         return GONE_ATTRIBUTE in self.attributes
 
 
+StoredMappings = Mapping[tuple[MappedEntity, str], IdMapping]
+"""Mappings as stored, by (kind, Billit id): what a caller already read."""
+
+
 class MappingStore:
-    def __init__(self, table: Table, clock: Clock, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self,
+        table: Table,
+        clock: Clock,
+        sleep: Sleep = time.sleep,
+        throughput: PartitionThroughput | None = None,
+    ) -> None:
         self._table = table
         self._clock = clock
         self._sleep = sleep
+        self._throughput = throughput or PartitionThroughput()
 
-    def put_many(self, tenant_id: str, party_id: str, mappings: Iterable[IdMapping]) -> int:
-        """Create or replace mappings (both directions); returns how many were written.
+    def put_many(
+        self,
+        tenant_id: str,
+        party_id: str,
+        mappings: Iterable[IdMapping],
+        *,
+        stored: StoredMappings | None = None,
+    ) -> int:
+        """Create or replace mappings; returns how many were written.
 
         Later mappings in the same call win over earlier ones with the same Billit id.
         When a Billit record now maps to another OutSmart key, the old reverse entry is
         deleted, so a reverse lookup never returns a mapping that is no longer true.
+        ``stored``: the mappings as the caller read them (a mapping absent from it is not
+        stored), so they are not read again; without it, they are read here.
         """
         latest: dict[tuple[MappedEntity, str], IdMapping] = {}
         for mapping in mappings:
             latest[(mapping.entity, mapping.billit_id)] = mapping
         if not latest:
             return 0
-        forward_keys = [
-            self._key(tenant_id, party_id, m.entity, keys.mapping_billit_sk(m.billit_id))
-            for m in latest.values()
-        ]
-        previous = {
-            (str(item["pk"]), str(item["sk"])): item
-            for item in batch_get(
-                self._table, "MappingStore.put_many", forward_keys, sleep=self._sleep
-            )
-        }
+        if stored is None:
+            stored = self._stored(tenant_id, party_id, list(latest))
         now = to_iso(self._clock())
         puts: dict[tuple[str, str], Item] = {}
         stale: dict[tuple[str, str], str] = {}  # old reverse key → Billit id that left it
@@ -102,12 +125,14 @@ class MappingStore:
             if mapping.content_hash is not None:
                 body["content_hash"] = mapping.content_hash
             forward_sk = keys.mapping_billit_sk(billit_id)
-            reverse_sk = keys.mapping_outsmart_sk(mapping.outsmart_key)
             puts[(pk, forward_sk)] = {"pk": pk, "sk": forward_sk, **body}
+            if entity not in REVERSE_LOOKUP:
+                continue
+            reverse_sk = keys.mapping_outsmart_sk(mapping.outsmart_key)
             puts[(pk, reverse_sk)] = {"pk": pk, "sk": reverse_sk, **body}
-            old = previous.get((pk, forward_sk))
-            if old is not None and old.get("outsmart_key") != mapping.outsmart_key:
-                old_reverse = keys.mapping_outsmart_sk(str(old["outsmart_key"]))
+            old = stored.get((entity, billit_id))
+            if old is not None and old.outsmart_key != mapping.outsmart_key:
+                old_reverse = keys.mapping_outsmart_sk(old.outsmart_key)
                 stale[(pk, old_reverse)] = billit_id
         deletes = self._still_pointing_back(
             {position: owner for position, owner in stale.items() if position not in puts}
@@ -118,8 +143,24 @@ class MappingStore:
             puts=puts.values(),
             deletes=deletes,
             sleep=self._sleep,
+            throughput=self._throughput,
         )
         return len(latest)
+
+    def _stored(
+        self, tenant_id: str, party_id: str, wanted: Sequence[tuple[MappedEntity, str]]
+    ) -> dict[tuple[MappedEntity, str], IdMapping]:
+        item_keys = [
+            self._key(tenant_id, party_id, entity, keys.mapping_billit_sk(billit_id))
+            for entity, billit_id in wanted
+        ]
+        items = self._batch_get("MappingStore.put_many", item_keys)
+        return {(m.entity, m.billit_id): m for m in map(_mapping, items)}
+
+    def _batch_get(self, operation: str, item_keys: Sequence[Key]) -> list[Item]:
+        return batch_get(
+            self._table, operation, item_keys, sleep=self._sleep, throughput=self._throughput
+        )
 
     def _still_pointing_back(self, stale: dict[tuple[str, str], str]) -> list[Key]:
         """Old reverse entries still naming the Billit record that moved away from them (one
@@ -127,7 +168,7 @@ class MappingStore:
         if not stale:
             return []
         wanted = [{"pk": pk, "sk": sk} for pk, sk in stale]
-        current = batch_get(self._table, "MappingStore.put_many", wanted, sleep=self._sleep)
+        current = self._batch_get("MappingStore.put_many", wanted)
         return [
             {"pk": str(item["pk"]), "sk": str(item["sk"])}
             for item in current
@@ -143,6 +184,7 @@ class MappingStore:
         self, tenant_id: str, party_id: str, entity: MappedEntity, outsmart_key: str
     ) -> IdMapping | None:
         """Reverse lookup (export: OutSmart debtor number / material code → Billit id)."""
+        _require_reverse_lookup(entity)
         return self._get(tenant_id, party_id, entity, keys.mapping_outsmart_sk(outsmart_key))
 
     def get_many_by_billit_ids(
@@ -153,22 +195,19 @@ class MappingStore:
             self._key(tenant_id, party_id, entity, keys.mapping_billit_sk(billit_id))
             for billit_id in billit_ids
         ]
-        items = batch_get(
-            self._table, "MappingStore.get_many_by_billit_ids", wanted, sleep=self._sleep
-        )
+        items = self._batch_get("MappingStore.get_many_by_billit_ids", wanted)
         return {str(item["billit_id"]): _mapping(item) for item in items}
 
     def get_many_by_outsmart_keys(
         self, tenant_id: str, party_id: str, entity: MappedEntity, outsmart_keys: Sequence[str]
     ) -> dict[str, IdMapping]:
         """Mappings found for these OutSmart keys, by OutSmart key (e.g. an invoice's lines)."""
+        _require_reverse_lookup(entity)
         wanted = [
             self._key(tenant_id, party_id, entity, keys.mapping_outsmart_sk(outsmart_key))
             for outsmart_key in outsmart_keys
         ]
-        items = batch_get(
-            self._table, "MappingStore.get_many_by_outsmart_keys", wanted, sleep=self._sleep
-        )
+        items = self._batch_get("MappingStore.get_many_by_outsmart_keys", wanted)
         return {str(item["outsmart_key"]): _mapping(item) for item in items}
 
     def get_many_by_outsmart_keys_per_entity(
@@ -176,6 +215,8 @@ class MappingStore:
     ) -> dict[MappedEntity, dict[str, IdMapping]]:
         """Several entities' mappings by OutSmart key in one BatchGetItem (per 100 keys): an
         invoice's customer, products and hour types together (issue 16)."""
+        for entity in wanted:
+            _require_reverse_lookup(entity)
         item_keys = [
             self._key(tenant_id, party_id, entity, keys.mapping_outsmart_sk(outsmart_key))
             for entity, outsmart_keys in wanted.items()
@@ -184,9 +225,7 @@ class MappingStore:
         found: dict[MappedEntity, dict[str, IdMapping]] = {entity: {} for entity in wanted}
         if not item_keys:
             return found
-        items = batch_get(
-            self._table, "MappingStore.get_many_by_outsmart_keys", item_keys, sleep=self._sleep
-        )
+        items = self._batch_get("MappingStore.get_many_by_outsmart_keys", item_keys)
         for item in items:
             mapping = _mapping(item)
             found.setdefault(mapping.entity, {})[mapping.outsmart_key] = mapping
@@ -247,6 +286,12 @@ class MappingStore:
     @staticmethod
     def _key(tenant_id: str, party_id: str, entity: MappedEntity, sk: str) -> Key:
         return {"pk": keys.mapping_pk(tenant_id, party_id, entity), "sk": sk}
+
+
+def _require_reverse_lookup(entity: MappedEntity) -> None:
+    """A lookup by OutSmart key of a kind stored one way only would always miss: say so."""
+    if entity not in REVERSE_LOOKUP:
+        raise ValueError(f"{entity.value} mappings are not stored by OutSmart key")
 
 
 def _mapping(item: Item) -> IdMapping:

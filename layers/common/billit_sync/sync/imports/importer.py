@@ -20,14 +20,24 @@ into OutSmart, incrementally.
   is ever deleted there, since old work orders use it.
 - **Group moves**: a product whose group changed loses its old material↔category link
   (``DeleteEntity`` ``material_category``) before the new one is added.
+- **Overlapped** (issue 16, ``pipeline``): both Billit lists are read and prepared (mapped,
+  their stored mappings read, each record decided) in reader threads, a few batches ahead;
+  OutSmart gets one request at a time from the run's own thread; the id mappings of what it
+  accepted are stored in the background, paced to DynamoDB's per-partition rate, and each
+  batch's watermark moves only once it and every batch before it is stored.
+- **No read or write twice**: a stored mapping is read once (``put_many`` is given it), an
+  OutSmart key's owner only when the record's own mapping does not already name that key.
 """
 
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import islice
+from typing import Any
 
 from billit_sync.billit import BillitClient, Party, Product
 from billit_sync.observability import logger
@@ -53,6 +63,7 @@ from billit_sync.sync.imports.mapping import (
     map_customer,
     map_product,
 )
+from billit_sync.sync.imports.pipeline import BackgroundReader, OrderedCommits
 from billit_sync.sync.imports.reconcile import reconcile
 from billit_sync.sync.imports.report import ImportedEntity, ImportReport
 from billit_sync.tenant_settings import ImportSettings
@@ -71,6 +82,16 @@ records that only matter to new work orders (old ones keep theirs). "Sync now" w
 compares at once."""
 DEFAULT_BATCH_SIZE = 200
 DEFAULT_CHECKPOINT_MARGIN_SECONDS = 90.0
+READ_AHEAD_BATCHES = 2
+"""Batches each Billit list is read ahead of OutSmart: enough to hide a page's wait, and at
+most this many batches are read again after a checkpoint."""
+STORE_WORKERS = 3
+"""Threads storing one list's mappings: a partition's pace (900 items/s) needs one or two at
+DynamoDB's latency; the third lets a batch's second partition (contacts) fill alongside."""
+MAX_PENDING_STORES = 64
+"""Batches OutSmart accepted whose mappings are not stored yet, per list: lets OutSmart run on
+while the busiest partition catches up, and bounds what a checkpoint drains (64 batches of 400
+items at 900/s: about 28 s, inside the checkpoint margin)."""
 
 
 def _batches[ItemT](items: Iterable[ItemT], size: int) -> Iterator[list[ItemT]]:
@@ -91,6 +112,58 @@ class _Pending[RecordT: UpsertRecord]:
 
 
 @dataclass
+class _Prepared:
+    """One batch of a Billit list, read and decided in a reader thread: the counts so far, the
+    watermark stamps, and the mappings as stored (``put_many`` does not read them again)."""
+
+    tally: ImportReport
+    billit_ids: list[str]
+    stamps: list[datetime | None]
+    stored: dict[tuple[MappedEntity, str], IdMapping]
+
+
+@dataclass
+class _CustomerBatch(_Prepared):
+    relations: _Pending[RelationRecord]
+    contacts: _Pending[ContactPersonRecord]
+
+
+@dataclass
+class _ProductBatch(_Prepared):
+    categories: _Pending[CategoryRecord]
+    materials: _Pending[MaterialRecord]
+    links: list[MaterialCategoryRecord]
+    regrouped: dict[str, str]  # material code → its new cat_code ("" for no group)
+    hours: _Pending[HourTypeRecord]
+
+
+@dataclass(frozen=True)
+class _Source[BatchT: _Prepared]:
+    """One Billit list as the run imports it."""
+
+    name: str  # PARTIES / PRODUCTS: its watermark item
+    entity: ImportedEntity  # where its seconds are reported
+    fingerprint: str
+    batches: Callable[[], Iterator[BatchT]]  # runs in the reader thread
+    write: Callable[[BatchT, ImportReport], list[IdMapping]]  # to OutSmart; what it accepted
+
+
+@dataclass
+class _Lane:
+    """A list being imported: its prepared batches and the stores of its mappings."""
+
+    source: _Source[Any]
+    batches: Iterator[_Prepared]
+    stores: OrderedCommits
+
+
+def _stored_by_key(
+    entity: MappedEntity, found: dict[str, IdMapping]
+) -> dict[tuple[MappedEntity, str], IdMapping]:
+    return {(entity, billit_id): mapping for billit_id, mapping in found.items()}
+
+
+@dataclass
 class Importer:
     tenant_id: str
     party_id: str
@@ -105,6 +178,9 @@ class Importer:
     checkpoint_margin: float = DEFAULT_CHECKPOINT_MARGIN_SECONDS
     clock: Clock = system_clock
     comparison_interval: timedelta = COMPARISON_INTERVAL
+    read_ahead: int = READ_AHEAD_BATCHES
+    store_workers: int = STORE_WORKERS
+    max_pending_stores: int = MAX_PENDING_STORES
     # Billit ids seen by a read of a whole list (from the start, in this invocation), by source.
     _seen: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _complete: set[str] = field(default_factory=set, init=False, repr=False)
@@ -113,6 +189,13 @@ class Importer:
     # OutSmart's material↔category links, read once per run when a product changed group (each
     # material is written once per run, so later batches never need a fresher copy).
     _links: dict[str, set[str]] | None = field(default=None, init=False, repr=False)
+    # OutSmart keys taken in this run, by kind: key → Billit id (a later duplicate is skipped
+    # even before the first one's mapping is stored).
+    _claims: dict[MappedEntity, dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    # Product groups decided in this run (products reader thread only), by Billit group id.
+    _decided_groups: dict[str, IdMapping] = field(default_factory=dict, init=False, repr=False)
 
     def run(self, *, full: bool = False, resume: bool = False) -> ImportReport:
         """Import what the settings enable. ``resume``: continue a run that checkpointed."""
@@ -120,15 +203,12 @@ class Importer:
         compare = not resume and (full or self._comparison_due())
         if compare:
             self._mark_compared()  # at most one attempt a day, even if this one pauses
+        sources: list[_Source[Any]] = []
         if self.settings.customers:
-            report.finished = self._import_parties(
-                report, full=full, resume=resume, compare=compare
-            )
-        wants_products = self.settings.products or self.settings.hour_types
-        if report.finished and wants_products:
-            report.finished = self._import_products(
-                report, full=full, resume=resume, compare=compare
-            )
+            sources.append(self._parties(full=full, resume=resume, compare=compare))
+        if self.settings.products or self.settings.hour_types:
+            sources.append(self._products(full=full, resume=resume, compare=compare))
+        report.finished = self._import(sources, report)
         if compare and report.finished:
             report.compared = True
             if self._first_import >= {PARTIES, PRODUCTS} & set(self._seen):
@@ -145,6 +225,70 @@ class Importer:
                 today=self.clock().date(),
             )
         return report
+
+    def _import(self, sources: list["_Source[Any]"], report: ImportReport) -> bool:
+        """Every list, overlapped (``pipeline``); False when a checkpoint stopped the run.
+
+        The lists are read from the start at the same time (two Billit requests at most, within
+        the five assumed per connection, billit-api.md §9). OutSmart gets their batches in
+        turn, one request at a time, so each list's mappings start filling their partitions at
+        once instead of the products' waiting for the last customer. Each list stores on its
+        own threads, and its watermark follows its own batches. Leaving the block stores what
+        is pending and closes the readers, on success, checkpoint and error alike."""
+        started = self.monotonic()
+        with ExitStack() as stack:
+            lanes = [
+                _Lane(
+                    source=source,
+                    batches=iter(
+                        stack.enter_context(
+                            BackgroundReader(
+                                source.batches, depth=self.read_ahead, name=f"import-{source.name}"
+                            )
+                        )
+                    ),
+                    stores=stack.enter_context(
+                        OrderedCommits(
+                            workers=self.store_workers, max_pending=self.max_pending_stores
+                        )
+                    ),
+                )
+                for source in sources
+            ]
+            while lanes:
+                for lane in list(lanes):
+                    batch = next(lane.batches, None)
+                    if batch is None:
+                        lane.stores.then(partial(self._completed, lane.source, report, started))
+                        lanes.remove(lane)
+                        continue
+                    self._import_batch(lane, batch, report)
+                    if self._out_of_time():
+                        for stopped in lanes:
+                            stopped.stores.then(
+                                partial(self._took, report, stopped.source.entity, started)
+                            )
+                        return False
+        return True
+
+    def _import_batch(self, lane: "_Lane", batch: _Prepared, report: ImportReport) -> None:
+        source = lane.source
+        self._saw(source.name, batch.billit_ids)
+        report.merge(batch.tally)
+        accepted = source.write(batch, report)
+        lane.stores.submit(
+            write=partial(self._store, accepted, batch.stored),
+            commit=partial(self._advance, source.name, batch.stamps),
+        )
+
+    def _completed(self, source: "_Source[Any]", report: ImportReport, started: float) -> None:
+        """Every batch of the list is stored: the list is done."""
+        self._read_complete(source.name)
+        self._finish(source.name, source.fingerprint)
+        self._took(report, source.entity, started)
+
+    def _took(self, report: ImportReport, entity: ImportedEntity, started: float) -> None:
+        report.seconds[entity] = self.monotonic() - started
 
     # ------------------------------------------------------------- comparison
     def _comparison_due(self) -> bool:
@@ -341,90 +485,95 @@ class Importer:
         elif counts.updated:
             counts.updated -= 1
 
-    def _store(self, accepted: list[IdMapping]) -> None:
+    def _store(
+        self, accepted: list[IdMapping], stored: dict[tuple[MappedEntity, str], IdMapping]
+    ) -> None:
         """Store the mappings of what OutSmart accepted (never of what it refused)."""
         if accepted:
-            self.mappings.put_many(self.tenant_id, self.party_id, accepted)
+            self.mappings.put_many(self.tenant_id, self.party_id, accepted, stored=stored)
 
     # ------------------------------------------------------------------ parties
-    def _import_parties(
-        self, report: ImportReport, *, full: bool, resume: bool, compare: bool
-    ) -> bool:
+    def _parties(self, *, full: bool, resume: bool, compare: bool) -> _Source[_CustomerBatch]:
         with_contacts = self.settings.contact_persons
         fingerprint = f"customers=1,contact_persons={int(with_contacts)}"
         since, generation = self._start(
             PARTIES, fingerprint, full=full, resume=resume, compare=compare
         )
-        started = self.monotonic()
-        try:
+
+        def batches() -> Iterator[_CustomerBatch]:
             parties = self.billit.parties.iter_parties(modified_since=since)
             for batch in _batches(parties, self.batch_size):
-                self._saw(PARTIES, (str(party.party_id) for party in batch))
-                self._write_customers(
-                    batch, report, generation=generation, with_contacts=with_contacts
+                yield self._prepare_customers(
+                    batch, generation=generation, with_contacts=with_contacts
                 )
-                self._advance(PARTIES, [party.last_modified for party in batch])
-                if self._out_of_time():
-                    return False
-            self._read_complete(PARTIES)
-            self._finish(PARTIES, fingerprint)
-            return True
-        finally:
-            report.seconds[ImportedEntity.CUSTOMERS] = self.monotonic() - started
 
-    def _write_customers(
-        self,
-        parties: list[Party],
-        report: ImportReport,
-        *,
-        generation: str | None,
-        with_contacts: bool,
-    ) -> None:
+        return _Source(
+            PARTIES, ImportedEntity.CUSTOMERS, fingerprint, batches, self._write_customers
+        )
+
+    def _prepare_customers(
+        self, parties: list[Party], *, generation: str | None, with_contacts: bool
+    ) -> _CustomerBatch:
+        """Map, read what is stored, decide (reader thread: no OutSmart call here)."""
+        tally = ImportReport()
         good: list[CustomerRecords] = []
         for mapped in map(map_customer, parties):
             if isinstance(mapped, Skipped):
-                report.skip(ImportedEntity.CUSTOMERS, mapped)
+                tally.skip(ImportedEntity.CUSTOMERS, mapped)
             else:
                 good.append(mapped)
+        known = self._existing(MappedEntity.CUSTOMER, [c.billit_id for c in good])
         good = self._unique_keys(
             good,
             key=lambda c: c.relation.debtor_number,
             billit_id_of=lambda c: c.billit_id,
+            known=known,
             entity=MappedEntity.CUSTOMER,
-            report=report,
+            report=tally,
             imported=ImportedEntity.CUSTOMERS,
             label=lambda c: c.relation.name,
             what="customer number",
         )
         ids = [c.billit_id for c in good]
-        known = self._existing(MappedEntity.CUSTOMER, ids)
         known_contacts = self._existing(MappedEntity.CONTACT_PERSON, ids) if with_contacts else {}
-        relations: _Pending[RelationRecord] = _Pending()
-        contacts: _Pending[ContactPersonRecord] = _Pending()
+        batch = _CustomerBatch(
+            tally=tally,
+            billit_ids=[str(party.party_id) for party in parties],
+            stamps=[party.last_modified for party in parties],
+            stored=_stored_by_key(MappedEntity.CUSTOMER, known)
+            | _stored_by_key(MappedEntity.CONTACT_PERSON, known_contacts),
+            relations=_Pending(),
+            contacts=_Pending(),
+        )
         for customer in good:
             self._decide(
-                report=report,
+                report=tally,
                 entity=ImportedEntity.CUSTOMERS,
                 mapped_entity=MappedEntity.CUSTOMER,
                 billit_id=customer.billit_id,
                 outsmart_key=customer.relation.debtor_number,
                 record=customer.relation,
                 previous=known.get(customer.billit_id),
-                pending=relations,
+                pending=batch.relations,
                 generation=generation,
             )
             if with_contacts and customer.contact is not None:
                 self._decide(
-                    report=report,
+                    report=tally,
                     entity=ImportedEntity.CONTACT_PERSONS,
                     mapped_entity=MappedEntity.CONTACT_PERSON,
                     billit_id=customer.billit_id,
                     outsmart_key=customer.contact.cpn_code,
                     record=customer.contact,
                     previous=known_contacts.get(customer.billit_id),
-                    pending=contacts,
+                    pending=batch.contacts,
                     generation=generation,
                 )
+        return batch
+
+    def _write_customers(self, batch: _CustomerBatch, report: ImportReport) -> list[IdMapping]:
+        """Relations, then their contacts, to OutSmart; the mappings of what it accepted."""
+        relations, contacts = batch.relations, batch.contacts
         refused_relations = self._write(
             self.outsmart.upsert_relations,
             relations.records,
@@ -444,9 +593,8 @@ class Importer:
             ImportedEntity.CONTACT_PERSONS,
         )
         refused_contacts = orphaned | {kept[i] for i in refused_kept}
-        self._store(
-            relations.accepted_mappings(refused_relations)
-            + contacts.accepted_mappings(refused_contacts)
+        return relations.accepted_mappings(refused_relations) + contacts.accepted_mappings(
+            refused_contacts
         )
 
     def _unique_keys[ItemT](
@@ -455,6 +603,7 @@ class Importer:
         *,
         key: Callable[[ItemT], str],
         billit_id_of: Callable[[ItemT], str],
+        known: dict[str, IdMapping],
         entity: MappedEntity,
         report: ImportReport,
         imported: ImportedEntity,
@@ -462,16 +611,28 @@ class Importer:
         what: str,
     ) -> list[ItemT]:
         """Two Billit records must never write the same OutSmart record: the second one (in
-        this batch, or against an earlier import) is skipped with the reason."""
-        owners = self._owners(entity, [key(item) for item in items])
-        seen: dict[str, str] = {}
+        this run, or against an earlier import) is skipped with the reason.
+
+        An earlier import's owner is read only for keys the record's own stored mapping
+        (``known``) does not already name: a stored mapping's reverse entry names its record.
+        """
+        claims = self._claims.setdefault(entity, {})
+        owners = self._owners(
+            entity,
+            [
+                key(item)
+                for item in items
+                if (mine := known.get(billit_id_of(item))) is None or mine.outsmart_key != key(item)
+            ],
+        )
         unique: list[ItemT] = []
         for item in items:
             outsmart_key = key(item)
             billit_id = billit_id_of(item)
             owner = owners.get(outsmart_key)
+            claimed = claims.get(outsmart_key)
             taken_before = owner is not None and owner.billit_id != billit_id
-            if outsmart_key in seen or taken_before:
+            if taken_before or (claimed is not None and claimed != billit_id):
                 report.skip(
                     imported,
                     Skipped(
@@ -481,14 +642,12 @@ class Importer:
                     ),
                 )
                 continue
-            seen[outsmart_key] = billit_id
+            claims[outsmart_key] = billit_id
             unique.append(item)
         return unique
 
     # ----------------------------------------------------------------- products
-    def _import_products(
-        self, report: ImportReport, *, full: bool, resume: bool, compare: bool
-    ) -> bool:
+    def _products(self, *, full: bool, resume: bool, compare: bool) -> _Source[_ProductBatch]:
         s = self.settings
         fingerprint = (
             f"products={int(s.products)},product_groups={int(s.product_groups)},"
@@ -497,25 +656,22 @@ class Importer:
         since, generation = self._start(
             PRODUCTS, fingerprint, full=full, resume=resume, compare=compare
         )
-        started = self.monotonic()
-        try:
+
+        def batches() -> Iterator[_ProductBatch]:
             products = self.billit.products.iter_products(modified_since=since)
             for batch in _batches(products, self.batch_size):
-                self._saw(PRODUCTS, (str(product.product_id) for product in batch))
-                self._write_products(batch, report, generation=generation)
-                self._advance(PRODUCTS, [product.last_modified for product in batch])
-                if self._out_of_time():
-                    return False
-            self._read_complete(PRODUCTS)
-            self._finish(PRODUCTS, fingerprint)
-            return True
-        finally:
-            report.seconds[ImportedEntity.PRODUCTS] = self.monotonic() - started
+                yield self._prepare_products(batch, generation=generation)
 
-    def _write_products(
-        self, products: list[Product], report: ImportReport, *, generation: str | None
-    ) -> None:
+        return _Source(
+            PRODUCTS, ImportedEntity.PRODUCTS, fingerprint, batches, self._write_products
+        )
+
+    def _prepare_products(
+        self, products: list[Product], *, generation: str | None
+    ) -> _ProductBatch:
+        """Map, read what is stored, decide (reader thread: no OutSmart call here)."""
         s = self.settings
+        report = ImportReport()
         mapped: list[tuple[Product, ProductRecords]] = []
         for product in products:
             result = map_product(product)
@@ -524,10 +680,12 @@ class Importer:
             else:
                 mapped.append((product, result))
         materials = [(p, r) for p, r in mapped if r.material is not None and s.products]
+        known_materials = self._existing(MappedEntity.PRODUCT, [r.billit_id for _, r in materials])
         materials = self._unique_keys(
             materials,
             key=lambda pair: _material(pair[1]).code,
             billit_id_of=lambda pair: pair[1].billit_id,
+            known=known_materials,
             entity=MappedEntity.PRODUCT,
             report=report,
             imported=ImportedEntity.PRODUCTS,
@@ -535,30 +693,12 @@ class Importer:
             what="material code",
         )
         hours = [(p, r) for p, r in mapped if r.hour_type is not None and s.hour_types]
-        ids = [r.billit_id for _, r in materials]
-        known_materials = self._existing(MappedEntity.PRODUCT, ids)
         known_hours = self._existing(MappedEntity.HOUR_TYPE, [r.billit_id for _, r in hours])
 
         categories: _Pending[CategoryRecord] = _Pending()
+        known_groups: dict[str, IdMapping] = {}
         if s.product_groups:
-            groups = {
-                str(p.group_id): r.category
-                for p, r in materials
-                if r.category is not None and p.group_id is not None
-            }
-            known_groups = self._existing(MappedEntity.PRODUCT_GROUP, list(groups))
-            for group_id, category in groups.items():
-                self._decide(
-                    report=report,
-                    entity=ImportedEntity.PRODUCT_GROUPS,
-                    mapped_entity=MappedEntity.PRODUCT_GROUP,
-                    billit_id=group_id,
-                    outsmart_key=category.cat_code,
-                    record=category,
-                    previous=known_groups.get(group_id),
-                    pending=categories,
-                    generation=generation,
-                )
+            known_groups = self._decide_groups(materials, report, categories, generation)
 
         material_pending: _Pending[MaterialRecord] = _Pending()
         links: list[MaterialCategoryRecord] = []
@@ -617,23 +757,76 @@ class Importer:
                 },
             )
 
+        return _ProductBatch(
+            tally=report,
+            billit_ids=[str(product.product_id) for product in products],
+            stamps=[product.last_modified for product in products],
+            stored=_stored_by_key(MappedEntity.PRODUCT, known_materials)
+            | _stored_by_key(MappedEntity.HOUR_TYPE, known_hours)
+            | _stored_by_key(MappedEntity.PRODUCT_GROUP, known_groups),
+            categories=categories,
+            materials=material_pending,
+            links=links,
+            regrouped=regrouped,
+            hours=hour_pending,
+        )
+
+    def _decide_groups(
+        self,
+        materials: list[tuple[Product, ProductRecords]],
+        report: ImportReport,
+        categories: _Pending[CategoryRecord],
+        generation: str | None,
+    ) -> dict[str, IdMapping]:
+        """Queue the batch's product groups that are new or changed; returns the stored
+        mappings read. Groups recur in every batch: this run's own decision stands for the
+        stored mapping (it may not be stored yet), so a group is read and written once a run."""
+        groups = {
+            str(p.group_id): r.category
+            for p, r in materials
+            if r.category is not None and p.group_id is not None
+        }
+        decided = self._decided_groups
+        known = self._existing(MappedEntity.PRODUCT_GROUP, [g for g in groups if g not in decided])
+        for group_id, category in groups.items():
+            previous = decided.get(group_id, known.get(group_id))
+            written = self._decide(
+                report=report,
+                entity=ImportedEntity.PRODUCT_GROUPS,
+                mapped_entity=MappedEntity.PRODUCT_GROUP,
+                billit_id=group_id,
+                outsmart_key=category.cat_code,
+                record=category,
+                previous=previous,
+                pending=categories,
+                generation=generation,
+            )
+            mapping = categories.mappings[-1] if written else previous
+            if mapping is not None:
+                decided[group_id] = mapping
+        return known
+
+    def _write_products(self, batch: _ProductBatch, report: ImportReport) -> list[IdMapping]:
+        """Categories, materials, their links and hour types to OutSmart; the mappings of what
+        it accepted."""
         refused_categories = self._write(
             self.outsmart.upsert_categories,
-            categories.records,
+            batch.categories.records,
             lambda c: c.cat_name,
             report,
             ImportedEntity.PRODUCT_GROUPS,
         )
         refused_materials = self._write(
             self.outsmart.upsert_materials,
-            material_pending.records,
+            batch.materials.records,
             lambda m: m.code,
             report,
             ImportedEntity.PRODUCTS,
         )
-        refused_codes = {material_pending.records[i].code for i in refused_materials}
-        links += self._regroup(
-            {code: cat for code, cat in regrouped.items() if code not in refused_codes}, report
+        refused_codes = {batch.materials.records[i].code for i in refused_materials}
+        links = batch.links + self._regroup(
+            {code: cat for code, cat in batch.regrouped.items() if code not in refused_codes},
+            report,
         )
         self._write(
             self.outsmart.upsert_material_categories,
@@ -644,15 +837,15 @@ class Importer:
         )
         refused_hours = self._write(
             self.outsmart.upsert_hour_types,
-            hour_pending.records,
+            batch.hours.records,
             lambda h: h.code,
             report,
             ImportedEntity.HOUR_TYPES,
         )
-        self._store(
-            categories.accepted_mappings(refused_categories)
-            + material_pending.accepted_mappings(refused_materials)
-            + hour_pending.accepted_mappings(refused_hours)
+        return (
+            batch.categories.accepted_mappings(refused_categories)
+            + batch.materials.accepted_mappings(refused_materials)
+            + batch.hours.accepted_mappings(refused_hours)
         )
 
     def _regroup(

@@ -60,6 +60,7 @@ class _Tenant:
                 )
                 for m in mappings
             ],
+            stored={(m.entity, m.billit_id): m for m in mappings},  # just listed: not re-read
         )
 
 

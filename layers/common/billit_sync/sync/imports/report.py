@@ -1,6 +1,6 @@
 """What one import run did, per entity: the numbers the log panel shows and the skipped records."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 from billit_sync.sync.imports.mapping import Skipped
@@ -53,6 +53,15 @@ class ImportReport:
     def skip(self, entity: ImportedEntity, record: Skipped) -> None:
         self.of(entity).skipped += 1
         self.skipped.append((entity, record))
+
+    def merge(self, other: "ImportReport") -> None:
+        """Add ``other``'s counts, skipped and gone records (one batch's tally) to this one."""
+        for entity, counts in other.counts.items():
+            mine = self.of(entity)
+            for count in fields(EntityCounts):
+                setattr(mine, count.name, getattr(mine, count.name) + getattr(counts, count.name))
+        self.skipped += other.skipped
+        self.gone += other.gone
 
     def no_longer_in_billit(self, entity: ImportedEntity, record: Gone) -> None:
         counts = self.of(entity)
