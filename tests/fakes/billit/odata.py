@@ -288,18 +288,29 @@ def query(
     params: Mapping[str, str],
     schema: Schema,
     page_size: int,
+    reuse: dict[tuple[object, ...], list[dict[str, Any]]] | None = None,
 ) -> Page:
-    """Filter, sort and cut one page; ``records`` come in their natural (ID) order."""
+    """Filter, sort and cut one page; ``records`` come in their natural (ID) order.
+
+    ``reuse``: filtered, ordered rows of earlier pages of the same query over the same number
+    of records (only for data that does not change between pages: see ``reuse_ordered_rows``).
+    """
     top = _non_negative(params, "$top")
     skip = _non_negative(params, "$skip") or 0
     if top is not None and top > page_size:
         raise ODataError(f"The limit of '{page_size}' for Top query has been exceeded.")
-    rows = list(records)
-    if raw_filter := params.get("$filter"):
-        expr = parse_filter(raw_filter, schema)
-        rows = [row for row in rows if matches(expr, row)]
-    if raw_orderby := params.get("$orderby"):
-        sort(rows, parse_orderby(raw_orderby, schema), schema)
+    key = (id(schema), len(records), params.get("$filter"), params.get("$orderby"))
+    if reuse is not None and key in reuse:
+        rows = reuse[key]
+    else:
+        rows = list(records)
+        if raw_filter := params.get("$filter"):
+            expr = parse_filter(raw_filter, schema)
+            rows = [row for row in rows if matches(expr, row)]
+        if raw_orderby := params.get("$orderby"):
+            sort(rows, parse_orderby(raw_orderby, schema), schema)
+        if reuse is not None:
+            reuse[key] = rows
     size = page_size if top is None else top
     items = rows[skip : skip + size]
     more = size > 0 and skip + size < len(rows)
