@@ -112,7 +112,9 @@ class Services:
 
     @cached_property
     def dynamodb(self) -> DynamoDBServiceResource:
-        return self._session.resource("dynamodb")
+        from billit_sync.store.dynamo import CLIENT_CONFIG
+
+        return self._session.resource("dynamodb", config=CLIENT_CONFIG)
 
     @cached_property
     def secretsmanager(self) -> SecretsManagerClient:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 
 from billit_sync.observability import logger
 from billit_sync.store.aws_errors import AwsTransientError, translate_aws_errors
@@ -26,6 +27,13 @@ BATCH_GET_LIMIT = 100
 MAX_BATCH_ATTEMPTS = 8
 BASE_DELAY_SECONDS = 0.05
 MAX_DELAY_SECONDS = 2.0
+
+CLIENT_CONFIG = Config(parameter_validation=False)
+"""How the service's DynamoDB resource is built. botocore checks every request against the API's
+shapes before sending it; DynamoDB checks it again on arrival and answers ``ValidationException``
+(a ``ClientError``, translated like any other). For an import's tens of thousands of mappings the
+first check is a quarter of the client's CPU (issue 16, ``bench/imports.py``), on a Lambda that
+has 0.6 of a vCPU, so it is skipped."""
 
 _deserializer = TypeDeserializer()
 _rng = random.SystemRandom()
