@@ -26,9 +26,8 @@ from billit_sync.api.connect_pages import (
 )
 from billit_sync.api.pages import html_page, redirect
 from billit_sync.config import RuntimeConfig
+from billit_sync.connection.browser_binding import BROWSER_COOKIE, STATE_TTL
 from billit_sync.connection.connect_flow import (
-    BROWSER_COOKIE,
-    STATE_TTL,
     CompanyTakenError,
     ConfirmationExpiredError,
     ConfirmationNeeded,

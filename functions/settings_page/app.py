@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from billit_sync.api.cookies import cookie_value, host_cookie
 from billit_sync.api.forms import urlencoded_form
 from billit_sync.config import RuntimeConfig
-from billit_sync.connection.connect_flow import BROWSER_COOKIE, STATE_TTL
+from billit_sync.connection.browser_binding import BROWSER_COOKIE, STATE_TTL
 from billit_sync.errors import IntegrationError, UnknownTenantError
 from billit_sync.messages import Language
 from billit_sync.observability import logger, metrics

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from billit_sync.connection.connect_flow import BROWSER_COOKIE
+from billit_sync.connection.browser_binding import BROWSER_COOKIE
 from billit_sync.tenancy import TENANT_ID_PATTERN
 from billit_sync.tickets import TicketScope, mint_ticket
 from functions.oauth import app as oauth

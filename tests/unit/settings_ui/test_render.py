@@ -25,6 +25,26 @@ def test_only_the_return_url_origins_may_frame_the_page() -> None:
     assert "script-src" not in policy and "'unsafe-inline'" not in str(policy)
 
 
+def test_origins_are_normalised_and_odd_urls_left_out() -> None:
+    policy = _directives(
+        content_security_policy(
+            [
+                "HTTPS://WWW.Out-Smart.com:443/x",  # the default port is not part of the origin
+                "http://localhost:8080/",
+                "https://bad.example:99999/",  # no such port
+                "ftp://files.example/",
+                "https://",
+            ],
+            [],
+        )
+    )
+    assert policy["frame-ancestors"] == [
+        "'self'",
+        "http://localhost:8080",
+        "https://www.out-smart.com",
+    ]
+
+
 def test_every_value_is_escaped() -> None:
     assert environment().autoescape is not False
     html = render(

@@ -34,6 +34,7 @@ from billit_sync.billit import (
     StaticCredentials,
 )
 from billit_sync.billit.oauth import TokenSet
+from billit_sync.connection.browser_binding import STATE_TTL
 from billit_sync.connection.return_urls import check_return_url, with_result
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
@@ -67,9 +68,7 @@ if TYPE_CHECKING:  # the client loads when one is built (cold start of /connect,
     from billit_sync.billit import BillitClient
 
 STATE_BYTES = 32  # 256 bits
-STATE_TTL = timedelta(minutes=10)
 CONFIRMATION_TTL = timedelta(minutes=10)
-BROWSER_COOKIE = "__Host-billit-connect"
 
 BillitClientFactory = Callable[[BillitCredentials], "BillitClient"]
 

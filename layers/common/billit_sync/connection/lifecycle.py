@@ -17,7 +17,6 @@ from billit_sync.errors import (
     CompanyConnectedElsewhereError,
     ConnectionRequiredError,
     IntegrationError,
-    UnknownTenantError,
 )
 from billit_sync.observability import logger
 from billit_sync.store import (
@@ -105,9 +104,7 @@ class ConnectionLifecycle:
         return TenantRegistration(tenant=tenant, new_outsmart_webhook_secret=generated)
 
     def status(self, tenant_id: str) -> Connection:
-        if self.tenants.get(tenant_id) is None:
-            raise UnknownTenantError("this tenant is not registered with the integration")
-        return self.tenants.get_connection(tenant_id)
+        return self.tenants.registered_connection(tenant_id)
 
     def select_company(self, tenant_id: str, party_id: int) -> Connection:
         """Invoices go to another company of the same Billit account from now on."""

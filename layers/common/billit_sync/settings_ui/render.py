@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
-import httpx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from billit_sync.messages import Language
@@ -38,15 +38,23 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
+
+
 def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL (the default port left out), else None.
+    The standard library's parser: every page computes these, and httpx is not needed to
+    show one (cold start, issue 16)."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
+        parsed = urlsplit(url)
+        port = parsed.port
+    except ValueError:
         return None
-    if parsed.scheme not in {"https", "http"} or not parsed.host:
+    scheme, host = parsed.scheme.lower(), parsed.hostname
+    if scheme not in _DEFAULT_PORTS or not host:
         return None
-    port = "" if parsed.port is None else f":{parsed.port}"
-    return f"{parsed.scheme}://{parsed.host}{port}"
+    shown = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{host}{shown}"
 
 
 def content_security_policy(frame_ancestors: Iterable[str], form_targets: Iterable[str]) -> str:

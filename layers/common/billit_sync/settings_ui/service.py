@@ -9,14 +9,12 @@ so a reload never repeats a POST).
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from billit_sync import messages
-from billit_sync.connection.connect_flow import ConnectFlow, StartedLogin
-from billit_sync.connection.lifecycle import ConnectionLifecycle
 from billit_sync.connection.return_urls import REASON_PARAMETER, RESULT_PARAMETER
 from billit_sync.errors import (
     BadInputError,
@@ -34,6 +32,12 @@ from billit_sync.store.sync_log import SyncLogCategory, SyncLogLevel
 from billit_sync.store.tenants import ConnectionStatus
 from billit_sync.sync.exports.triggers import ExportNotFailedError, ExportNotFoundError, ExportRetry
 from billit_sync.sync.scheduler import ManualSync
+
+if TYPE_CHECKING:
+    # Only the connect, disconnect and company-switch actions use these: a page view loads
+    # neither the OAuth flow nor the Billit client (cold start, issue 16).
+    from billit_sync.connection.connect_flow import ConnectFlow, StartedLogin
+    from billit_sync.connection.lifecycle import ConnectionLifecycle
 
 PAGE_PATH: Final = "/ui/settings"
 LOG_PAGE_SIZE: Final = 20
@@ -145,8 +149,8 @@ class SettingsUi:
     log_panel: LogPanel
     export_retry: ExportRetry
     manual_sync: ManualSync
-    lifecycle: Callable[[], ConnectionLifecycle]
-    connect_flow: Callable[[], ConnectFlow]
+    lifecycle: "Callable[[], ConnectionLifecycle]"
+    connect_flow: "Callable[[], ConnectFlow]"
     page_url: str
     """This page's absolute URL: where the Billit login comes back to."""
     _texts_cache: dict[Language, dict[str, str]] = field(default_factory=dict)
@@ -179,7 +183,7 @@ class SettingsUi:
             language=language,
             tenant_id=tenant_id,
             texts=self._texts(language),
-            connection=self._connection(self.lifecycle().status(tenant_id), language),
+            connection=self._connection(self.tenants.registered_connection(tenant_id), language),
             groups=form_groups(form_document, form_errors or {}, language),
             notes=notes,
             log=self._log(tenant_id, request, language),
@@ -366,7 +370,7 @@ class SettingsUi:
             return "company_unknown"
         return "company_selected"
 
-    def start_connect(self, tenant_id: str, language: Language | None) -> StartedLogin:
+    def start_connect(self, tenant_id: str, language: Language | None) -> "StartedLogin":
         """The Billit login, coming back to this page (``billit_connection=…``) in the
         language the user was reading it in."""
         page_url = self.page_url + (f"?lang={language}" if language else "")

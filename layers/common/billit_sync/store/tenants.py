@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from billit_sync.errors import BadInputError
+from billit_sync.errors import BadInputError, UnknownTenantError
 from billit_sync.store import keys
 from billit_sync.store.aws_errors import is_conditional_check_failed, translate_aws_errors
 from billit_sync.store.clock import Clock, from_iso, to_iso
@@ -189,6 +189,12 @@ class TenantStore:
             )
         item = response.get("Item")
         return _connection(item) if item else Connection(tenant_id=tenant_id)
+
+    def registered_connection(self, tenant_id: str) -> Connection:
+        """The connection of a registered tenant; ``UnknownTenantError`` for any other id."""
+        if self.get(tenant_id) is None:
+            raise UnknownTenantError("this tenant is not registered with the integration")
+        return self.get_connection(tenant_id)
 
     def get_connection_and_settings(self, tenant_id: str) -> tuple[Connection, TenantSettings]:
         """The connection and the settings in one request (BatchGetItem, strongly consistent):
