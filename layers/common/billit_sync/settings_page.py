@@ -2,15 +2,19 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from billit_sync.api.requests import UnprocessableBodyError
 from billit_sync.errors import UnknownTenantError
 from billit_sync.observability import logger
-from billit_sync.outsmart import OutSmartClient
 from billit_sync.store import SettingsStore, TenantStore
 from billit_sync.tenant_settings import SETTINGS_NOTES, TenantSettings
+
+if TYPE_CHECKING:
+    # Only saving work statuses calls OutSmart: reading the settings loads no HTTP client.
+    from billit_sync.outsmart import OutSmartClient
 
 UNREADABLE_NOTE = (
     "The saved settings could not be read, so the defaults are shown; save to replace them."
@@ -38,7 +42,7 @@ class UnknownWorkStatusError(UnprocessableBodyError):
 class SettingsPage:
     tenants: TenantStore
     settings: SettingsStore
-    outsmart: Callable[[str], OutSmartClient] | None = None
+    outsmart: "Callable[[str], OutSmartClient] | None" = None
     """tenant id → its OutSmart client, to check work statuses against ``/workstatusses/``."""
 
     def read(self, tenant_id: str) -> SettingsView:

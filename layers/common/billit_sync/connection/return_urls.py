@@ -1,10 +1,11 @@
 """Where the browser may be sent back to after the Billit login: only allow-listed origins."""
 
-from typing import Literal
-
-import httpx
+from typing import TYPE_CHECKING, Literal
 
 from billit_sync.errors import BadInputError
+
+if TYPE_CHECKING:
+    import httpx
 
 ConnectResult = Literal["connected", "not_connected", "error"]
 RESULT_PARAMETER = "billit_connection"
@@ -17,7 +18,7 @@ class ReturnUrlNotAllowedError(BadInputError):
     """The return URL is not on the allow-list: refusing it prevents an open redirect."""
 
 
-def _origin(url: httpx.URL) -> str:
+def _origin(url: "httpx.URL") -> str:
     default_port = {"https": 443, "http": 80}.get(url.scheme)
     port = "" if url.port in (None, default_port) else f":{url.port}"
     return f"{url.scheme}://{url.host.lower()}{port}"
@@ -28,6 +29,8 @@ def check_return_url(return_url: str | None, allow_list: tuple[str, ...]) -> str
 
     https only, except plain http on the loopback interface for the local stack.
     """
+    import httpx  # noqa: PLC0415  (a settings page view needs only this module's parameter names)
+
     if not return_url or len(return_url) > MAX_RETURN_URL_LENGTH:
         raise ReturnUrlNotAllowedError("return_url is required")
     try:
@@ -45,6 +48,8 @@ def check_return_url(return_url: str | None, allow_list: tuple[str, ...]) -> str
 
 def with_result(return_url: str, result: ConnectResult, reason: str | None = None) -> str:
     """The return URL with the outcome the settings page shows (``billit_connection=…``)."""
+    import httpx  # noqa: PLC0415  (as in check_return_url)
+
     url = httpx.URL(return_url)
     params = url.params.remove(RESULT_PARAMETER).remove(REASON_PARAMETER)
     params = params.add(RESULT_PARAMETER, result)
