@@ -9,6 +9,7 @@ over 3 groups (3 batches), one of them an hour product.
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -159,24 +160,18 @@ def test_billit_and_outsmart_concurrency_limits_are_kept(harness: ImportHarness)
     assert len(harness.office.relations) == EXPECTED_CUSTOMERS
 
 
-def paced_harness(write: int, read: int, *, pace: PartitionThroughput) -> Any:
+@contextmanager
+def paced_harness(
+    write: int, read: int, *, pace: PartitionThroughput
+) -> Iterator[tuple[ImportHarness, DynamoDBPartitions]]:
     """The harness with DynamoDB's mapping partitions limited to ``write``/``read`` units per
     second (the model throttles above), and the store pacing itself with ``pace``."""
-
-    class Paced:
-        def __enter__(self) -> tuple[ImportHarness, DynamoDBPartitions]:
-            self._context = import_harness()
-            h = self._context.__enter__()
-            seed(h)
-            model = DynamoDBPartitions(write_units_per_second=write, read_units_per_second=read)
-            model.install(h.mappings._table.meta.client)
-            h.mappings._throughput = pace
-            return h, model
-
-        def __exit__(self, *exc: object) -> None:
-            self._context.__exit__(None, None, None)
-
-    return Paced()
+    with import_harness() as h:
+        seed(h)
+        model = DynamoDBPartitions(write_units_per_second=write, read_units_per_second=read)
+        model.install(h.mappings._table.meta.client)
+        h.mappings._throughput = pace
+        yield h, model
 
 
 def test_mapping_writes_keep_to_the_partition_rate() -> None:
@@ -261,8 +256,8 @@ def test_a_failed_mapping_write_stops_the_run_and_keeps_the_watermark_behind_it(
 def test_a_billit_failure_in_the_reader_reaches_the_run_after_the_batches_before_it(
     harness: ImportHarness,
 ) -> None:
-    # The parties' third page (rows 240-359 of 120 per page ... batch 2 at 20 per batch needs
-    # page 1 only): fail every request for a later page.
+    # Batches of 20 from pages of 120: page 1 holds batches 0-5; every request for page 2
+    # ($skip=120) fails, retries included.
     harness.billit.faults.add(FaultKind.SERVER_ERROR, method="GET", path=r"/v1/parties$", times=-1)
     harness.billit.faults.faults[-1].matches = (  # type: ignore[method-assign]
         lambda request: (

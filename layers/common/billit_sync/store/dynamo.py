@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +128,7 @@ def batch_get(
                 _log_retry(operation, attempt, len(pending))
                 sleep(backoff_delay(attempt - 1))
             if throughput is not None:
-                throughput.wait_to_read(_count_by_partition(str(key["pk"]) for key in pending))
+                throughput.wait_to_read(Counter(str(key["pk"]) for key in pending))
             with translate_aws_errors(operation):
                 response = client.batch_get_item(
                     RequestItems={table.name: {"Keys": pending, "ConsistentRead": True}}
@@ -140,13 +141,6 @@ def batch_get(
         else:
             raise AwsTransientError(operation, "UnprocessedKeys")
     return found
-
-
-def _count_by_partition(partition_keys: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for partition in partition_keys:
-        counts[partition] = counts.get(partition, 0) + 1
-    return counts
 
 
 def _write_units_by_partition(requests: Sequence[Any]) -> dict[str, int]:

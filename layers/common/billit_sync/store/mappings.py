@@ -106,8 +106,10 @@ class MappingStore:
             latest[(mapping.entity, mapping.billit_id)] = mapping
         if not latest:
             return 0
-        if stored is None:
-            stored = self._stored(tenant_id, party_id, list(latest))
+        if stored is None:  # only a reverse entry can go stale: only those kinds are read
+            stored = self._stored(
+                tenant_id, party_id, [key for key in latest if key[0] in REVERSE_LOOKUP]
+            )
         now = to_iso(self._clock())
         puts: dict[tuple[str, str], Item] = {}
         stale: dict[tuple[str, str], str] = {}  # old reverse key → Billit id that left it
