@@ -290,7 +290,33 @@ class Story:
                 key_prefix
             ):
                 return str(entry["message"])
-        raise StoryError(f"no {key_prefix} entry for {workorder_no} in the log panel")
+        said = [e["message_key"] for e in page["entries"] if e.get("workorder_no") == workorder_no]
+        raise StoryError(
+            f"no {key_prefix} entry for {workorder_no} in the log panel; its entries: {said}; "
+            f"what the functions logged about it: {self.logged_about(workorder_no)}"
+        )
+
+    def logged_about(self, workorder_no: str, last: int = 12) -> list[str]:
+        """The service log's last lines about one work order, a few fields each: what a
+        failed step says about itself (the demo's and CI's only view of the functions)."""
+        lines: list[str] = []
+        with self.stack.service_log.open(encoding="utf-8") as log:
+            for raw in log:
+                try:
+                    line = json.loads(raw)
+                except ValueError:
+                    continue
+                if not isinstance(line, dict) or line.get("workorder_no") != workorder_no:
+                    continue
+                if line.get("message") == "Billit call":  # one per request: crowds out the rest
+                    continue
+                function = str(line.get("function_name", "")).rsplit("-local-", 1)[-1]
+                fields = (line.get(k) for k in ("error", "outcome", "receive_count"))
+                extra = ",".join(str(value) for value in fields if value not in (None, ""))
+                lines.append(
+                    f"{function}: {line.get('message')}" + (f" [{extra}]" if extra else "")
+                )
+        return lines[-last:]
 
     def reconcile(self) -> None:
         self.step('Reconcile: the hourly schedule\'s event {"job": "reconcile"}')
