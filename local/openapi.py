@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from billit_sync.api.openapi import openapi_text
+from billit_sync.api.openapi_document import openapi_text
 from functions.management_api.app import app
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"

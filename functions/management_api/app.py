@@ -26,7 +26,6 @@ from billit_sync.api.errors import register_error_handlers
 from billit_sync.api.openapi import (
     SWAGGER_PATH,
     TENANT_EXAMPLE,
-    document_settings,
     problem_responses,
     success,
     swagger_enabled,
@@ -66,7 +65,10 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=load
 register_error_handlers(app)
 if swagger_enabled(os.environ):
     # Only the local dev server sets the flag (local/dev.py); the template never does, and
-    # tests/unit/infrastructure checks that.
+    # tests/unit/infrastructure checks that. The document's module (Powertools' OpenAPI
+    # models) is loaded only here: answering a request never needs it.
+    from billit_sync.api.openapi_document import document_settings
+
     app.enable_swagger(path=SWAGGER_PATH, **document_settings())
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from billit_sync.api.openapi import SWAGGER_FLAG, SWAGGER_PATH, openapi_text, swagger_enabled
+from billit_sync.api.openapi import SWAGGER_FLAG, SWAGGER_PATH, swagger_enabled
+from billit_sync.api.openapi_document import openapi_text
 from billit_sync.api.problems import PROBLEM_CONTENT_TYPE
 from billit_sync.errors import IntegrationError
 from billit_sync.store.aws_errors import AwsTransientError
