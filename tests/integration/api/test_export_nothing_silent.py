@@ -15,6 +15,7 @@ from billit_sync.outsmart import OutSmartClient
 from billit_sync.outsmart.errors import OutSmartValidationError
 from billit_sync.sqs_batch import MAX_RECEIVE_COUNT
 from billit_sync.store import LedgerState
+from billit_sync.store.aws_errors import AwsTransientError
 from billit_sync.sync.exports.exporter import OUTAGE_REMINDER
 from billit_sync.sync.exports.jobs import ExportJob
 from functions.export_worker import app as export_worker
@@ -240,6 +241,26 @@ def test_an_outage_lasting_past_the_reminder_interval_is_said_again(stack: Stack
     stack.clock.advance(int(OUTAGE_REMINDER.total_seconds()) + 60)
     deliver_all(stack, order["id"])
     assert keys_for(stack, order["id"]).count(messages.EXPORT_OUTAGE) == 2
+
+
+def test_the_outage_is_said_even_when_giving_the_lease_back_fails_too(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last delivery says the outage before anything else can fail: a ledger that is
+    down as well (the lease cannot be given back) must not keep the office uninformed."""
+    order = work_order(stack)
+    stack.billit.faults.add(FaultKind.SERVER_ERROR, method="POST", path="^/v1/orders$", times=-1)
+    for receive in range(1, MAX_RECEIVE_COUNT):
+        assert export(stack, order["id"], receive_count=receive) == [order["id"]]
+        stack.clock.advance(400)
+
+    def ledger_down(*_: object, **__: object) -> None:
+        raise AwsTransientError("ExportLedger.release", "InternalServerError")
+
+    monkeypatch.setattr(stack.services.export_ledger, "release", ledger_down)
+    assert export(stack, order["id"], receive_count=MAX_RECEIVE_COUNT) == [order["id"]]
+
+    assert keys_for(stack, order["id"]) == [messages.EXPORT_OUTAGE]
 
 
 def test_a_work_order_queued_for_export_after_being_skipped_is_said_once(stack: Stack) -> None:

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 from mypy_boto3_dynamodb.service_resource import Table
 
 from billit_sync.store.dynamo import Item
@@ -310,3 +311,33 @@ def test_handled_with_log_writes_neither_when_the_lease_is_lost(
     assert lost.value.actual is not None
     assert lost.value.actual.state is LedgerState.CREATED
     assert sync_log.page("acme").entries == []  # no entry for a transition that did not happen
+
+
+def test_an_outage_and_the_entry_that_says_it_are_written_together(
+    ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
+) -> None:
+    """Both or neither: an outage remembered without its log-panel entry would keep the next
+    report back for the whole reminder interval while the office knows nothing."""
+    sync_log = SyncLogStore(sync_log_table, clock, retention_days=90)
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    remind = timedelta(hours=6)
+    written = _log_item(sync_log, clock, "export.outage")
+    sync_log_table.put_item(Item=written[1])  # its id is taken: the entry cannot be written
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        ledger.record_outage("acme", "wo-1", remind_after=remind, log_item=written)
+
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None and entry.outage_at is None  # not remembered: said next time
+    assert ledger.record_outage(
+        "acme", "wo-1", remind_after=remind, log_item=_log_item(sync_log, clock, "export.outage")
+    )
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None and entry.outage_at == START
+    assert [e.message_key for e in sync_log.page("acme").entries] == ["export.outage"] * 2
+
+    clock.advance(3600)  # told an hour ago: not again, and no entry
+    assert not ledger.record_outage(
+        "acme", "wo-1", remind_after=remind, log_item=_log_item(sync_log, clock, "export.outage")
+    )
+    assert len(sync_log.page("acme").entries) == 2

@@ -311,34 +311,15 @@ class ExportLedger:
                 }
             }
         ]
-        items += [
-            {
-                "Put": {
-                    "TableName": table_name,
-                    "Item": item,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-            for table_name, item in log_items
-        ]
+        items += [_new_item(table_name, item) for table_name, item in log_items]
         items += also
-        try:
-            with translate_aws_errors("ExportLedger.record_handled_with_log"):
-                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "TransactionConflict" for r in reasons):
-                raise AwsTransientError(
-                    "ExportLedger.record_handled_with_log", "TransactionConflict"
-                ) from error
-            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
-                raise
-            raise LedgerConflictError(
-                "record_handled_with_log",
-                row_id,
-                "created or sent under the caller's lease",
-                self.get(tenant_id, row_id),
-            ) from None
+        self._transact(
+            "record_handled_with_log",
+            tenant_id,
+            row_id,
+            items,
+            expected="created or sent under the caller's lease",
+        )
 
     def _handled_change(
         self, owner: str, without_invoice: tuple[str, str] | None
@@ -472,34 +453,50 @@ class ExportLedger:
         )
 
     def record_outage(
-        self, tenant_id: str, row_id: str, *, remind_after: timedelta
-    ) -> LedgerEntry | None:
-        """An outage used up the message's deliveries: remember when the tenant was told, so
-        a lasting outage is said once per ``remind_after`` (discovery queues the work order
-        again every few minutes) and the export that finally works can say it recovered.
-        None: told less than ``remind_after`` ago, or the entry is finished."""
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        remind_after: timedelta,
+        log_item: tuple[str, Item],
+    ) -> bool:
+        """An outage used up the message's deliveries: remember when the tenant was told, in
+        ONE transaction with the log-panel item ``(table name, item)`` that tells it, so a
+        lasting outage is said once per ``remind_after`` (discovery queues the work order
+        again every few minutes) and the export that finally works can say it recovered. Both
+        or neither: a failed write leaves nothing that would keep the next report back.
+        False: told less than ``remind_after`` ago, or the entry is finished."""
         now = self._clock()
-        try:
-            return self._update(
-                "record_outage",
-                tenant_id,
-                row_id,
-                expected="in flight, not told within the reminder interval",
-                update="SET outage_at = :now",
-                condition=(
+        update: dict[str, Any] = {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": self._key(tenant_id, row_id),
+                "UpdateExpression": "SET outage_at = :now",
+                "ConditionExpression": (
                     "#state IN (:pending, :created, :sent) AND "
                     "(attribute_not_exists(outage_at) OR outage_at <= :remind)"
                 ),
-                values={
+                "ExpressionAttributeValues": {
                     ":now": to_iso(now),
                     ":remind": to_iso(now - remind_after),
                     ":pending": LedgerState.PENDING.value,
                     ":created": LedgerState.CREATED.value,
                     ":sent": LedgerState.SENT.value,
                 },
+                "ExpressionAttributeNames": {"#state": "state"},
+            }
+        }
+        try:
+            self._transact(
+                "record_outage",
+                tenant_id,
+                row_id,
+                [update, _new_item(*log_item)],
+                expected="in flight, not told within the reminder interval",
             )
         except LedgerConflictError:
-            return None
+            return False
+        return True
 
     def transition_invoice_status(
         self,
@@ -539,35 +536,14 @@ class ExportLedger:
                 }
             }
         ]
-        for table_name, item in log_items:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": table_name,
-                        "Item": item,
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            with translate_aws_errors("ExportLedger.transition_invoice_status"):
-                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            first = reasons[0] if reasons else {}
-            if first.get("Code") != "ConditionalCheckFailed":
-                if any(r.get("Code") == "TransactionConflict" for r in reasons):
-                    raise AwsTransientError(
-                        "ExportLedger.transition_invoice_status", "TransactionConflict"
-                    ) from error
-                raise
-            actual = self.get(entry.tenant_id, entry.row_id)
-            raise LedgerConflictError(
-                "transition_invoice_status",
-                entry.row_id,
-                f"invoice status {entry.invoice_status or 'none'}",
-                actual,
-            ) from None
+        items += [_new_item(table_name, item) for table_name, item in log_items]
+        self._transact(
+            "transition_invoice_status",
+            entry.tenant_id,
+            entry.row_id,
+            items,
+            expected=f"invoice status {entry.invoice_status or 'none'}",
+        )
         return entry.model_copy(update={"invoice_status": status, "invoice_status_detail": detail})
 
     # -------------------------------------------------------------------- reads
@@ -659,6 +635,32 @@ class ExportLedger:
     def _key(tenant_id: str, row_id: str) -> dict[str, str]:
         return {"pk": keys.ledger_pk(tenant_id), "sk": keys.ledger_sk(row_id)}
 
+    def _transact(
+        self,
+        operation: str,
+        tenant_id: str,
+        row_id: str,
+        items: list[dict[str, Any]],
+        *,
+        expected: str,
+    ) -> None:
+        """TransactWriteItems whose first item is the ledger entry's conditional change: its
+        condition failing is a ``LedgerConflictError`` (with the entry as it now is), another
+        writer's transaction on the same items a transient error (retried)."""
+        try:
+            with translate_aws_errors(f"ExportLedger.{operation}"):
+                self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                actual = self.get(tenant_id, row_id)
+                raise LedgerConflictError(operation, row_id, expected, actual) from None
+            if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                raise AwsTransientError(
+                    f"ExportLedger.{operation}", "TransactionConflict"
+                ) from error
+            raise
+
     def _update(
         self,
         operation: str,
@@ -695,6 +697,17 @@ class ExportLedger:
             actual = _entry(decode_wire_item(old)) if old else None
             raise LedgerConflictError(operation, row_id, expected, actual) from None
         return _entry(response["Attributes"])
+
+
+def _new_item(table_name: str, item: Item) -> dict[str, Any]:
+    """A transaction's Put of an item that must not exist yet (a log-panel entry)."""
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def _owner(owner: str) -> str:

@@ -305,10 +305,12 @@ class ExportService:
             return ExportOutcome.NOT_CONNECTED
         except Exception as error:
             # Transient (or unexpected): give the work order back; SQS redelivers the message.
-            self._release(run)
-            count_by("ExportFailures", kind="transient")
+            # The last delivery's outage is said first, so nothing after it can keep the
+            # office from learning why the work order has no invoice yet.
             if run.last_delivery:
                 self._report_outage(run, error)
+            self._release(run)
+            count_by("ExportFailures", kind="transient")
             raise
         return ExportOutcome.FAILED
 
@@ -318,24 +320,28 @@ class ExportService:
         is *Compleet*); the tenant reads that once per ``OUTAGE_REMINDER`` (never hidden in
         the DLQ). Best effort: the original error is what the record fails with."""
         job = run.job
+        service = "OutSmart" if isinstance(error, OutSmartApiError) else "Billit"
+        said = SyncLogEntry(
+            tenant_id=job.tenant_id,
+            at=self.clock(),
+            category=SyncLogCategory.EXPORT,
+            level=SyncLogLevel.WARNING,  # retried by itself: nothing to fix yet
+            message_key=messages.EXPORT_OUTAGE,
+            params={
+                "service": service,
+                "workorder_no": job.workorder_no or job.row_id,
+                "attempts": str(MAX_RECEIVE_COUNT),
+            },
+            workorder_no=job.workorder_no or job.row_id,
+            retryable=False,
+        )
         try:
             if self.ledger.record_outage(
-                job.tenant_id, run.ledger_row, remind_after=OUTAGE_REMINDER
+                job.tenant_id,
+                run.ledger_row,
+                remind_after=OUTAGE_REMINDER,
+                log_item=(self.sync_log.table_name, self.sync_log.prepare(said)[1]),
             ):
-                service = "OutSmart" if isinstance(error, OutSmartApiError) else "Billit"
-                self.sync_log.record(
-                    job.tenant_id,
-                    category=SyncLogCategory.EXPORT,
-                    level=SyncLogLevel.WARNING,  # retried by itself: nothing to fix yet
-                    message_key=messages.EXPORT_OUTAGE,
-                    params={
-                        "service": service,
-                        "workorder_no": job.workorder_no or job.row_id,
-                        "attempts": str(MAX_RECEIVE_COUNT),
-                    },
-                    workorder_no=job.workorder_no or job.row_id,
-                    retryable=False,
-                )
                 count_by("ExportOutagesReported", kind="transient")
         except Exception as unreported:  # the record's own error wins
             logger.error(
