@@ -11,7 +11,7 @@ import binascii
 import os
 import time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -27,11 +27,10 @@ from billit_sync.api.connect_pages import (
 from billit_sync.api.pages import html_page, redirect
 from billit_sync.config import RuntimeConfig
 from billit_sync.connection.browser_binding import BROWSER_COOKIE, STATE_TTL
-from billit_sync.connection.connect_flow import (
+from billit_sync.connection.connect_outcomes import (
     CompanyTakenError,
     ConfirmationExpiredError,
     ConfirmationNeeded,
-    ConnectFlow,
     InvalidStateError,
 )
 from billit_sync.errors import BadInputError, IntegrationError, UnknownTenantError
@@ -45,6 +44,9 @@ from billit_sync.tickets import (
 )
 from billit_sync.wiring import Services
 
+if TYPE_CHECKING:  # /oauth/callback and /oauth/confirm only: /connect needs no HTTP client
+    from billit_sync.connection.connect_flow import ConnectFlow
+
 app = APIGatewayHttpResolver()
 
 MAX_FORM_BYTES = 4096
@@ -55,9 +57,12 @@ def services() -> Services:
     return Services(RuntimeConfig.from_environ(os.environ))
 
 
-def _flow() -> ConnectFlow:
-    domain = app.current_event.request_context.domain_name
-    return services().connect_flow(services().public_base_url(domain))
+def _public_base_url() -> str:
+    return services().public_base_url(app.current_event.request_context.domain_name)
+
+
+def _flow() -> "ConnectFlow":
+    return services().connect_flow(_public_base_url())
 
 
 def _browser_cookie(value: str, max_age: int) -> Cookie:
@@ -105,7 +110,9 @@ def connect() -> Response[str]:
             logger.info("connect link refused: already used", extra={"tenant_id": claims.tenant})
             return _link_expired()
         logger.append_keys(tenant_id=claims.tenant)
-        started = _flow().start(claims.tenant, query.get("return_url"))
+        started = (
+            services().login_start(_public_base_url()).start(claims.tenant, query.get("return_url"))
+        )
         cookie = _browser_cookie(started.browser_nonce, int(STATE_TTL.total_seconds()))
         return redirect(started.location, cookies=[cookie])
     except (InvalidTicketError, ForbiddenTicketError):

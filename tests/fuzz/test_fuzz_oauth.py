@@ -77,8 +77,7 @@ extra_params = st.dictionaries(
 
 def _started_state(stack: Stack) -> tuple[str, str]:
     """A genuine, unused state and its browser's cookie: a login started for the tenant."""
-    flow = stack.services.connect_flow(PUBLIC_BASE_URL)
-    started = flow.start(TENANT, RETURN_URL)
+    started = stack.services.login_start(PUBLIC_BASE_URL).start(TENANT, RETURN_URL)
     return query_of(started.location)["state"], started.browser_nonce
 
 

@@ -20,7 +20,7 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from billit_sync.config import RuntimeConfig
-from billit_sync.connection.connect_flow import ConfirmationNeeded
+from billit_sync.connection.connect_outcomes import ConfirmationNeeded
 from billit_sync.sync.imports.jobs import ImportJob
 from billit_sync.tickets import MAX_LIFETIME_SECONDS, TicketScope, mint_ticket
 from billit_sync.wiring import Services
@@ -200,8 +200,8 @@ class Stack:
         lifecycle.register_tenant(tenant_id, SecretStr(outsmart_token), language)
         if outsmart_token not in self.outsmart.tenants:
             self.outsmart.add_tenant(outsmart_token, name=tenant_id)
+        started = self.services.login_start(PUBLIC_BASE_URL).start(tenant_id, RETURN_URL)
         flow = self.services.connect_flow(PUBLIC_BASE_URL)
-        started = flow.start(tenant_id, RETURN_URL)
         state = query_of(started.location)["state"]
         answer = query_of(self.billit.authorize(user, REDIRECT_URI, state))
         asked = flow.complete(

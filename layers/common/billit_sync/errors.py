@@ -43,6 +43,27 @@ class CompanyConnectedElsewhereError(ConnectionRequiredError):
     """The company is connected to another tenant (issue 14: one company, one tenant): 409."""
 
 
+class InvalidLogPanelQueryError(BadInputError):
+    """A query parameter of the log panel is wrong (422); ``fields`` names each one."""
+
+    def __init__(self, fields: list[dict[str, str]]) -> None:
+        super().__init__("the query is invalid: " + ", ".join(field["field"] for field in fields))
+        self.fields = fields
+
+
+class ExportNotFoundError(BadInputError):
+    """404: the ledger has no export for this work order (never queued, or not yet)."""
+
+
+class ExportNotFailedError(BadInputError):
+    """409: the work order's export did not fail (it is done or in progress); ``state`` is
+    the ledger's state (its value), when there is an entry."""
+
+    def __init__(self, message: str, state: str | None) -> None:
+        super().__init__(message)
+        self.state = state
+
+
 class UserFixableError(IntegrationError):
     kind = ErrorKind.USER_FIXABLE
 

@@ -14,7 +14,7 @@ from typing import Any, Final, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from billit_sync.errors import BadInputError, UnknownTenantError
+from billit_sync.errors import InvalidLogPanelQueryError, UnknownTenantError
 from billit_sync.messages import Language, render
 from billit_sync.store import SyncLogStore, TenantStore
 from billit_sync.store.sync_log import (
@@ -26,14 +26,6 @@ from billit_sync.store.sync_log import (
 
 DEFAULT_PAGE_SIZE: Final = 25
 LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
-
-
-class InvalidLogPanelQueryError(BadInputError):
-    """A query parameter of the log panel is wrong (422); ``fields`` names each one."""
-
-    def __init__(self, fields: list[dict[str, str]]) -> None:
-        super().__init__("the query is invalid: " + ", ".join(field["field"] for field in fields))
-        self.fields = fields
 
 
 class LogPanelQuery(BaseModel):

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from billit_sync.connection.auth_expiry import AuthExpiry
     from billit_sync.connection.connect_flow import ConnectFlow
     from billit_sync.connection.lifecycle import ConnectionLifecycle
+    from billit_sync.connection.login_start import LoginStart
     from billit_sync.connection.secret_lock import TenantSecretLock
     from billit_sync.connection.token_provider import TenantTokenProvider
     from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
@@ -277,6 +278,26 @@ class Services:
         )
 
     # ------------------------------------------------------------------ services
+    def login_start(self, public_base_url: str) -> LoginStart:
+        """``/connect`` (and the settings page's Connect): no HTTP client is built for it."""
+        from billit_sync.billit.login import BillitLogin
+        from billit_sync.connection.login_start import LoginStart
+
+        return LoginStart(
+            tenants=self.tenants,
+            states=self.oauth_states,
+            login=BillitLogin(
+                login_url=str(self.config.billit_login_url),
+                client_id=self.app_secrets.billit_client_id,
+                redirect_uri=public_base_url + OAUTH_CALLBACK_PATH,
+            ),
+            return_url_allow_list=self._return_url_allow_list(public_base_url),
+        )
+
+    def _return_url_allow_list(self, public_base_url: str) -> tuple[str, ...]:
+        # The service's own settings page (/ui/settings) is a return target too.
+        return (*self.config.return_url_allow_list, public_base_url)
+
     def connect_flow(self, public_base_url: str) -> ConnectFlow:
         from billit_sync.connection.connect_flow import ConnectFlow
         from billit_sync.store.connect_confirmations import ConnectConfirmationStore
@@ -290,8 +311,7 @@ class Services:
             sync_log=self.sync_log,
             webhooks=self.webhook_subscriptions(public_base_url),
             environment=self.config.billit_environment,
-            # The service's own settings page (/ui/settings) is a return target too.
-            return_url_allow_list=(*self.config.return_url_allow_list, public_base_url),
+            return_url_allow_list=self._return_url_allow_list(public_base_url),
             clock=self.clock,
             confirmations=ConnectConfirmationStore(self.integration_table, self.clock),
             owners=self.billit_company_owners,
@@ -360,10 +380,10 @@ class Services:
             settings=self.settings,
             settings_page=self.settings_page,
             log_panel=self.log_panel,
-            export_retry=self.export_retry,
-            manual_sync=self.manual_sync,
+            export_retry=lambda: self.export_retry,
+            manual_sync=lambda: self.manual_sync,
             lifecycle=lambda: self.connection_lifecycle(public_base_url),
-            connect_flow=lambda: self.connect_flow(public_base_url),
+            login_start=lambda: self.login_start(public_base_url),
             page_url=public_base_url + SETTINGS_PAGE_PATH,
         )
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
 
 from billit_sync.api.pages import html_document, html_page
-from billit_sync.connection.connect_flow import CompanyTakenError, ConfirmationNeeded
+from billit_sync.connection.connect_outcomes import CompanyTakenError, ConfirmationNeeded
 from billit_sync.messages import Language, page_text
 from billit_sync.store import BillitCompany
 

@@ -29,14 +29,14 @@ from billit_sync.errors import (
     BadInputError,
     CompanyConnectedElsewhereError,
     ConnectionRequiredError,
+    ExportNotFailedError,
+    ExportNotFoundError,
     IntegrationError,
+    InvalidLogPanelQueryError,
     UnknownTenantError,
 )
-from billit_sync.log_panel import InvalidLogPanelQueryError
 from billit_sync.observability import logger
 from billit_sync.store.aws_errors import AwsTransientError
-from billit_sync.sync.exports.status import ExportNotKnownError
-from billit_sync.sync.exports.triggers import ExportNotFailedError, ExportNotFoundError
 from billit_sync.tenancy import InvalidTenantIdError
 from billit_sync.tickets import ForbiddenTicketError, InvalidTicketError
 
@@ -45,7 +45,6 @@ ANSWERS: Final[tuple[tuple[type[IntegrationError], int, str], ...]] = (
     (InvalidTicketError, 401, "unauthorized"),
     (ForbiddenTicketError, 403, "forbidden"),
     (UnknownTenantError, 404, "unknown_tenant"),
-    (ExportNotKnownError, 404, "unknown_export"),
     (ExportNotFoundError, 404, "unknown_export"),
     (ExportNotFailedError, 409, "not_failed"),
     (CompanyConnectedElsewhereError, 409, "company_connected_elsewhere"),

@@ -6,12 +6,10 @@ blindly. Tokens travel as ``SecretStr`` so an accidental log shows ``**********`
 """
 
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr
@@ -25,6 +23,7 @@ from billit_sync.billit.errors import (
     parse_error_codes,
 )
 from billit_sync.billit.http import DEFAULT_TIMEOUT, read_json
+from billit_sync.billit.login import BillitLogin
 from billit_sync.http.retry import RetryingSender, RetryPolicy
 from billit_sync.observability import logger
 
@@ -33,7 +32,6 @@ Clock = Callable[[], datetime]
 # Billit documents expires_in as always 3600 s; used only if an answer omits it.
 DEFAULT_EXPIRES_IN = 3600
 # The state travels through Billit's redirect untouched: URL-safe characters only, no '&'.
-_STATE = re.compile(r"^[A-Za-z0-9._~-]{1,512}$")
 
 
 def utc_now() -> datetime:
@@ -95,14 +93,11 @@ class BillitOAuth:
         )
 
     def authorize_url(self, state: str) -> str:
-        """Billit's Logon URL with client_id, redirect_uri and state (no scope is documented)."""
-        redirect_uri = self._require_redirect_uri()
-        if not _STATE.match(state):
-            raise ValueError("state must be 1-512 URL-safe characters (no '&')")
-        query = urlencode(
-            {"client_id": self._client_id, "redirect_uri": redirect_uri, "state": state}
+        """Billit's Logon URL with client_id, redirect_uri and state (``BillitLogin``)."""
+        login = BillitLogin(
+            self._endpoints.login_url, self._client_id, self._require_redirect_uri()
         )
-        return f"{self._endpoints.login_url}?{query}"
+        return login.authorize_url(state)
 
     def exchange_code(self, code: str) -> TokenSet:
         """Trade the callback's single-use code for the first token pair."""

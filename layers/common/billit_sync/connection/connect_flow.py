@@ -1,6 +1,6 @@
-"""Connecting a tenant to Billit: ``/connect`` sends the browser to Billit's login,
-``/oauth/callback`` turns Billit's answer into a confirmation page, and ``/oauth/confirm``
-(the user's "Connect") stores the connection.
+"""Connecting a tenant to Billit after the login: ``/oauth/callback`` turns Billit's answer into
+a confirmation page, and ``/oauth/confirm`` (the user's "Connect") stores the connection.
+``/connect``, which sends the browser to Billit's login, is ``connection.login_start``.
 
 Bound to the browser and to the user's intent (RFC 9700 §2.1, §4.7; issue 14):
 
@@ -34,11 +34,20 @@ from billit_sync.billit import (
     StaticCredentials,
 )
 from billit_sync.billit.oauth import TokenSet
-from billit_sync.connection.browser_binding import STATE_TTL
-from billit_sync.connection.return_urls import check_return_url, with_result
+from billit_sync.connection.connect_outcomes import (
+    BrowserNotBoundError,
+    CompanyChoice,
+    CompanyTakenError,
+    ConfirmationExpiredError,
+    ConfirmationNeeded,
+    InvalidStateError,
+    Redirect,
+)
+from billit_sync.connection.login_start import STATE_BYTES
+from billit_sync.connection.return_urls import with_result
 from billit_sync.connection.secret_lock import TenantSecretLock
 from billit_sync.connection.webhook_subscriptions import WebhookSubscriptions
-from billit_sync.errors import BadInputError, IntegrationError, UnknownTenantError
+from billit_sync.errors import IntegrationError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.messages import Language
 from billit_sync.observability import logger
@@ -67,34 +76,9 @@ from billit_sync.webhooks.jobs import ReconcileJob
 if TYPE_CHECKING:  # the client loads when one is built (cold start of /connect, issue 16)
     from billit_sync.billit import BillitClient
 
-STATE_BYTES = 32  # 256 bits
 CONFIRMATION_TTL = timedelta(minutes=10)
 
 BillitClientFactory = Callable[[BillitCredentials], "BillitClient"]
-
-
-class InvalidStateError(BadInputError):
-    """Unknown, expired, already used or other-browser OAuth state (a 400 page)."""
-
-
-class BrowserNotBoundError(InvalidStateError):
-    """The callback came without the cookie ``/connect`` set: another browser (a phished or
-    injected link), or cookies blocked. Answered with a 400 page; nothing is touched."""
-
-
-class ConfirmationExpiredError(BadInputError):
-    """Unknown, expired, used or other-browser confirmation (a 400 page)."""
-
-
-@dataclass(frozen=True)
-class CompanyTakenError(BadInputError):
-    """The chosen Billit company is connected to another tenant (a 409 page)."""
-
-    company: str
-    language: Language
-
-    def __str__(self) -> str:
-        return "this Billit company is connected to another tenant"
 
 
 def _text(value: str | None) -> str | None:
@@ -107,36 +91,6 @@ def _text(value: str | None) -> str | None:
     except UnicodeEncodeError:
         return None
     return value
-
-
-@dataclass(frozen=True)
-class Redirect:
-    location: str
-
-
-@dataclass(frozen=True)
-class StartedLogin:
-    """Where to send the browser, and the nonce to set in its cookie."""
-
-    location: str
-    browser_nonce: str
-
-
-@dataclass(frozen=True)
-class CompanyChoice:
-    company: BillitCompany
-    taken: bool  # connected to another tenant: shown, but cannot be chosen
-
-
-@dataclass(frozen=True)
-class ConfirmationNeeded:
-    """The page the browser gets instead of a connection: the user has to say yes."""
-
-    tenant_id: str
-    language: Language
-    confirmation_id: str
-    choices: list[CompanyChoice]
-    preselected: str | None
 
 
 @dataclass
@@ -156,24 +110,6 @@ class ConnectFlow:
     # Queues the tenant's reconcile right after (re)connecting: what happened to its invoices
     # while it was disconnected or expired is read back at once (issue 13).
     reconcile_jobs: Callable[[], JobQueue[ReconcileJob]] | None = None
-
-    def start(self, tenant_id: str, return_url: str | None) -> StartedLogin:
-        """Where to send the browser: Billit's login with a fresh, stored state bound to a
-        fresh browser nonce (the caller sets it as the ``BROWSER_COOKIE``)."""
-        checked_return_url = check_return_url(return_url, self.return_url_allow_list)
-        if self.tenants.get(tenant_id) is None:
-            raise UnknownTenantError("this tenant is not registered with the integration")
-        state = secrets.token_urlsafe(STATE_BYTES)
-        browser_nonce = secrets.token_urlsafe(STATE_BYTES)
-        self.states.put(
-            state,
-            tenant_id,
-            checked_return_url,
-            ttl_seconds=int(STATE_TTL.total_seconds()),
-            browser_nonce=browser_nonce,
-        )
-        logger.info("sending browser to the Billit login", extra={"tenant_id": tenant_id})
-        return StartedLogin(self.oauth.authorize_url(state), browser_nonce)
 
     def complete(
         self,

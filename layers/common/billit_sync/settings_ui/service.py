@@ -1,7 +1,7 @@
 """What the settings page shows and does, as view models; the handler only renders them.
 
 Every action calls the same domain code as the JSON API (``SettingsPage``, ``LogPanel``,
-``ExportRetry``, ``ManualSync``, ``ConnectionLifecycle``, ``ConnectFlow``), never the API.
+``ExportRetry``, ``ManualSync``, ``ConnectionLifecycle``, ``LoginStart``), never the API.
 Actions answer a *notice* key (shown after the redirect back to the page: Post/Redirect/Get,
 so a reload never repeats a POST).
 """
@@ -20,8 +20,11 @@ from billit_sync.errors import (
     BadInputError,
     CompanyConnectedElsewhereError,
     ConnectionRequiredError,
+    ExportNotFailedError,
+    ExportNotFoundError,
+    InvalidLogPanelQueryError,
 )
-from billit_sync.log_panel import InvalidLogPanelQueryError, LogPanel, LogPanelEntry, LogPanelQuery
+from billit_sync.log_panel import LogPanel, LogPanelEntry, LogPanelQuery
 from billit_sync.messages import Language
 from billit_sync.outsmart.assumptions import OUTSMART_TIME_ZONE_NAME
 from billit_sync.settings_page import SettingsPage, UnknownWorkStatusError
@@ -30,14 +33,16 @@ from billit_sync.settings_ui.texts import NOTES, UI_TEXTS, ui_text
 from billit_sync.store import Connection, SettingsStore, TenantStore
 from billit_sync.store.sync_log import SyncLogCategory, SyncLogLevel
 from billit_sync.store.tenants import ConnectionStatus
-from billit_sync.sync.exports.triggers import ExportNotFailedError, ExportNotFoundError, ExportRetry
-from billit_sync.sync.scheduler import ManualSync
 
 if TYPE_CHECKING:
-    # Only the connect, disconnect and company-switch actions use these: a page view loads
-    # neither the OAuth flow nor the Billit client (cold start, issue 16).
-    from billit_sync.connection.connect_flow import ConnectFlow, StartedLogin
+    # Each only for the action that uses it (connect, disconnect and company switch; Sync;
+    # import now): a page view loads neither the OAuth flow, the Billit client, the retry nor
+    # the scheduler (cold start, issue 16).
+    from billit_sync.connection.connect_outcomes import StartedLogin
     from billit_sync.connection.lifecycle import ConnectionLifecycle
+    from billit_sync.connection.login_start import LoginStart
+    from billit_sync.sync.exports.triggers import ExportRetry
+    from billit_sync.sync.scheduler import ManualSync
 
 PAGE_PATH: Final = "/ui/settings"
 LOG_PAGE_SIZE: Final = 20
@@ -147,10 +152,10 @@ class SettingsUi:
     settings: SettingsStore
     settings_page: SettingsPage
     log_panel: LogPanel
-    export_retry: ExportRetry
-    manual_sync: ManualSync
+    export_retry: "Callable[[], ExportRetry]"
+    manual_sync: "Callable[[], ManualSync]"
     lifecycle: "Callable[[], ConnectionLifecycle]"
-    connect_flow: "Callable[[], ConnectFlow]"
+    login_start: "Callable[[], LoginStart]"
     page_url: str
     """This page's absolute URL: where the Billit login comes back to."""
     _texts_cache: dict[Language, dict[str, str]] = field(default_factory=dict)
@@ -338,7 +343,7 @@ class SettingsUi:
 
     def retry(self, tenant_id: str, workorder_no: str | None) -> str:
         try:
-            result = self.export_retry.retry(tenant_id, workorder_no=workorder_no or None)
+            result = self.export_retry().retry(tenant_id, workorder_no=workorder_no or None)
         except ExportNotFoundError:
             return "retry_unknown"
         except ExportNotFailedError:
@@ -350,7 +355,7 @@ class SettingsUi:
         return "retry_deferred" if result.deferred else "retry_queued"
 
     def import_now(self, tenant_id: str) -> str:
-        job = self.manual_sync.request_import(tenant_id, full=False)
+        job = self.manual_sync().request_import(tenant_id, full=False)
         return "import_off" if job is None else "import_queued"
 
     def disconnect(self, tenant_id: str) -> str:
@@ -374,4 +379,4 @@ class SettingsUi:
         """The Billit login, coming back to this page (``billit_connection=…``) in the
         language the user was reading it in."""
         page_url = self.page_url + (f"?lang={language}" if language else "")
-        return self.connect_flow().start(tenant_id, page_url)
+        return self.login_start().start(tenant_id, page_url)

@@ -11,12 +11,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from billit_sync.errors import BadInputError
+from billit_sync.errors import ExportNotFoundError
 from billit_sync.store import ExportLedger, LedgerEntry, LedgerState
-
-
-class ExportNotKnownError(BadInputError):
-    """404: the ledger has no export for this work order (never queued, or not yet)."""
 
 
 class InvoiceRef(BaseModel):
@@ -102,8 +98,8 @@ class ExportStatusReader:
     ledger: ExportLedger
 
     def read(self, tenant_id: str, workorder: str) -> ExportStatus:
-        """By row id or work order number; ``ExportNotKnownError`` when there is none."""
+        """By row id or work order number; ``ExportNotFoundError`` when there is none."""
         entry = self.ledger.find_by_workorder(tenant_id, workorder.strip())
         if entry is None:
-            raise ExportNotKnownError(f"work order {workorder.strip()[:64]} has no export")
+            raise ExportNotFoundError(f"work order {workorder.strip()[:64]} has no export")
         return ExportStatus.of(entry)

@@ -51,7 +51,13 @@ from pydantic import (
 from billit_sync import messages
 from billit_sync.api.auth import bearer_token
 from billit_sync.api.requests import MalformedBodyError, load_json
-from billit_sync.errors import BadInputError, ConnectionRequiredError, UnknownTenantError
+from billit_sync.errors import (
+    BadInputError,
+    ConnectionRequiredError,
+    ExportNotFailedError,
+    ExportNotFoundError,
+    UnknownTenantError,
+)
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import (
@@ -240,18 +246,6 @@ class OutSmartWebhook:
 
 
 # --------------------------------------------------------------------------------- retry
-class ExportNotFoundError(BadInputError):
-    """404: the ledger has no export for this work order."""
-
-
-class ExportNotFailedError(BadInputError):
-    """409: the work order's export did not fail (it is done or in progress)."""
-
-    def __init__(self, message: str, state: LedgerState | None) -> None:
-        super().__init__(message)
-        self.state = state
-
-
 @dataclass(frozen=True)
 class RetryResult:
     queued: list[str] = field(default_factory=list)
@@ -345,10 +339,10 @@ class ExportRetry:
 
 
 def _not_failed(row_id: str, entry: LedgerEntry | None) -> ExportNotFailedError:
-    state = entry.state if entry is not None else None
-    shown = state.value if state is not None else "unknown"
+    state = entry.state.value if entry is not None else None
     return ExportNotFailedError(
-        f"the export of work order {row_id} did not fail (it is {shown}); nothing to retry",
+        f"the export of work order {row_id} did not fail (it is {state or 'unknown'}); "
+        "nothing to retry",
         state,
     )
 
