@@ -10,7 +10,7 @@ the annotations (``enable_validation=True``), the ticket check is a dependency o
 import os
 import time
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -45,8 +45,8 @@ from billit_sync.observability import logger, metrics
 from billit_sync.settings_page import SettingsView
 from billit_sync.store import Connection
 from billit_sync.store.sync_log import MAX_PAGE_SIZE
+from billit_sync.sync.exports.jobs import CanonicalRowId, outsmart_webhook_url
 from billit_sync.sync.exports.status import ExportStatus
-from billit_sync.sync.exports.triggers import CanonicalRowId, outsmart_webhook_url
 from billit_sync.tenancy import TENANT_ID_PATTERN, validate_tenant_id
 from billit_sync.tickets import TicketClaims, TicketScope
 from billit_sync.wiring import Services
@@ -117,8 +117,14 @@ TenantId = Annotated[
 
 
 # ------------------------------------------------------------------------------ the bodies
+# Each model below is one or two routes' body or answer: pydantic builds its validator when such
+# a route first uses it, not on every cold start (``defer_build``, issue 16).
+ROUTE_MODEL: Final = ConfigDict(defer_build=True)
+ROUTE_BODY: Final = ConfigDict(extra="forbid", defer_build=True)
+
+
 class RegisterTenantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ROUTE_BODY
 
     outsmart_token: SecretStr = Field(
         min_length=1, max_length=512, description="The tenant's OutSmart API token"
@@ -130,6 +136,8 @@ class RegisterTenantRequest(BaseModel):
 
 
 class TenantRegistration(BaseModel):
+    model_config = ROUTE_MODEL
+
     tenant_id: str
     language: Literal["en", "nl"]
     outsmart_webhook_url: str = Field(description="Where OutSmart's automation posts work orders")
@@ -145,13 +153,13 @@ class NewTenantRegistration(TenantRegistration):
 
 
 class SelectCompanyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ROUTE_BODY
 
     party_id: int = Field(gt=0, description="Billit PartyID of the company to invoice from")
 
 
 class RetryExportsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ROUTE_BODY
 
     row_id: CanonicalRowId | None = Field(
         None,
@@ -166,6 +174,8 @@ class RetryExportsRequest(BaseModel):
 
 
 class RetryResult(BaseModel):
+    model_config = ROUTE_MODEL
+
     queued: int = Field(description="Work orders queued for export again")
     row_ids: list[str] = Field(default_factory=list)
     deferred: int | None = Field(None, description="Reset but queued by the next scheduled run")
@@ -173,12 +183,14 @@ class RetryResult(BaseModel):
 
 
 class SyncNowRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ROUTE_BODY
 
     full: bool = Field(False, description="Read everything from Billit, not only changes")
 
 
 class SyncQueued(BaseModel):
+    model_config = ROUTE_MODEL
+
     queued: bool
     full: bool
     reason: Literal["imports_off"] | None = Field(

@@ -20,6 +20,9 @@ from billit_sync.api.requests import UnprocessableBodyError, field_errors
 from billit_sync.tenant_settings import SETTINGS_NOTES, TenantSettings
 
 MERGE_PATCH_CONTENT_TYPE: Final = "application/merge-patch+json"
+ONLY_FOR_PUT: Final = {"defer_build": True}
+"""The complete models validate one route's body (PUT): pydantic builds their validators when
+a PUT first uses them, not on every cold start of the management API (issue 16)."""
 
 
 def apply_merge_patch(target: Any, patch: Any) -> Any:
@@ -49,7 +52,7 @@ def _required_copy(model: type[BaseModel]) -> type[BaseModel]:
         required.default_factory = None
         overrides[name] = (annotation, required)
     complete: type[BaseModel] = create_model(
-        f"Complete{model.__name__}", __base__=model, **overrides
+        f"Complete{model.__name__}", __base__=model, __cls_kwargs__=ONLY_FOR_PUT, **overrides
     )
     return complete
 
@@ -79,6 +82,7 @@ def complete_document_model() -> type[SettingsDocument]:
     complete: type[SettingsDocument] = create_model(
         "CompleteSettingsDocument",
         __base__=SettingsDocument,
+        __cls_kwargs__=ONLY_FOR_PUT,
         settings=(complete_settings_model(), FieldInfo()),
     )
     return complete

@@ -1,12 +1,42 @@
 """The message that asks for one tenant's discovery of completed work orders (the schedule;
 later perhaps a manual trigger). The discovery worker turns it into one export message per
-work order."""
+work order. Also what names a work order from outside: its canonical OutSmart row id, and the
+URL OutSmart's automation posts completed work orders to."""
 
-from typing import Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from billit_sync.tenancy import TenantId
+from billit_sync.tenancy import TenantId, validate_tenant_id
+
+OUTSMART_WEBHOOK_PATH: Final = "/webhooks/outsmart/{tenant_id}"
+ROW_ID_PATTERN: Final = r"^[1-9][0-9]{0,9}$"
+"""Canonical OutSmart row ids only: ``row_id`` is an int32 (outsmart-openapi-8.json,
+GetWorkorder ``row_id``: ``{"type": "integer", "format": "int32"}``), so decimal digits without
+a leading zero; ``"0001919"``, ``"nan"`` or ``"1e3"`` would name no work order, or a second
+ledger entry for the same one (issue 14)."""
+MAX_ROW_ID: Final = 2**31 - 1
+
+
+def _int32(row_id: str) -> str:
+    if int(row_id) > MAX_ROW_ID:
+        raise ValueError("row_id is larger than an OutSmart row id can be")
+    return row_id
+
+
+CanonicalRowId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=10, pattern=ROW_ID_PATTERN),
+    AfterValidator(_int32),
+]
+
+
+def outsmart_webhook_url(public_base_url: str, tenant_id: str) -> str:
+    """The URL a tenant's OutSmart automation posts to."""
+    return public_base_url.rstrip("/") + OUTSMART_WEBHOOK_PATH.format(
+        tenant_id=validate_tenant_id(tenant_id)
+    )
+
 
 DiscoveryTrigger = Literal["schedule", "manual"]
 

@@ -35,15 +35,13 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -70,42 +68,14 @@ from billit_sync.store import (
     TenantStore,
 )
 from billit_sync.store.secrets import WebhookSecretReader
-from billit_sync.sync.exports.jobs import ExportJob
+from billit_sync.sync.exports.jobs import CanonicalRowId, ExportJob
 from billit_sync.tenancy import InvalidTenantIdError, validate_tenant_id
 
-OUTSMART_WEBHOOK_PATH: Final = "/webhooks/outsmart/{tenant_id}"
 SECRET_HEADER: Final = "x-outsmart-secret"  # noqa: S105 - a header name, not a secret
 MAX_WEBHOOK_BODY_BYTES: Final = 4096
 MAX_SECRET_LENGTH: Final = 512
-ROW_ID_PATTERN: Final = r"^[1-9][0-9]{0,9}$"
-"""Canonical OutSmart row ids only: ``row_id`` is an int32 (outsmart-openapi-8.json,
-GetWorkorder ``row_id``: ``{"type": "integer", "format": "int32"}``), so decimal digits without
-a leading zero; ``"0001919"``, ``"nan"`` or ``"1e3"`` would name no work order, or a second
-ledger entry for the same one (issue 14)."""
-MAX_ROW_ID: Final = 2**31 - 1
-
-
-def _int32(row_id: str) -> str:
-    if int(row_id) > MAX_ROW_ID:
-        raise ValueError("row_id is larger than an OutSmart row id can be")
-    return row_id
-
-
-CanonicalRowId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=10, pattern=ROW_ID_PATTERN),
-    AfterValidator(_int32),
-]
-
 # Compared against when the tenant has no secret, so that case costs the same comparison.
 _NO_SECRET: Final = secrets.token_bytes(32)
-
-
-def outsmart_webhook_url(public_base_url: str, tenant_id: str) -> str:
-    """The URL a tenant's OutSmart automation posts to."""
-    return public_base_url.rstrip("/") + OUTSMART_WEBHOOK_PATH.format(
-        tenant_id=validate_tenant_id(tenant_id)
-    )
 
 
 # ------------------------------------------------------------------------------- webhook
