@@ -64,7 +64,7 @@ def _ui() -> SettingsUi:
 
 def _csp() -> str:
     return content_security_policy(
-        services().config.return_url_allow_list, [services().billit_endpoints.login_url]
+        services().config.return_url_allow_list, [str(services().config.billit_login_url)]
     )
 
 

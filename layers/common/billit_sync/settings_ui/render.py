@@ -10,13 +10,14 @@ show the page in an iframe and nobody else can.
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from billit_sync.messages import Language
 from billit_sync.settings_ui.texts import UI_TEXTS
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 HERE: Final = Path(__file__).resolve().parent
 STATIC_DIR: Final = HERE / "static"
@@ -24,7 +25,16 @@ STYLESHEET: Final = "settings.css"
 
 
 @cache
-def environment() -> Environment:
+def environment() -> "Environment":
+    """Built by the first answer that is a page: a redirect (opening the page, every button)
+    and the stylesheet need no template engine, so loading one is left to this (issue 16)."""
+    from jinja2 import (  # noqa: PLC0415 - only a page answer renders
+        Environment,
+        FileSystemLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
+
     return Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
