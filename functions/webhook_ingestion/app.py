@@ -1,6 +1,9 @@
 """POST /webhooks/billit/{tenant_id} and /webhooks/outsmart/{tenant_id}: verify, dedupe, queue.
 
-Thin handler: routing and response shaping only; the work happens in billit_sync.
+Thin handler: routing and response shaping only; the work happens in billit_sync. Each route
+loads its own intake when it is built (``billit_sync.webhooks`` for Billit's events,
+``billit_sync.sync.exports.triggers`` for OutSmart's work orders): a cold start pays for the
+one the request needs (issue 16). Both refuse with ``billit_sync.errors``' webhook errors.
 """
 
 import os
@@ -14,15 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from billit_sync.api.errors import problem, register_error_handlers
 from billit_sync.api.responses import json_response
 from billit_sync.config import RuntimeConfig
-from billit_sync.errors import IntegrationError
+from billit_sync.errors import IntegrationError, WebhookBadRequestError, WebhookUnauthorizedError
 from billit_sync.observability import logger, metrics
-from billit_sync.sync.exports.triggers import WebhookBadRequestError, WebhookUnauthorizedError
 from billit_sync.tenancy import TENANT_ID_PATTERN
-from billit_sync.webhooks import (
-    BillitWebhookBadRequestError,
-    BillitWebhookUnauthorizedError,
-    IngestionOutcome,
-)
 from billit_sync.wiring import Services
 
 app = APIGatewayHttpResolver()
@@ -46,17 +43,17 @@ def billit_webhook(tenant_id: str) -> Response[str]:
         result = services().billit_webhooks.receive(
             tenant_id, event.headers, event.body, base64_encoded=bool(event.is_base64_encoded)
         )
-    except BillitWebhookUnauthorizedError as refused:
+    except WebhookUnauthorizedError as refused:
         # One answer for every reason (unknown tenant, no header, bad or stale signature).
         return problem(app, 401, "unauthorized", str(refused))
-    except BillitWebhookBadRequestError as bad:
+    except WebhookBadRequestError as bad:
         return problem(app, 400, "bad_request", str(bad))
     except IntegrationError as error:
         logger.warning("Billit webhook not queued", extra={"error": type(error).__name__})
         return problem(app, 503, "unavailable", "the event could not be queued; retry")
     logger.append_keys(delivery_id=result.delivery_id)
     logger.info("Billit webhook handled", extra={"outcome": result.outcome.value})
-    if result.outcome is IngestionOutcome.QUEUED:
+    if result.queued:
         return json_response(202, {"queued": True, "delivery_id": result.delivery_id})
     return json_response(
         200, {"queued": False, "outcome": result.outcome.value, "delivery_id": result.delivery_id}

@@ -43,6 +43,23 @@ class CompanyConnectedElsewhereError(ConnectionRequiredError):
     """The company is connected to another tenant (issue 14: one company, one tenant): 409."""
 
 
+class WebhookRefusedError(BadInputError):
+    """A webhook delivery the service refuses (Billit's or OutSmart's): nothing was queued."""
+
+
+class WebhookUnauthorizedError(WebhookRefusedError):
+    """401: one answer for every reason (no signature or secret, a wrong or stale one, an
+    unknown tenant), so a caller learns nothing by probing."""
+
+    def __init__(self, message: str = "missing or invalid webhook secret") -> None:
+        super().__init__(message)
+
+
+class WebhookBadRequestError(WebhookRefusedError):
+    """400: the body is not what the sender documents. The message names fields, never
+    values."""
+
+
 class InvalidLogPanelQueryError(BadInputError):
     """A query parameter of the log panel is wrong (422); ``fields`` names each one."""
 

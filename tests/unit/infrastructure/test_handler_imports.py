@@ -34,8 +34,14 @@ NOT_AT_IMPORT: dict[str, tuple[str, ...]] = {
         "billit_sync.sync.exports.triggers",
         "billit_sync.sync.scheduler",
     ),
-    # Verifying and queueing an event calls neither Billit nor OutSmart.
-    "webhook_ingestion": ("httpx", "billit_sync.log_panel"),
+    # Each route loads its own intake (Billit's events, OutSmart's work orders); verifying
+    # and queueing calls neither Billit nor OutSmart.
+    "webhook_ingestion": (
+        "billit_sync.webhooks.ingestion",
+        "billit_sync.sync.exports.triggers",
+        "httpx",
+        "billit_sync.log_panel",
+    ),
 }
 
 _PROBE = """

@@ -39,7 +39,7 @@ from pydantic import SecretStr, ValidationError
 from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.billit.signature import SIGNATURE_HEADER, verify_billit_signature
 from billit_sync.billit.webhook_secrets import find_secret
-from billit_sync.errors import BadInputError
+from billit_sync.errors import WebhookBadRequestError, WebhookUnauthorizedError
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
 from billit_sync.store import DeliveryLog, TenantSecretStore
@@ -59,14 +59,14 @@ DELIVERY_TTL_SECONDS: Final = 7 * 24 * 3600
 _NO_SECRET: Final = SecretStr(secrets.token_hex(32))
 
 
-class BillitWebhookUnauthorizedError(BadInputError):
+class BillitWebhookUnauthorizedError(WebhookUnauthorizedError):
     """401: one message for every reason (unknown tenant, no header, bad or stale signature)."""
 
     def __init__(self) -> None:
         super().__init__("missing or invalid Billit-Signature")
 
 
-class BillitWebhookBadRequestError(BadInputError):
+class BillitWebhookBadRequestError(WebhookBadRequestError):
     """400: the signed body is not a Billit event. The message names fields, never values."""
 
 
@@ -81,6 +81,10 @@ class IngestionOutcome(StrEnum):
 class IngestionResult:
     outcome: IngestionOutcome
     delivery_id: str
+
+    @property
+    def queued(self) -> bool:
+        return self.outcome is IngestionOutcome.QUEUED
 
 
 def delivery_key(entity_type: str, entity_id: int, update_type: str | None, raw: bytes) -> str:

@@ -50,11 +50,12 @@ from billit_sync import messages
 from billit_sync.api.auth import bearer_token
 from billit_sync.api.requests import MalformedBodyError, load_json
 from billit_sync.errors import (
-    BadInputError,
     ConnectionRequiredError,
     ExportNotFailedError,
     ExportNotFoundError,
     UnknownTenantError,
+    WebhookBadRequestError,
+    WebhookUnauthorizedError,
 )
 from billit_sync.jobs_queue import JobQueue
 from billit_sync.observability import logger, metrics
@@ -79,17 +80,6 @@ _NO_SECRET: Final = secrets.token_bytes(32)
 
 
 # ------------------------------------------------------------------------------- webhook
-class WebhookUnauthorizedError(BadInputError):
-    """401: no secret, a wrong one, or a tenant without one (one answer for all three)."""
-
-    def __init__(self) -> None:
-        super().__init__("missing or invalid webhook secret")
-
-
-class WebhookBadRequestError(BadInputError):
-    """400: the body is not ``{"row_id": …}``. The message names fields, never values."""
-
-
 class OutSmartWebhookBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
 
