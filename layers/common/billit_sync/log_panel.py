@@ -27,11 +27,15 @@ from billit_sync.store.sync_log import (
 DEFAULT_PAGE_SIZE: Final = 25
 LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 
+# The models below build their validators when a log panel is first read (``defer_build``):
+# the management API's other routes and the settings page's redirects never read one (cold
+# start, issue 16).
+
 
 class LogPanelQuery(BaseModel):
     """What one page of the panel asks for, after the query string was checked."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     limit: int = DEFAULT_PAGE_SIZE
     cursor: str | None = None
@@ -93,7 +97,7 @@ def _choices[ChoiceT: (SyncLogLevel, SyncLogCategory)](
 class LogPanelEntry(BaseModel):
     """One line of the panel as the UI shows it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     time: str
@@ -121,7 +125,7 @@ class LogPanelEntry(BaseModel):
 
 
 class LogPanelPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     language: Language
     entries: list[LogPanelEntry]

@@ -14,9 +14,12 @@ from pydantic import BaseModel, ConfigDict
 from billit_sync.errors import ExportNotFoundError
 from billit_sync.store import ExportLedger, LedgerEntry, LedgerState
 
+# Read by one route of the management API: the models build their validators when it first
+# answers (``defer_build``), not on every cold start (issue 16).
+
 
 class InvoiceRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     order_id: str
     number: str | None
@@ -24,7 +27,7 @@ class InvoiceRef(BaseModel):
 
 
 class LastProblem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: str
     """``user_fixable`` (waits for a fix and a retry), ``outage`` (retried by itself) or
@@ -34,7 +37,7 @@ class LastProblem(BaseModel):
 
 
 class ExportStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     row_id: str
     workorder_no: str | None
