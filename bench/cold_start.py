@@ -14,8 +14,12 @@ How (what Lambda does on a cold start, minus the network):
    bytecode there is compiled in memory on every cold start). Both directories are also made
    read-only; after the runs no ``__pycache__`` may have appeared in either.
 4. The figure is the CPU time (user + system, ``time.process_time``) of the import statement
-   alone, the median of :data:`RUNS` runs, next to a bare ``import boto3`` (the layer's
-   boto3) measured the same way in the same run. One more run per handler with
+   alone, the fastest of :data:`RUNS` runs, next to a bare ``import boto3`` (the layer's
+   boto3) measured the same way in the same run; the median is shown beside it. The fastest
+   run, because on a shared machine interference only ever adds time: Python's ``timeit``
+   documentation takes the minimum for that reason. On the VM these figures come from, bare
+   boto3's own runs spread from 202 to 370 ms within one bench run (a median of them says
+   more about the neighbours than about the import). One more run per handler with
    ``-X importtime`` splits the import by top-level package.
 """
 
@@ -35,7 +39,7 @@ from tests.support.template import resources_of_type
 
 ROOT = Path(__file__).resolve().parents[1]
 SAM_LAYER_DIR = ROOT / ".aws-sam" / "build" / "CommonLayer"
-RUNS = 5
+RUNS = 9  # the fastest of them is the figure; more runs, more chances of an undisturbed one
 TARGET_ABOVE_BOTO3_MS = 300.0
 _PLATFORMS = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}
 # What the Lambda runtime and template.yaml put in the environment before the import.
@@ -65,7 +69,8 @@ print(f"{{(time.process_time() - cpu) * 1000:.3f}}")
 class HandlerColdStart:
     function: str
     module: str
-    cpu_ms: float  # median CPU time of the import
+    cpu_ms: float  # fastest run's CPU time of the import
+    median_ms: float
     runs: tuple[float, ...]
     heaviest: tuple[tuple[str, float], ...]  # top-level packages by own import time (ms)
 
@@ -175,6 +180,7 @@ def time_imports(
 class ColdStart:
     python: str
     boto3_ms: float
+    boto3_median_ms: float
     boto3_runs: tuple[float, ...]
     handlers: list[HandlerColdStart]
     layer: layer_report.LayerReport  # what sam build produced (or the bench's own build)
@@ -184,6 +190,7 @@ class ColdStart:
         rows = "\n".join(
             f"| {h.function} | `{h.module}` | {h.cpu_ms:.0f} | **{h.cpu_ms - self.boto3_ms:+.0f}**"
             f" | {'yes' if h.cpu_ms - self.boto3_ms <= TARGET_ABOVE_BOTO3_MS else '**no**'} | "
+            f"{h.median_ms:.0f} ({h.median_ms - self.boto3_median_ms:+.0f}) | "
             f"{', '.join(f'{r:.0f}' for r in sorted(h.runs))} | "
             f"{', '.join(f'{name} {ms:.0f}' for name, ms in h.heaviest)} |"
             for h in self.handlers
@@ -191,8 +198,8 @@ class ColdStart:
         layer, mib = self.layer, layer_report.MIB
         largest = "\n".join(f"| {name} | {size / mib:.1f} MiB |" for name, size in layer.largest)
         header = (
-            "| function | module | import CPU (ms, median) | above bare boto3 (ms) "
-            "| within target | runs (ms) "
+            "| function | module | import CPU (ms, fastest) | above bare boto3 (ms) "
+            "| within target | median (above boto3's median) | runs (ms) "
             "| heaviest packages beyond bare boto3's, own time (ms, one `-X importtime` run) |"
         )
         problems = "\n".join(f"- {problem}" for problem in layer.problems[:10]) or "none"
@@ -202,15 +209,18 @@ Each handler imported in a fresh `{self.python} -I -S -B` with only the layer (b
 `layers/common/Makefile`, the target `sam build` runs, for this machine's platform, then zipped
 and unzipped as Lambda does, so every timestamp is new) and the function's code directory on
 the path, both read-only, nothing written (`-B`); no site-packages. CPU time (user + system)
-of the import statement, median of {RUNS} runs interleaved across handlers; the interpreter's
+of the import statement, the fastest of {RUNS} runs interleaved across handlers (noise on a
+shared machine only adds time, so the fastest run is the import's own cost; `timeit` takes the
+minimum for the same reason; the median is shown too); the interpreter's
 own start-up is not included (Lambda has it before the import too). `bench/cold_start.py`.
 
 Bare `import boto3` (the layer's pinned boto3) in the same run: **{self.boto3_ms:.0f} ms**
+fastest, {self.boto3_median_ms:.0f} ms median
 (runs {", ".join(f"{r:.0f}" for r in sorted(self.boto3_runs))}).
 Target: every handler at most {TARGET_ABOVE_BOTO3_MS:.0f} ms above it.
 
 {header}
-|---|---|---|---|---|---|---|
+|---|---|---|---|---|---|---|---|
 {rows}
 
 The layer ({self.layer_source}): **{layer.total_bytes / mib:.1f} MiB unzipped**,
@@ -254,7 +264,8 @@ def run() -> ColdStart:
                 HandlerColdStart(
                     function=handler.function,
                     module=handler.module,
-                    cpu_ms=statistics.median(runs),
+                    cpu_ms=min(runs),
+                    median_ms=statistics.median(runs),
                     runs=runs,
                     heaviest=_heaviest(traced.stderr, handler.module, baseline),
                 )
@@ -277,7 +288,8 @@ def run() -> ColdStart:
                 entry.chmod(entry.stat().st_mode | 0o200)  # so the scratch directory can go
     return ColdStart(
         python=f"python{sys.version_info.major}.{sys.version_info.minor}",
-        boto3_ms=statistics.median(samples["boto3"]),
+        boto3_ms=min(samples["boto3"]),
+        boto3_median_ms=statistics.median(samples["boto3"]),
         boto3_runs=samples["boto3"],
         handlers=results,
         layer=report,
