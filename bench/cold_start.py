@@ -25,6 +25,7 @@ How (what Lambda does on a cold start, minus the network):
 
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -71,6 +72,7 @@ class HandlerColdStart:
     module: str
     cpu_ms: float  # fastest run's CPU time of the import
     median_ms: float
+    instructions: int | None  # executed by the import (valgrind), None without valgrind
     runs: tuple[float, ...]
     heaviest: tuple[tuple[str, float], ...]  # top-level packages by own import time (ms)
 
@@ -163,6 +165,31 @@ def _heaviest(stderr: str, module: str, baseline: frozenset[str]) -> tuple[tuple
     return tuple(sorted(own.items(), key=lambda item: -item[1])[:3])
 
 
+def instructions(command: list[str]) -> int | None:
+    """Instructions the interpreter executes for ``command`` (valgrind's callgrind): the same
+    count on every run, whatever the machine's neighbours do. None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    done = subprocess.run(  # noqa: S603 - valgrind around our own interpreter and probe
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        env=_LAMBDA_ENVIRONMENT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
+def import_instructions(task: Path, layer: Path, module: str) -> int | None:
+    """Instructions of importing ``module`` alone: the probe's own (``import sys``, already
+    loaded) subtracted."""
+    total = instructions(_command(task, layer, module))
+    start = instructions(_command(task, layer, "sys"))
+    return None if total is None or start is None else total - start
+
+
 def time_imports(
     task_dirs: dict[str, Path], layer: Path, targets: list[tuple[str, str]]
 ) -> dict[str, tuple[float, ...]]:
@@ -181,16 +208,28 @@ class ColdStart:
     python: str
     boto3_ms: float
     boto3_median_ms: float
+    boto3_instructions: int | None
     boto3_runs: tuple[float, ...]
     handlers: list[HandlerColdStart]
     layer: layer_report.LayerReport  # what sam build produced (or the bench's own build)
     layer_source: str
+
+    @staticmethod
+    def _millions(count: int | None) -> str:
+        return "not measured (no valgrind)" if count is None else f"{count / 1e6:,.0f} M"
+
+    def _instructions_above(self, handler: "HandlerColdStart") -> str:
+        if handler.instructions is None or not self.boto3_instructions:
+            return "not measured"
+        above = handler.instructions - self.boto3_instructions
+        return f"+{above / 1e6:,.0f} M ({above / self.boto3_instructions:.2f} times bare boto3)"
 
     def markdown(self) -> str:
         rows = "\n".join(
             f"| {h.function} | `{h.module}` | {h.cpu_ms:.0f} | **{h.cpu_ms - self.boto3_ms:+.0f}**"
             f" | {'yes' if h.cpu_ms - self.boto3_ms <= TARGET_ABOVE_BOTO3_MS else '**no**'} | "
             f"{h.median_ms:.0f} ({h.median_ms - self.boto3_median_ms:+.0f}) | "
+            f"{self._instructions_above(h)} | "
             f"{', '.join(f'{r:.0f}' for r in sorted(h.runs))} | "
             f"{', '.join(f'{name} {ms:.0f}' for name, ms in h.heaviest)} |"
             for h in self.handlers
@@ -199,7 +238,8 @@ class ColdStart:
         largest = "\n".join(f"| {name} | {size / mib:.1f} MiB |" for name, size in layer.largest)
         header = (
             "| function | module | import CPU (ms, fastest) | above bare boto3 (ms) "
-            "| within target | median (above boto3's median) | runs (ms) "
+            "| within target | median (above boto3's median) "
+            "| instructions above bare boto3's (valgrind) | runs (ms) "
             "| heaviest packages beyond bare boto3's, own time (ms, one `-X importtime` run) |"
         )
         problems = "\n".join(f"- {problem}" for problem in layer.problems[:10]) or "none"
@@ -220,8 +260,12 @@ fastest, {self.boto3_median_ms:.0f} ms median
 Target: every handler at most {TARGET_ABOVE_BOTO3_MS:.0f} ms above it.
 
 {header}
-|---|---|---|---|---|---|---|---|
+|---|---|---|---|---|---|---|---|---|
 {rows}
+
+The instruction counts are the noise-free cross-check: the same on every run, whatever else
+the machine does (bare boto3: {self._millions(self.boto3_instructions)} instructions). Times
+scale with the machine; the ratio to bare boto3's count does not.
 
 The layer ({self.layer_source}): **{layer.total_bytes / mib:.1f} MiB unzipped**,
 of which the boto3/botocore pair (with s3transfer, python-dateutil, six, urllib3, which only
@@ -253,6 +297,7 @@ def run() -> ColdStart:
         targets = [("boto3", "boto3"), *((h.function, h.module) for h in handlers())]
         samples = time_imports(task_dirs, layer, targets)
         bare = _run(_command(task_dirs["boto3"], layer, "boto3", "-X", "importtime"))
+        boto3_instructions = import_instructions(task_dirs["boto3"], layer, "boto3")
         baseline = frozenset(name for _, name in _importtime_lines(bare.stderr))
         results = []
         for handler in handlers():
@@ -266,6 +311,9 @@ def run() -> ColdStart:
                     module=handler.module,
                     cpu_ms=min(runs),
                     median_ms=statistics.median(runs),
+                    instructions=import_instructions(
+                        task_dirs[handler.function], layer, handler.module
+                    ),
                     runs=runs,
                     heaviest=_heaviest(traced.stderr, handler.module, baseline),
                 )
@@ -290,6 +338,7 @@ def run() -> ColdStart:
         python=f"python{sys.version_info.major}.{sys.version_info.minor}",
         boto3_ms=min(samples["boto3"]),
         boto3_median_ms=statistics.median(samples["boto3"]),
+        boto3_instructions=boto3_instructions,
         boto3_runs=samples["boto3"],
         handlers=results,
         layer=report,
