@@ -82,6 +82,17 @@ WEBHOOK_INVOICE_NOT_DELIVERED_NO_REASON: Final = "webhook.invoice_not_delivered.
 WEBHOOK_INVOICE_PAID: Final = "webhook.invoice_paid"
 WEBHOOK_INVOICE_PAID_WORKSTATUS: Final = "webhook.invoice_paid.workstatus_set"
 WEBHOOK_WORKSTATUS_NOT_SET: Final = "webhook.workstatus_not_set"
+# The same for a re-completion's credit note (issue 12's credit_and_reinvoice): a credit note
+# sent by Peppol or e-mail can be refused or not delivered too.
+WEBHOOK_CREDIT_NOTE_SENT: Final = "webhook.credit_note_sent"
+WEBHOOK_CREDIT_NOTE_SENT_VIA: Final = "webhook.credit_note_sent_via"
+WEBHOOK_CREDIT_NOTE_ACCEPTED: Final = "webhook.credit_note_accepted"
+WEBHOOK_CREDIT_NOTE_DELIVERED: Final = "webhook.credit_note_delivered"
+WEBHOOK_CREDIT_NOTE_REFUSED: Final = "webhook.credit_note_refused"
+WEBHOOK_CREDIT_NOTE_REFUSED_NO_REASON: Final = "webhook.credit_note_refused.no_reason"
+WEBHOOK_CREDIT_NOTE_NOT_DELIVERED: Final = "webhook.credit_note_not_delivered"
+WEBHOOK_CREDIT_NOTE_NOT_DELIVERED_NO_REASON: Final = "webhook.credit_note_not_delivered.no_reason"
+WEBHOOK_CREDIT_NOTE_PAID: Final = "webhook.credit_note_paid"
 # Invoice status back from Billit (issue 13): customers Billit no longer knows, webhook secrets
 # and quota, the reconcile backstop.
 EXPORT_CUSTOMER_GONE: Final = "export.customer_gone"
@@ -564,6 +575,55 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "nl": "Factuur {invoice_number} is betaald, maar werkbon {workorder_no} kon niet op "
         "werkstatus {workstatus} gezet worden: {reason}. Controleer de werkstatus in de "
         "exportinstellingen en in OutSmart.",
+    },
+    WEBHOOK_CREDIT_NOTE_SENT: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) sent",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) verstuurd",
+    },
+    WEBHOOK_CREDIT_NOTE_SENT_VIA: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) sent via {transport}",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) verstuurd via {transport}",
+    },
+    WEBHOOK_CREDIT_NOTE_ACCEPTED: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) accepted via {transport}",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) aanvaard via {transport}",
+    },
+    WEBHOOK_CREDIT_NOTE_DELIVERED: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) delivered via {transport}",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) afgeleverd via {transport}",
+    },
+    WEBHOOK_CREDIT_NOTE_REFUSED: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) refused by the receiver: "
+        "{reason}. The customer has not received the credit; correct it in Billit and send it "
+        "again.",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) geweigerd door de ontvanger: "
+        "{reason}. De klant heeft de creditering niet ontvangen; verbeter ze in Billit en "
+        "verstuur ze opnieuw.",
+    },
+    WEBHOOK_CREDIT_NOTE_REFUSED_NO_REASON: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) refused by the receiver "
+        "(no reason given). The customer has not received the credit; check it in Billit.",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) geweigerd door de ontvanger "
+        "(geen reden opgegeven). De klant heeft de creditering niet ontvangen; controleer ze "
+        "in Billit.",
+    },
+    WEBHOOK_CREDIT_NOTE_NOT_DELIVERED: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) could not be delivered via "
+        "{transport}: {reason}. Send it again from Billit.",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) kon niet afgeleverd worden via "
+        "{transport}: {reason}. Verstuur ze opnieuw vanuit Billit.",
+    },
+    WEBHOOK_CREDIT_NOTE_NOT_DELIVERED_NO_REASON: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) could not be delivered via "
+        "{transport}. Send it again from Billit.",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) kon niet afgeleverd worden via "
+        "{transport}. Verstuur ze opnieuw vanuit Billit.",
+    },
+    WEBHOOK_CREDIT_NOTE_PAID: {
+        "en": "Credit note {credit_note} (work order {workorder_no}) settled (marked paid in "
+        "Billit)",
+        "nl": "Creditnota {credit_note} (werkbon {workorder_no}) verrekend (als betaald "
+        "gemarkeerd in Billit)",
     },
     EXPORT_CUSTOMER_GONE: {
         "en": "Work order {workorder_no}: customer {customer_name} (Billit id {party_id}) no "

@@ -6,6 +6,7 @@ from mypy_boto3_dynamodb.service_resource import Table
 
 from billit_sync.store.dynamo import Item
 from billit_sync.store.ledger import (
+    Document,
     ExportLedger,
     LedgerConflictError,
     LedgerState,
@@ -263,6 +264,110 @@ def test_open_invoices_are_those_with_an_order_and_no_final_status(ledger: Expor
     open_rows = {e.row_id for e in ledger.list_open_invoices("acme", frozenset({"paid"}))}
 
     assert open_rows == {"wo-1", "wo-2"}
+
+
+def credited(ledger: ExportLedger, row_id: str = "wo-1-c2") -> None:
+    """A re-completion's entry: its credit note first (while pending), then its invoice."""
+    ledger.claim("acme", row_id, "2026-0042", "worker-a", LEASE)
+    ledger.record_credit_note(
+        "acme", row_id, owner="worker-a", order_id="7001", order_number="CN-1"
+    )
+    ledger.record_created("acme", row_id, owner="worker-a", order_id="9002", order_number="INV-2")
+
+
+def test_a_credit_note_is_found_by_its_own_order_id(ledger: ExportLedger) -> None:
+    credited(ledger)
+
+    by_credit = ledger.find_by_order_id("acme", "7001")
+    by_invoice = ledger.find_by_order_id("acme", "9002")
+
+    assert by_credit is not None and by_invoice is not None
+    assert by_credit.row_id == by_invoice.row_id == "wo-1-c2"
+    assert by_credit.document_of("7001") is Document.CREDIT_NOTE
+    assert by_invoice.document_of("9002") is Document.INVOICE
+    assert (by_credit.number_of(Document.CREDIT_NOTE), by_credit.number_of(Document.INVOICE)) == (
+        "CN-1",
+        "INV-2",
+    )
+    assert ledger.find_by_order_id("other-co", "7001") is None
+
+
+def test_a_credit_note_has_its_own_conditional_status(
+    ledger: ExportLedger, clock: FakeClock
+) -> None:
+    credited(ledger)
+    entry = ledger.get("acme", "wo-1-c2")
+    assert entry is not None
+
+    clock.advance(60)
+    ledger.transition_invoice_status(
+        entry, "refused", "Unknown reference", (), Document.CREDIT_NOTE
+    )
+    # A second processor that read the same (old) entry loses: nothing is overwritten.
+    with pytest.raises(LedgerConflictError) as lost:
+        ledger.transition_invoice_status(entry, "delivered", None, (), Document.CREDIT_NOTE)
+    assert lost.value.actual is not None
+    assert lost.value.actual.credit_note_status == "refused"
+
+    stored = ledger.get("acme", "wo-1-c2")
+    assert stored is not None
+    assert (stored.credit_note_status, stored.credit_note_status_detail) == (
+        "refused",
+        "Unknown reference",
+    )
+    assert stored.credit_note_status_at == START + timedelta(seconds=60)
+    assert (stored.invoice_status, stored.invoice_status_detail) == (None, None)
+    # The invoice's own transition is conditional on the invoice's status only.
+    ledger.transition_invoice_status(stored, "delivered", "Peppol")
+    both = ledger.get("acme", "wo-1-c2")
+    assert both is not None
+    assert (both.invoice_status, both.credit_note_status) == ("delivered", "refused")
+
+
+def test_a_credit_note_without_an_invoice_yet_has_a_status_of_its_own(
+    ledger: ExportLedger,
+) -> None:
+    # A crash between the credit note and the new invoice: the credit note is still followed.
+    ledger.claim("acme", "wo-1-c2", "2026-0042", "worker-a", LEASE)
+    pending = ledger.record_credit_note(
+        "acme", "wo-1-c2", owner="worker-a", order_id="7001", order_number=None
+    )
+    ledger.transition_invoice_status(pending, "sent", "Peppol", (), Document.CREDIT_NOTE)
+    with pytest.raises(LedgerConflictError):  # no invoice: its status cannot be set
+        ledger.transition_invoice_status(pending, "sent", "Peppol")
+    finals = frozenset({"paid"})
+    (open_entry,) = ledger.list_open_invoices("acme", finals)
+    assert open_entry.open_documents(finals) == [Document.CREDIT_NOTE]
+
+
+def test_a_pointer_whose_entry_names_another_credit_note_finds_nothing(
+    ledger: ExportLedger,
+) -> None:
+    credited(ledger)
+    # A second credit note for the same completion is refused; its pointer, written first,
+    # stays behind and must not lead a webhook about it to this entry.
+    ledger.claim("acme", "wo-1-c2", "2026-0042", "worker-a", LEASE)
+    with pytest.raises(LedgerConflictError):
+        ledger.record_credit_note(
+            "acme", "wo-1-c2", owner="worker-a", order_id="7002", order_number="CN-2"
+        )
+    assert ledger.find_by_order_id("acme", "7002") is None
+    found = ledger.find_by_order_id("acme", "7001")
+    assert found is not None and found.credit_note_id == "7001"
+
+
+def test_open_documents_are_each_document_not_yet_final(ledger: ExportLedger) -> None:
+    credited(ledger)
+    finals = frozenset({"paid"})
+    entry = ledger.get("acme", "wo-1-c2")
+    assert entry is not None
+    assert entry.open_documents(finals) == [Document.INVOICE, Document.CREDIT_NOTE]
+
+    entry = ledger.transition_invoice_status(entry, "paid", None)
+    (still_open,) = ledger.list_open_invoices("acme", finals)
+    assert still_open.open_documents(finals) == [Document.CREDIT_NOTE]
+    ledger.transition_invoice_status(entry, "paid", None, (), Document.CREDIT_NOTE)
+    assert list(ledger.list_open_invoices("acme", finals)) == []
 
 
 def _log_item(sync_log: SyncLogStore, clock: FakeClock, key: str) -> tuple[str, Item]:

@@ -5,8 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 from billit_sync.billit.orders import NewOrder, NewOrderLine, OrderCustomer
+from billit_sync.store.ledger import Document
 from billit_sync.sync.exports.recompletion import (
-    Document,
     changes_text,
     completion_row,
     differences,

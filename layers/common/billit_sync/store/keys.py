@@ -14,6 +14,7 @@ webhook delivery       ``DELIVERY#{t}``                             ``DELIVERY#{
 id mapping             ``TENANT#{t}#COMPANY#{party}#MAP#{entity}``  ``BILLIT#{id}`` and
                                                                     ``OUTSMART#{key}``
 export ledger          ``TENANT#{t}#LEDGER``                        ``ROW#{row id}``
+credit note pointer    ``TENANT#{t}#CREDIT_NOTE``                   ``ORDER#{billit order id}``
 work order sighting    ``TENANT#{t}#SEEN``                          ``ROW#{row id}``
 completed baseline     ``TENANT#{t}``                               ``COMPLETED_BASELINE``
 OAuth state            ``OAUTH_STATE#{sha256(state)}``              ``OAUTH_STATE``
@@ -28,7 +29,9 @@ GSI ``gsi1`` (sparse):
 - connection: ``gsi1pk = CONNECTION#{status}`` (only while connected or auth expired),
   ``gsi1sk = TENANT#{t}``: lists the tenants to sync without a scan;
 - export ledger: ``gsi1pk = TENANT#{t}#ORDER#{billit order id}``, ``gsi1sk = ROW#{row id}``
-  once an invoice exists: webhooks find the work order of a Billit order.
+  once an invoice exists: webhooks find the work order of a Billit order. A re-completion's
+  credit note is a second Billit order of the same entry: its pointer item carries the same
+  index key for the credit note's order id, so its webhooks find the entry too.
 
 Sync-log table: ``pk = TENANT#{t}``, ``sk = LOG#{entry id}`` (entry ids sort by time).
 
@@ -160,6 +163,14 @@ COMPLETED_BASELINE_SK = "COMPLETED_BASELINE"
 
 def ledger_order_gsi1pk(tenant_id: str, order_id: str) -> str:
     return f"{tenant_pk(tenant_id)}#ORDER#{last(order_id, 'order id')}"
+
+
+def credit_note_pointer_pk(tenant_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#CREDIT_NOTE"
+
+
+def credit_note_pointer_sk(order_id: str) -> str:
+    return "ORDER#" + last(order_id, "credit note order id")
 
 
 def oauth_state_pk(state: str) -> str:

@@ -58,6 +58,27 @@ class LedgerState(StrEnum):
 IN_FLIGHT_STATES = (LedgerState.PENDING, LedgerState.CREATED, LedgerState.SENT)
 
 
+class Document(StrEnum):
+    """The Billit documents one completion can make (issue 12): its invoice and, when a
+    re-completion credits the earlier invoice, a credit note. Each has its own Billit order,
+    reference and idempotency key, and Billit reports each one's fate on its own."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit"
+
+
+_STATUS_ATTRIBUTES: dict[Document, tuple[str, str, str, str]] = {
+    # document: (order id, status, status detail, status time) attributes of the entry
+    Document.INVOICE: ("order_id", "invoice_status", "invoice_status_detail", "invoice_status_at"),
+    Document.CREDIT_NOTE: (
+        "credit_note_id",
+        "credit_note_status",
+        "credit_note_status_detail",
+        "credit_note_status_at",
+    ),
+}
+
+
 def idempotency_key_for(tenant_id: str, row_id: str, attempt: int) -> str:
     """Deterministic per (tenant, work order row, attempt): same inputs, same Billit key.
 
@@ -93,6 +114,11 @@ class LedgerEntry(BaseModel):
     lines_fingerprint: str | None = None
     credit_note_id: str | None = None
     credit_note_number: str | None = None
+    credit_note_status: str | None = None
+    """What Billit reported about the credit note (sent, delivered, refused…), as for the
+    invoice: a credit note sent by Peppol can be refused too."""
+    credit_note_status_detail: str | None = None
+    credit_note_status_at: datetime | None = None
     outage_at: datetime | None = None
     """When the tenant was told an outage used up the retries (issue 12); cleared when handled."""
     created_at: datetime
@@ -108,6 +134,34 @@ class LedgerEntry(BaseModel):
         """Which completion of the work order this entry is (1 for its own row)."""
         suffix = _COMPLETION_SUFFIX.search(self.row_id)
         return int(suffix.group()[2:]) if suffix else 1
+
+    def document_of(self, order_id: str) -> Document | None:
+        """Which of this entry's Billit documents the order is (None: neither)."""
+        if order_id == self.order_id:
+            return Document.INVOICE
+        if order_id == self.credit_note_id:
+            return Document.CREDIT_NOTE
+        return None
+
+    def order_id_of(self, document: Document) -> str | None:
+        return self.order_id if document is Document.INVOICE else self.credit_note_id
+
+    def number_of(self, document: Document) -> str | None:
+        """Billit's number of the document (None until Billit numbered it)."""
+        return self.order_number if document is Document.INVOICE else self.credit_note_number
+
+    def status_of(self, document: Document) -> str | None:
+        """The document's last status from Billit (None: nothing reported yet)."""
+        return self.invoice_status if document is Document.INVOICE else self.credit_note_status
+
+    def open_documents(self, final_statuses: frozenset[str]) -> list[Document]:
+        """The documents Billit may still report on: made, and not in a final status."""
+        return [
+            document
+            for document in Document
+            if self.order_id_of(document) is not None
+            and self.status_of(document) not in final_statuses
+        ]
 
     def lease_is_live(self, now: datetime) -> bool:
         return self.lease_expires_at is not None and self.lease_expires_at > now
@@ -346,7 +400,13 @@ class ExportLedger:
         self, tenant_id: str, row_id: str, *, owner: str, order_id: str, order_number: str | None
     ) -> LedgerEntry:
         """A re-completion's credit note exists (before its new invoice is made), so a crash
-        in between never credits the earlier invoice twice. Same id again: harmless."""
+        in between never credits the earlier invoice twice. Same id again: harmless.
+
+        Its pointer (the index entry that lets Billit's webhooks about the credit note find
+        this entry) is written first: a pointer whose entry then names another credit note
+        points nowhere (``find_by_order_id`` checks), a recorded credit note without its
+        pointer would only be followed by the reconcile."""
+        self._put_credit_note_pointer(tenant_id, row_id, order_id)
         values: dict[str, Any] = {
             ":owner": _owner(owner),
             ":pending": LedgerState.PENDING.value,
@@ -369,6 +429,19 @@ class ExportLedger:
             ),
             values=values,
         )
+
+    def _put_credit_note_pointer(self, tenant_id: str, row_id: str, order_id: str) -> None:
+        item = {
+            "pk": keys.credit_note_pointer_pk(tenant_id),
+            "sk": keys.credit_note_pointer_sk(order_id),
+            "tenant_id": validate_tenant_id(tenant_id),
+            "row_id": keys.last(row_id, "work order row id"),
+            "gsi1pk": keys.ledger_order_gsi1pk(tenant_id, order_id),
+            "gsi1sk": keys.ledger_sk(row_id),
+            "created_at": to_iso(self._clock()),
+        }
+        with translate_aws_errors("ExportLedger.record_credit_note"):
+            self._table.put_item(Item=item)
 
     def advance_completion(self, tenant_id: str, row_id: str, completion: int) -> None:
         """Remember on the work order's first entry that ``completion`` was taken on, so
@@ -504,25 +577,32 @@ class ExportLedger:
         status: str,
         detail: str | None,
         log_items: Sequence[tuple[str, Item]] = (),
+        document: Document = Document.INVOICE,
     ) -> LedgerEntry:
-        """``entry``'s invoice status → ``status``, only if it is still the one ``entry``
-        shows, in ONE transaction with the log-panel items ``(table name, item)``: of two
-        processors (or a webhook and the reconcile) applying the same change, exactly one
-        writes it and its log entry. The loser gets ``LedgerConflictError`` with the entry as
-        it now is."""
+        """The status of ``entry``'s ``document`` (its invoice, or its credit note) →
+        ``status``, only if it is still the one ``entry`` shows, in ONE transaction with the
+        log-panel items ``(table name, item)``: of two processors (or a webhook and the
+        reconcile) applying the same change, exactly one writes it and its log entry. The
+        loser gets ``LedgerConflictError`` with the entry as it now is."""
+        order_attribute, status_attribute, detail_attribute, at_attribute = _STATUS_ATTRIBUTES[
+            document
+        ]
         now = to_iso(self._clock())
         values: dict[str, Any] = {":status": status, ":now": now}
-        update = "SET invoice_status = :status, invoice_status_at = :now, updated_at = :now"
+        update = f"SET {status_attribute} = :status, {at_attribute} = :now, updated_at = :now"
         if detail is None:
-            update += " REMOVE invoice_status_detail"
+            update += f" REMOVE {detail_attribute}"
         else:
             values[":detail"] = detail
-            update = update.replace("SET ", "SET invoice_status_detail = :detail, ", 1)
-        if entry.invoice_status is None:
-            condition = "attribute_exists(order_id) AND attribute_not_exists(invoice_status)"
+            update = update.replace("SET ", f"SET {detail_attribute} = :detail, ", 1)
+        current = entry.status_of(document)
+        if current is None:
+            condition = (
+                f"attribute_exists({order_attribute}) AND attribute_not_exists({status_attribute})"
+            )
         else:
-            condition = "attribute_exists(order_id) AND invoice_status = :old"
-            values[":old"] = entry.invoice_status
+            condition = f"attribute_exists({order_attribute}) AND {status_attribute} = :old"
+            values[":old"] = current
         # The table resource's client serializes Python values itself (boto3's transformation
         # handlers), as ``Table.update_item`` does.
         items: list[dict[str, Any]] = [
@@ -542,9 +622,11 @@ class ExportLedger:
             entry.tenant_id,
             entry.row_id,
             items,
-            expected=f"invoice status {entry.invoice_status or 'none'}",
+            expected=f"{document.value} status {current or 'none'}",
         )
-        return entry.model_copy(update={"invoice_status": status, "invoice_status_detail": detail})
+        return entry.model_copy(
+            update={status_attribute: status, detail_attribute: detail, at_attribute: from_iso(now)}
+        )
 
     # -------------------------------------------------------------------- reads
     def get(self, tenant_id: str, row_id: str) -> LedgerEntry | None:
@@ -560,7 +642,8 @@ class ExportLedger:
         return {str(item["row_id"]): _entry(item) for item in items}
 
     def find_by_order_id(self, tenant_id: str, order_id: str) -> LedgerEntry | None:
-        """The entry of the work order a Billit order was created for (webhooks).
+        """The entry of the work order a Billit order was created for (webhooks): its
+        invoice or its credit note (``LedgerEntry.document_of`` says which).
 
         The index is eventually consistent, so the entry is then read by its key.
         """
@@ -573,7 +656,7 @@ class ExportLedger:
         )
         for item in items:
             entry = self.get(tenant_id, str(item["row_id"]))
-            if entry is not None and entry.order_id == order_id:
+            if entry is not None and entry.document_of(order_id) is not None:
                 return entry
         return None
 
@@ -601,16 +684,24 @@ class ExportLedger:
     def list_open_invoices(
         self, tenant_id: str, final_statuses: frozenset[str]
     ) -> Iterator[LedgerEntry]:
-        """Entries with a Billit order whose invoice status is not final yet (the
-        reconcile). Reads the tenant's ledger partition with a filter, once per schedule."""
+        """Entries with a Billit invoice or credit note whose status is not final yet (the
+        reconcile; ``open_documents`` says which). Reads the tenant's ledger partition with a
+        filter, once per schedule."""
+        finals = sorted(final_statuses)
         items = query_all(
             self._table,
             "ExportLedger.list_open_invoices",
             KeyConditionExpression="pk = :pk",
-            FilterExpression=Attr("order_id").exists()
-            & (
-                Attr("invoice_status").not_exists()
-                | ~Attr("invoice_status").is_in(sorted(final_statuses))
+            FilterExpression=(
+                Attr("order_id").exists()
+                & (Attr("invoice_status").not_exists() | ~Attr("invoice_status").is_in(finals))
+            )
+            | (
+                Attr("credit_note_id").exists()
+                & (
+                    Attr("credit_note_status").not_exists()
+                    | ~Attr("credit_note_status").is_in(finals)
+                )
             ),
             ExpressionAttributeValues={":pk": keys.ledger_pk(tenant_id)},
         )
@@ -727,6 +818,7 @@ def _entry(item: Item) -> LedgerEntry:
     sent_at = item.get("sent_at")
     completion = item.get("completion")
     status_at = item.get("invoice_status_at")
+    credit_status_at = item.get("credit_note_status_at")
     failed_from = item.get("failed_from")
     return LedgerEntry(
         tenant_id=str(item["tenant_id"]),
@@ -751,6 +843,9 @@ def _entry(item: Item) -> LedgerEntry:
         lines_fingerprint=_optional_str(item, "lines_fingerprint"),
         credit_note_id=_optional_str(item, "credit_note_id"),
         credit_note_number=_optional_str(item, "credit_note_number"),
+        credit_note_status=_optional_str(item, "credit_note_status"),
+        credit_note_status_detail=_optional_str(item, "credit_note_status_detail"),
+        credit_note_status_at=from_iso(str(credit_status_at)) if credit_status_at else None,
         outage_at=from_iso(str(outage_at)) if outage_at else None,
         created_at=from_iso(str(item["created_at"])),
         updated_at=from_iso(str(item["updated_at"])),

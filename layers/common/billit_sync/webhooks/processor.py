@@ -13,12 +13,14 @@
   read back, so it starts the tenant's reconcile (``webhooks.reconcile``), which reads the
   open invoices and lets each order's delivery details decide.
 
-The invoice is found in the export ledger by its Billit order id; an order the service did not
-create is ignored (debug log). A status never goes back to an earlier one (sent < accepted <
-delivered / not delivered < refused < paid). ``InvoiceStatusUpdater`` is the one code path the
-reconcile shares: the ledger's status and the log-panel entry are written in ONE DynamoDB
-transaction, conditional on the status the processor read, so two processors (or a webhook and
-the reconcile) never log the same change twice. When the invoice is paid and the tenant chose
+The invoice is found in the export ledger by its Billit order id; a re-completion's credit
+note is found the same way (its pointer item) and its fate recorded beside the invoice's, with
+its own log-panel texts; an order the service did not create is ignored (debug log). A status
+never goes back to an earlier one (sent < accepted < delivered / not delivered < refused <
+paid). ``InvoiceStatusUpdater`` is the one code path the reconcile shares: the ledger's status
+and the log-panel entry are written in ONE DynamoDB transaction, conditional on the status the
+processor read, so two processors (or a webhook and the reconcile) never log the same change
+twice. When the invoice is paid and the tenant chose
 ``workstatus_when_paid``, that work status is set on the OutSmart work order first (repeating
 it is harmless), so a failure there is retried before anything is recorded.
 
@@ -62,6 +64,7 @@ from billit_sync.store import (
     TenantStore,
 )
 from billit_sync.store.clock import Clock, system_clock
+from billit_sync.store.ledger import Document
 from billit_sync.webhooks.events import (
     BillitWebhookPayload,
     EntityDetail,
@@ -310,11 +313,39 @@ _KEYS: Final[dict[InvoiceStatus, tuple[str, str]]] = {
     ),
     InvoiceStatus.PAID: (messages.WEBHOOK_INVOICE_PAID, messages.WEBHOOK_INVOICE_PAID),
 }
+_CREDIT_NOTE_KEYS: Final[dict[InvoiceStatus, tuple[str, str]]] = {
+    InvoiceStatus.SENT: (messages.WEBHOOK_CREDIT_NOTE_SENT_VIA, messages.WEBHOOK_CREDIT_NOTE_SENT),
+    InvoiceStatus.ACCEPTED: (
+        messages.WEBHOOK_CREDIT_NOTE_ACCEPTED,
+        messages.WEBHOOK_CREDIT_NOTE_ACCEPTED,
+    ),
+    InvoiceStatus.DELIVERED: (
+        messages.WEBHOOK_CREDIT_NOTE_DELIVERED,
+        messages.WEBHOOK_CREDIT_NOTE_DELIVERED,
+    ),
+    InvoiceStatus.REFUSED: (
+        messages.WEBHOOK_CREDIT_NOTE_REFUSED,
+        messages.WEBHOOK_CREDIT_NOTE_REFUSED_NO_REASON,
+    ),
+    InvoiceStatus.NOT_DELIVERED: (
+        messages.WEBHOOK_CREDIT_NOTE_NOT_DELIVERED,
+        messages.WEBHOOK_CREDIT_NOTE_NOT_DELIVERED_NO_REASON,
+    ),
+    InvoiceStatus.PAID: (messages.WEBHOOK_CREDIT_NOTE_PAID, messages.WEBHOOK_CREDIT_NOTE_PAID),
+}
+_KEYS_OF: Final = {Document.INVOICE: _KEYS, Document.CREDIT_NOTE: _CREDIT_NOTE_KEYS}
 _PROBLEMS: Final = frozenset({InvoiceStatus.REFUSED, InvoiceStatus.NOT_DELIVERED})
+_REFUSED_METRIC: Final = {
+    Document.INVOICE: "InvoicesRefused",
+    Document.CREDIT_NOTE: "CreditNotesRefused",
+}
 
 
-def log_message(reported: Reported, params: dict[str, str]) -> tuple[str, SyncLogLevel]:
-    """The log-panel key and level for a status (``params`` gets what the text needs).
+def log_message(
+    reported: Reported, params: dict[str, str], document: Document = Document.INVOICE
+) -> tuple[str, SyncLogLevel]:
+    """The log-panel key and level for a status of the invoice or the credit note
+    (``params`` gets what the text needs).
 
     A refusal or failed delivery is an error the user has to act on; the rest is info."""
     if reported.transport:
@@ -324,7 +355,7 @@ def log_message(reported: Reported, params: dict[str, str]) -> tuple[str, SyncLo
     if reported.paid_date:
         params["paid_date"] = reported.paid_date
     problem = reported.status in _PROBLEMS
-    with_detail, without = _KEYS[reported.status]
+    with_detail, without = _KEYS_OF[document][reported.status]
     known = reported.reason if problem else reported.transport
     key = with_detail if known else without
     return key, SyncLogLevel.ERROR if problem else SyncLogLevel.INFO
@@ -345,18 +376,26 @@ class InvoiceStatusUpdater:
     outsmart: OutSmartFactory
     clock: Clock = system_clock
 
-    def apply(self, entry: LedgerEntry, reported: Reported, number: str) -> bool:
-        """Work status (paid), then the status and its log entries in one conditional
-        transaction. True only for the call that recorded the change; False when it is no
-        news (any more): the same or a later status is already there."""
-        if not status_changes(entry.invoice_status, reported.status):
+    def apply(
+        self,
+        entry: LedgerEntry,
+        reported: Reported,
+        number: str,
+        document: Document = Document.INVOICE,
+    ) -> bool:
+        """Work status (the invoice paid), then the status of ``document`` and its log
+        entries in one conditional transaction. True only for the call that recorded the
+        change; False when it is no news (any more): the same or a later status is already
+        there."""
+        if not status_changes(entry.status_of(document), reported.status):
             return False
         tenant_id = entry.tenant_id
         workorder_no = entry.workorder_no or entry.row_id
-        params = {"invoice_number": number, "workorder_no": workorder_no}
-        key, level = log_message(reported, params)
+        params = {"workorder_no": workorder_no}
+        params["invoice_number" if document is Document.INVOICE else "credit_note"] = number
+        key, level = log_message(reported, params, document)
         problem: tuple[str, dict[str, str]] | None = None
-        if reported.status is InvoiceStatus.PAID:
+        if reported.status is InvoiceStatus.PAID and document is Document.INVOICE:
             workstatus = self.settings.get(tenant_id).exports.workstatus_when_paid
             if workstatus:
                 problem = self._set_workstatus(entry, workstatus, params)
@@ -388,18 +427,19 @@ class InvoiceStatusUpdater:
                     reported.status.value,
                     reported.detail,
                     [(self.sync_log.table_name, item) for item in items],
+                    document,
                 )
             except LedgerConflictError as lost:
                 # Another processor (or the reconcile) changed the status meanwhile.
-                if lost.actual is None or lost.actual.order_id is None:
+                if lost.actual is None or lost.actual.order_id_of(document) is None:
                     return False
                 entry = lost.actual
-                if not status_changes(entry.invoice_status, reported.status):
+                if not status_changes(entry.status_of(document), reported.status):
                     return False
                 continue
             metrics.add_metric(name="InvoiceStatusUpdates", unit=MetricUnit.Count, value=1)
             if reported.status is InvoiceStatus.REFUSED:
-                metrics.add_metric(name="InvoicesRefused", unit=MetricUnit.Count, value=1)
+                metrics.add_metric(name=_REFUSED_METRIC[document], unit=MetricUnit.Count, value=1)
             return True
         return False
 
@@ -471,9 +511,9 @@ def _read_event(event: WebhookEvent) -> tuple[int, Reported | None]:
     return order_id, reported
 
 
-def _require_change(entry: LedgerEntry, reported: Reported) -> None:
-    if not status_changes(entry.invoice_status, reported.status):
-        raise _Skip(ProcessOutcome.UNCHANGED, "invoice status unchanged (or older)")
+def _require_change(entry: LedgerEntry, reported: Reported, document: Document) -> None:
+    if not status_changes(entry.status_of(document), reported.status):
+        raise _Skip(ProcessOutcome.UNCHANGED, f"{document.value} status unchanged (or older)")
 
 
 @dataclass
@@ -508,7 +548,7 @@ class WebhookProcessor:
             "entity_id": event.entity_id,
         }
         try:
-            entry, reported, number = self._resolve(event, facts)
+            entry, reported, number, document = self._resolve(event, facts)
         except _Reconcile:
             return self._reconcile_instead(event, facts)
         except _Skip as skip:
@@ -517,7 +557,7 @@ class WebhookProcessor:
             if skip.outcome is ProcessOutcome.NOT_CONNECTED:
                 self._forget_delivery(event, facts)
             return skip.outcome
-        if not self.updater.apply(entry, reported, number):
+        if not self.updater.apply(entry, reported, number, document):
             logger.debug(
                 "invoice status already recorded by another processor",
                 extra={**facts, "outcome": ProcessOutcome.UNCHANGED.value},
@@ -549,32 +589,37 @@ class WebhookProcessor:
 
     def _resolve(
         self, event: WebhookEvent, facts: dict[str, object]
-    ) -> tuple[LedgerEntry, Reported, str]:
-        """The ledger entry, the new status and the invoice number, or ``_Skip``."""
+    ) -> tuple[LedgerEntry, Reported, str, Document]:
+        """The ledger entry, the new status, the document's number and which document
+        (the invoice, or a re-completion's credit note) the order is, or ``_Skip``."""
         order_id, reported = _read_event(event)
         facts["order_id"] = order_id
         entry = self.ledger.find_by_order_id(event.tenant_id, str(order_id))
-        if entry is None:
+        document = entry.document_of(str(order_id)) if entry is not None else None
+        if entry is None or document is None:
             raise _Skip(
                 ProcessOutcome.UNKNOWN_ORDER,
                 "Billit event for an invoice this service did not create",
             )
         facts["row_id"] = entry.row_id
+        facts["document"] = document.value
         if reported is not None:
-            _require_change(entry, reported)
+            _require_change(entry, reported, document)
         order = self._read_order(
             event.tenant_id,
             order_id,
             required=reported is None,
-            wanted=reported is None or entry.order_number is None,
+            wanted=reported is None or entry.number_of(document) is None,
         )
         if reported is None:
             reported = order_status(order) if order is not None else None
             if reported is None:
                 raise _Skip(ProcessOutcome.NOTHING_TO_DO, "Billit order event without a status")
-            _require_change(entry, reported)
-        number = (order.order_number if order else None) or entry.order_number or str(order_id)
-        return entry, reported, number
+            _require_change(entry, reported, document)
+        number = (
+            (order.order_number if order else None) or entry.number_of(document) or str(order_id)
+        )
+        return entry, reported, number, document
 
     # ------------------------------------------------------------------ steps
     def _read_order(

@@ -1,7 +1,8 @@
 """The backstop that makes Billit's webhooks an optimisation, not a dependency.
 
-Per tenant, on a schedule (and whenever an event names no invoice), the invoices the export
-ledger holds in a non-final state are read back from Billit and the same transitions as the
+Per tenant, on a schedule (and whenever an event names no invoice), the invoices (and
+re-completions' credit notes) the export ledger holds in a non-final state are read back from
+Billit and the same transitions as the
 webhook processor are applied (``InvoiceStatusUpdater``: one code path, conditional on the
 old status, so a webhook racing the reconcile never logs a change twice). Two reads
 (reference §4, §5):
@@ -38,6 +39,7 @@ from billit_sync.store import (
     WebhooksState,
 )
 from billit_sync.store.clock import Clock, as_utc
+from billit_sync.store.ledger import Document
 from billit_sync.webhooks.processor import (
     FINAL_STATUSES,
     BillitFactory,
@@ -91,11 +93,13 @@ class Reconciler:
         self._watch_webhooks(
             tenant_id, connection.webhooks_state, connection.webhooks_registered_at
         )
-        open_entries = {
-            entry.order_id: entry
-            for entry in self.ledger.list_open_invoices(tenant_id, FINAL_STATUSES)
-            if entry.order_id is not None
-        }
+        # Every open Billit order: an invoice, or a re-completion's credit note.
+        open_entries: dict[str, tuple[LedgerEntry, Document]] = {}
+        for entry in self.ledger.list_open_invoices(tenant_id, FINAL_STATUSES):
+            for document in entry.open_documents(FINAL_STATUSES):
+                order_id = entry.order_id_of(document)
+                if order_id is not None:
+                    open_entries[order_id] = (entry, document)
         report.open_invoices = len(open_entries)
         if not open_entries:
             return report
@@ -110,7 +114,7 @@ class Reconciler:
                 report.changed = len(changed)
                 recent = [
                     order_id
-                    for order_id, entry in sorted(open_entries.items())
+                    for order_id, (entry, _) in sorted(open_entries.items())
                     if order_id not in changed and now - entry.created_at <= OPEN_AFTER_SENDING
                 ]
                 wanted = [*changed, *recent]
@@ -121,7 +125,7 @@ class Reconciler:
                     report.read += 1
                     if order is None:
                         continue
-                    if self._apply(open_entries[order_id], order):
+                    if self._apply(*open_entries[order_id], order):
                         report.applied += 1
                         report.order_ids.append(order_id)
         except AuthExpiredError:
@@ -154,11 +158,11 @@ class Reconciler:
         billit: BillitClient,
         tenant_id: str,
         party_id: str,
-        open_entries: dict[str, LedgerEntry],
+        open_entries: dict[str, tuple[LedgerEntry, Document]],
     ) -> tuple[list[str], str | None]:
-        """Open invoices Billit changed since the watermark, and the newest ``LastModified``."""
+        """Open orders Billit changed since the watermark, and the newest ``LastModified``."""
         mark = self.watermarks.get(tenant_id, party_id, WATERMARK_ENTITY).last_modified
-        oldest = min(entry.created_at for entry in open_entries.values())
+        oldest = min(entry.created_at for entry, _ in open_entries.values())
         since = _parse(mark) - LAST_MODIFIED_OVERLAP if mark else oldest - LAST_MODIFIED_OVERLAP
         changed: list[str] = []
         newest: str | None = None
@@ -181,12 +185,12 @@ class Reconciler:
             )
             return None
 
-    def _apply(self, entry: LedgerEntry, order: Order) -> bool:
+    def _apply(self, entry: LedgerEntry, document: Document, order: Order) -> bool:
         reported = order_status(order)
         if reported is None:
             return False
-        number = order.order_number or entry.order_number or str(order.order_id)
-        return self.updater.apply(entry, reported, number)
+        number = order.order_number or entry.number_of(document) or str(order.order_id)
+        return self.updater.apply(entry, reported, number, document)
 
     def _watch_webhooks(
         self, tenant_id: str, state: WebhooksState | None, registered_at: datetime | None

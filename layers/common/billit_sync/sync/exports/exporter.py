@@ -102,6 +102,7 @@ from billit_sync.store import (
     WorkOrderSightings,
 )
 from billit_sync.store.clock import Clock
+from billit_sync.store.ledger import Document
 from billit_sync.store.sightings import baseline_key as sightings_baseline_key
 from billit_sync.store.sightings import baseline_of, sighting_key, sighting_of
 from billit_sync.sync.exports import problems
@@ -125,7 +126,6 @@ from billit_sync.sync.exports.jobs import ExportJob, external_reference
 from billit_sync.sync.exports.notices import SkipNotices
 from billit_sync.sync.exports.plausibility import Breach, breach_params, breaches
 from billit_sync.sync.exports.recompletion import (
-    Document,
     changes_text,
     completion_row,
     credit_note,

@@ -23,21 +23,13 @@ import json
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 
 from billit_sync.billit.orders import NewOrder, NewOrderLine, Order, OrderCustomer, OrderType
-from billit_sync.store.ledger import IDEMPOTENCY_NAMESPACE
+from billit_sync.store.ledger import IDEMPOTENCY_NAMESPACE, Document
 from billit_sync.sync.exports.jobs import external_reference
 
 COMPLETION_SEPARATOR = "-c"
 MAX_CHANGES_SHOWN = 8
-
-
-class Document(StrEnum):
-    """The documents a completion can make (each its own ExternalProviderID and key)."""
-
-    INVOICE = "invoice"
-    CREDIT_NOTE = "credit"
 
 
 def completion_row(row_id: str, completion: int) -> str:

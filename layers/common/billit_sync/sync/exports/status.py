@@ -2,8 +2,9 @@
 
 ``GET /tenants/{tenant_id}/exports/{workorder}`` answers from the export ledger, by the row id
 or by the work order number the log panel shows (``WB-1936``): the ledger state, Billit's
-order id and invoice number, what Billit reported (sent, delivered, refused, paid) and the
-last problem, so the screen never has to parse log lines.
+order id and invoice number, what Billit reported (sent, delivered, refused, paid), a
+re-completion's credit note and its fate, and the last problem, so the screen never has to
+parse log lines.
 """
 
 from dataclasses import dataclass
@@ -26,12 +27,26 @@ class InvoiceRef(BaseModel):
     """Billit's invoice number (None until Billit numbered it)."""
 
 
+class CreditNoteRef(BaseModel):
+    """A re-completion's credit note for the earlier invoice (``credit_and_reinvoice``)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    order_id: str
+    number: str | None
+    """Billit's credit note number (None until Billit numbered it)."""
+    status: str | None
+    """What Billit reported about the credit note (``sent``, ``delivered``, ``refused``…)."""
+    status_at: datetime | None
+
+
 class LastProblem(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: str
-    """``user_fixable`` (waits for a fix and a retry), ``outage`` (retried by itself) or
-    ``refused`` / ``not_delivered`` (what Billit reported about the invoice)."""
+    """``user_fixable`` (waits for a fix and a retry), ``outage`` (retried by itself),
+    ``refused`` / ``not_delivered`` (what Billit reported about the invoice) or
+    ``credit_note_refused`` / ``credit_note_not_delivered`` (the same about the credit note)."""
     detail: str | None = None
     since: datetime | None = None
 
@@ -45,6 +60,8 @@ class ExportStatus(BaseModel):
     """1, or the 2nd, 3rd… time the work order was completed (each has its own export)."""
     state: LedgerState
     invoice: InvoiceRef | None
+    credit_note: CreditNoteRef | None = None
+    """Only when this completion credited the earlier invoice."""
     sent: bool
     delivered: bool
     refused: bool
@@ -62,12 +79,23 @@ class ExportStatus(BaseModel):
             if entry.order_id
             else None
         )
+        credit_note = (
+            CreditNoteRef(
+                order_id=entry.credit_note_id,
+                number=entry.credit_note_number,
+                status=entry.credit_note_status,
+                status_at=entry.credit_note_status_at,
+            )
+            if entry.credit_note_id
+            else None
+        )
         return cls(
             row_id=entry.outsmart_row_id,
             workorder_no=entry.workorder_no,
             completion=entry.completion_number,
             state=entry.state,
             invoice=invoice,
+            credit_note=credit_note,
             sent=entry.sent_at is not None or status is not None,
             delivered=status in {"delivered", "accepted"},
             refused=status == "refused",
@@ -92,6 +120,12 @@ def _last_problem(entry: LedgerEntry) -> LastProblem | None:
             kind=entry.invoice_status,
             detail=entry.invoice_status_detail,
             since=entry.invoice_status_at,
+        )
+    if entry.credit_note_status in {"refused", "not_delivered"}:
+        return LastProblem(
+            kind=f"credit_note_{entry.credit_note_status}",
+            detail=entry.credit_note_status_detail,
+            since=entry.credit_note_status_at,
         )
     return None
 
