@@ -8,7 +8,7 @@ over 3 groups (3 batches), one of them an hour product.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,7 +24,7 @@ from billit_sync.store.throughput import PartitionThroughput
 from billit_sync.sync.imports.importer import PARTIES
 from billit_sync.sync.imports.report import ImportedEntity, ImportReport
 from tests.fakes.dynamodb_partitions import DynamoDBPartitions
-from tests.fakes.faults import FaultKind
+from tests.fakes.faults import FaultKind, FaultPlan
 from tests.integration.sync.import_harness import COMPANY, TENANT, ImportHarness, import_harness
 
 CUSTOMERS = 130
@@ -146,10 +146,26 @@ def test_mappings_nothing_reads_by_outsmart_key_are_stored_one_way(harness: Impo
     assert reverse_entries(MappedEntity.PRODUCT_GROUP) == 0
 
 
+def waiting_for_company(plan: FaultPlan, patience: float = 2.0) -> Callable[[float], None]:
+    """The fake's latency, but until two requests have once been in flight together, each
+    request first waits (at most ``patience`` seconds) for a second one: a reader thread that
+    a busy machine starts late still overlaps, so the test measures the client's concurrency,
+    not the machine's timing. A client that reads one list after the other never overlaps."""
+
+    def sleep(latency: float) -> None:
+        deadline = time.monotonic() + patience
+        while plan.max_in_flight < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(latency)
+
+    return sleep
+
+
 def test_billit_and_outsmart_concurrency_limits_are_kept(harness: ImportHarness) -> None:
     harness.billit.faults.concurrency_limit = 5  # billit-api.md §9 (assumed)
     harness.outsmart.faults.concurrency_limit = 1  # outsmart-api.md §8
     harness.billit.faults.latency = harness.outsmart.faults.latency = 0.005
+    harness.billit.faults.sleep = waiting_for_company(harness.billit.faults)
 
     report = harness.importer(batch_size=BATCH, read_ahead=3).run()
 
