@@ -1,11 +1,13 @@
 """Reading request bodies into pydantic models with errors that name fields, never values."""
 
+import base64
+import binascii
 import json
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from billit_sync.errors import BadInputError
+from billit_sync.errors import BadInputError, WebhookBadRequestError
 
 
 class UnprocessableBodyError(BadInputError):
@@ -44,6 +46,33 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def webhook_body_bytes(
+    body: str | None,
+    *,
+    base64_encoded: bool,
+    max_bytes: int,
+    refused: type[WebhookBadRequestError] = WebhookBadRequestError,
+) -> bytes:
+    """A webhook body's bytes exactly as the sender sent (and signed) them: API Gateway's
+    ``isBase64Encoded`` decoded, at most ``max_bytes``; anything else is the caller's 400
+    (``refused``). The text is measured before it is decoded, so an oversized body costs no
+    decoding."""
+    if body is None:
+        return b""
+    if len(body) > 2 * max_bytes:
+        raise refused("the body is too large")
+    if base64_encoded:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise refused("the body is not valid base64") from None
+    else:
+        raw = body.encode("utf-8", errors="surrogatepass")
+    if len(raw) > max_bytes:
+        raise refused("the body is too large")
+    return raw
 
 
 def load_json(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:

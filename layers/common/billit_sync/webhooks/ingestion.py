@@ -24,8 +24,6 @@ each is tried, all of them every time. Answers:
 Nothing here logs the signature, a secret or the body.
 """
 
-import base64
-import binascii
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -36,7 +34,7 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import SecretStr, ValidationError
 
-from billit_sync.api.requests import MalformedBodyError, load_json
+from billit_sync.api.requests import MalformedBodyError, load_json, webhook_body_bytes
 from billit_sync.billit.signature import SIGNATURE_HEADER, verify_billit_signature
 from billit_sync.billit.webhook_secrets import find_secret
 from billit_sync.errors import WebhookBadRequestError, WebhookUnauthorizedError
@@ -106,20 +104,12 @@ def signature_header(headers: Mapping[str, str] | None) -> str | None:
 
 def raw_body(body: str | None, *, base64_encoded: bool) -> bytes:
     """The body's bytes exactly as Billit sent (and signed) them."""
-    if body is None:
-        return b""
-    if len(body) > 2 * MAX_BODY_BYTES:
-        raise BillitWebhookBadRequestError("the body is too large")
-    if base64_encoded:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise BillitWebhookBadRequestError("the body is not valid base64") from None
-    else:
-        raw = body.encode("utf-8", errors="surrogatepass")
-    if len(raw) > MAX_BODY_BYTES:
-        raise BillitWebhookBadRequestError("the body is too large")
-    return raw
+    return webhook_body_bytes(
+        body,
+        base64_encoded=base64_encoded,
+        max_bytes=MAX_BODY_BYTES,
+        refused=BillitWebhookBadRequestError,
+    )
 
 
 def parse_envelope(raw: bytes) -> tuple[BillitWebhookEnvelope, dict[str, Any]]:

@@ -29,8 +29,6 @@ every failed one) with ``ExportLedger.reset_for_retry`` and queues an
 it is in flight without a lease, so the next discovery run queues it.
 """
 
-import base64
-import binascii
 import hmac
 import secrets
 from collections.abc import Mapping
@@ -48,7 +46,7 @@ from pydantic import (
 
 from billit_sync import messages
 from billit_sync.api.auth import bearer_token
-from billit_sync.api.requests import MalformedBodyError, load_json
+from billit_sync.api.requests import MalformedBodyError, load_json, webhook_body_bytes
 from billit_sync.errors import (
     ConnectionRequiredError,
     ExportNotFailedError,
@@ -109,18 +107,7 @@ def parse_webhook_body(body: str | None, *, base64_encoded: bool = False) -> Out
     """The webhook's JSON body, or ``WebhookBadRequestError``."""
     if body is None or not body.strip():
         raise WebhookBadRequestError("the body must be a JSON object with row_id")
-    if len(body) > 2 * MAX_WEBHOOK_BODY_BYTES:
-        raise WebhookBadRequestError("the body is too large")
-    raw: bytes
-    if base64_encoded:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise WebhookBadRequestError("the body is not valid base64") from None
-    else:
-        raw = body.encode("utf-8", errors="surrogatepass")
-    if len(raw) > MAX_WEBHOOK_BODY_BYTES:
-        raise WebhookBadRequestError("the body is too large")
+    raw = webhook_body_bytes(body, base64_encoded=base64_encoded, max_bytes=MAX_WEBHOOK_BODY_BYTES)
     try:
         data: Any = load_json(raw)
     except MalformedBodyError as malformed:
