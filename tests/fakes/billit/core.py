@@ -137,6 +137,10 @@ class BillitCore:
         self.message_detail: Literal["current", "flat", "empty"] = "current"
         self.feedback_update_type: Literal["I", "U"] = "I"
         self.feedback_flow_state = True
+        # Whether new delivery details move the order's LastModified: undocumented (§5
+        # "Polling": the details "could be updated more than one time during a few days", so
+        # open invoices are polled ~14 days whatever LastModified says).
+        self.delivery_touches_last_modified = True
         # The body of the 401 for an unknown Customer.PartyID: "envelope" or "empty".
         self.unknown_customer_body: Literal["envelope", "empty"] = "envelope"
         self._clock = clock

@@ -435,7 +435,8 @@ class OrderRoutes(BillitCore):
                 details["DocumentRefusedReasonTC"] = "InvalidInvoice"
                 details["DocumentRefusedInfo"] = reason
             order["CurrentDocumentDeliveryDetails"] = details
-            self._touch(order)
+            if self.delivery_touches_last_modified:
+                self._touch(order)
             if state in {"Sent", "Accepted"}:
                 self._emit_message_state(company, order, state, reason)
             else:

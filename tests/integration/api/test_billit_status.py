@@ -320,6 +320,70 @@ def test_a_lost_webhook_is_found_by_the_reconcile(stack: Stack) -> None:
     assert len(webhook_entries(stack)) == 2
 
 
+def five_sent_invoices(stack: Stack) -> list[tuple[str, int]]:
+    """Five work orders exported by Peppol, every event processed and one reconcile done,
+    so the watermark stands after them: (row id, Billit order id) each."""
+    exported = [export_work_order(stack, delivery="peppol") for _ in range(5)]
+    assert set(deliver_all(stack)) == {202}
+    assert process_queue(stack) == []
+    reconcile_by_schedule(stack)
+    return exported
+
+
+def refused_rows(stack: Stack, exported: list[tuple[str, int]]) -> int:
+    return sum(ledger(stack, row).invoice_status == InvoiceStatus.REFUSED for row, _ in exported)
+
+
+@pytest.mark.parametrize(
+    "touches", [True, False], ids=["last-modified-moves", "last-modified-stays"]
+)
+def test_more_lost_refusals_than_one_run_reads_are_all_found_in_turns(
+    stack: Stack, touches: bool
+) -> None:
+    # Reads per run are bounded (2 here, 60 in production): the runs must take turns, never
+    # read the same first ones again and again. Billit may or may not move LastModified when
+    # the delivery details change (§5 "Polling"): the changed orders are carried over in the
+    # watermark's checkpoint, the settling ones rotate.
+    stack.services.reconciler.max_reads = 2
+    exported = five_sent_invoices(stack)
+    stack.billit.delivery_touches_last_modified = touches
+    stack.clock.advance(3600)
+    for _, order_id in exported:
+        stack.billit.set_delivery_state(COMPANY, order_id, "Refused", "PO number missing")
+    take_deliveries(stack)  # all lost on the way
+
+    found = []
+    for _ in range(3):
+        reconcile_by_schedule(stack)
+        found.append(refused_rows(stack, exported))
+
+    assert found == [2, 4, 5]
+    assert len(webhook_entries(stack)) == 5 + 5  # sent, then refused: one line each
+
+
+def test_the_two_weeks_count_from_the_last_news_not_from_the_entry(stack: Stack) -> None:
+    # An invoice that reached Billit weeks after its ledger entry was made (a draft sent by
+    # the office, a retry after a fix) still has its two weeks of settling delivery details.
+    stack.billit.delivery_touches_last_modified = False
+    row_id, order_id = export_work_order(stack, delivery="draft")
+    reconcile_by_schedule(stack)
+    stack.clock.advance(20 * 86_400)
+    stack.billit.set_delivery_state(COMPANY, order_id, "Sent")  # the office sends it now
+    assert set(deliver_all(stack)) == {202}
+    assert process_queue(stack) == []
+    assert ledger(stack, row_id).invoice_status == InvoiceStatus.SENT
+    stack.clock.advance(2 * 86_400)
+    export_work_order(stack, delivery="draft")  # another invoice: Billit's newest change
+    reconcile_by_schedule(stack)  # the watermark moves past the send (and its overlap)
+    stack.clock.advance(2 * 86_400)
+    stack.billit.set_delivery_state(COMPANY, order_id, "Refused", "Unknown buyer")
+    take_deliveries(stack)  # lost, and LastModified did not move
+
+    reconcile_by_schedule(stack)
+
+    assert ledger(stack, row_id).invoice_status == InvoiceStatus.REFUSED
+
+
 @pytest.mark.parametrize("how", ["disconnected", "auth_expired"])
 def test_refusal_and_payment_while_away_are_caught_up_after_the_reconnect(
     stack: Stack, how: str

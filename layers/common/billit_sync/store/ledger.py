@@ -154,6 +154,19 @@ class LedgerEntry(BaseModel):
         """The document's last status from Billit (None: nothing reported yet)."""
         return self.invoice_status if document is Document.INVOICE else self.credit_note_status
 
+    def status_at_of(self, document: Document) -> datetime | None:
+        """When the document's last status from Billit was recorded."""
+        if document is Document.INVOICE:
+            return self.invoice_status_at
+        return self.credit_note_status_at
+
+    def last_news_of(self, document: Document) -> datetime:
+        """The latest moment something happened to the document that the ledger knows of:
+        made, sent by the service, or a status from Billit. Billit's delivery details keep
+        changing for about two weeks after that (the reconcile's window)."""
+        moments = [self.created_at, self.sent_at, self.status_at_of(document)]
+        return max(moment for moment in moments if moment is not None)
+
     def open_documents(self, final_statuses: frozenset[str]) -> list[Document]:
         """The documents Billit may still report on: made, and not in a final status."""
         return [

@@ -12,12 +12,16 @@ old status, so a webhook racing the reconcile never logs a change twice). Two re
   order of the ledger among them read in full (list rows are summaries);
 - **open for ~14 days after sending**: the delivery details "could be updated more than one
   time during a few days (typically max. 2 weeks)", maybe without touching ``LastModified``,
-  so recent open invoices are read by id as well.
+  so open invoices are read by id as well for 14 days after the last news the ledger has of
+  them (made, sent, or a status from Billit: an invoice retried and sent weeks after its
+  entry was made is still watched).
 
 A reconnect is followed by a reconcile (the connect flow queues one; the schedule also runs
 it), which catches up everything missed while disconnected or expired: the ledger still holds
-those invoices as open, whatever happened to the events. Reads per run are bounded; what is
-left waits for the next run (logged).
+those invoices as open, whatever happened to the events. Reads per run are bounded, and
+nothing starves: changed orders a run had no room for are carried in the watermark's
+checkpoint and read first next time (the watermark still moves on), and the 14-day reads
+rotate, each run going on after the last one read.
 """
 
 from dataclasses import dataclass, field
@@ -54,6 +58,12 @@ OPEN_AFTER_SENDING: Final = timedelta(days=14)
 LAST_MODIFIED_OVERLAP: Final = timedelta(days=1)
 MAX_READS_PER_RUN: Final = 60
 """Full order reads per run: far below the processor's 60 s timeout (one read ~0.2 s)."""
+BACKLOG: Final = "backlog"
+"""Checkpoint key: changed orders a run had no room for (comma-separated ids)."""
+SETTLING_AFTER: Final = "settling_after"
+"""Checkpoint key: the last settling order read; the next run goes on after it."""
+MAX_BACKLOG: Final = 5_000
+"""Ids carried in the checkpoint at most (about 40 KB of the 400 KB an item may hold)."""
 
 
 @dataclass
@@ -106,20 +116,32 @@ class Reconciler:
         provider = self.credentials(tenant_id, int(connection.party_id))
         billit = self.billit(provider)
         now = self.clock()
+        mark = self.watermarks.get(tenant_id, connection.party_id, WATERMARK_ENTITY)
+        checkpoint = mark.checkpoint or {}
         try:
             with provider.expiring_on_revocation():
-                changed, newest = self._changed_since_watermark(
-                    billit, tenant_id, connection.party_id, open_entries
-                )
+                changed, newest = self._changed_since(billit, mark.last_modified, open_entries)
                 report.changed = len(changed)
-                recent = [
+                # Known or possibly changed: the backlog an earlier run had no room for, then
+                # what changed since the watermark. All of it is read, in that order.
+                must = [
                     order_id
-                    for order_id, (entry, _) in sorted(open_entries.items())
-                    if order_id not in changed and now - entry.created_at <= OPEN_AFTER_SENDING
+                    for order_id in dict.fromkeys([*_ids(checkpoint.get(BACKLOG)), *changed])
+                    if order_id in open_entries
                 ]
-                wanted = [*changed, *recent]
-                to_read = wanted[: self.max_reads]
-                report.left_for_next_run = len(wanted) - len(to_read)
+                settling = _rotated(
+                    [
+                        order_id
+                        for order_id, (entry, document) in open_entries.items()
+                        if order_id not in must
+                        and now - entry.last_news_of(document) <= OPEN_AFTER_SENDING
+                    ],
+                    after=checkpoint.get(SETTLING_AFTER),
+                )
+                to_read = [*must, *settling][: self.max_reads]
+                carried = must[self.max_reads :]
+                settling_read = to_read[len(must) :]
+                report.left_for_next_run = len(carried) + len(settling) - len(settling_read)
                 for order_id in to_read:
                     order = self._read(billit, order_id)
                     report.read += 1
@@ -134,8 +156,14 @@ class Reconciler:
                 "reconcile stopped: Billit authentication expired", extra={"tenant_id": tenant_id}
             )
             return report
-        if newest is not None and report.left_for_next_run == 0:
-            self.watermarks.advance(tenant_id, connection.party_id, WATERMARK_ENTITY, newest)
+        self._remember(
+            tenant_id,
+            connection.party_id,
+            newest=newest,
+            carried=carried,
+            settling_after=settling_read[-1] if len(settling_read) < len(settling) else None,
+            had_checkpoint=bool(checkpoint),
+        )
         metrics.add_metric(
             name="ReconcileStatusUpdates", unit=MetricUnit.Count, value=report.applied
         )
@@ -153,15 +181,14 @@ class Reconciler:
         return report
 
     # ------------------------------------------------------------------ steps
-    def _changed_since_watermark(
+    def _changed_since(
         self,
         billit: BillitClient,
-        tenant_id: str,
-        party_id: str,
+        mark: str | None,
         open_entries: dict[str, tuple[LedgerEntry, Document]],
     ) -> tuple[list[str], str | None]:
-        """Open orders Billit changed since the watermark, and the newest ``LastModified``."""
-        mark = self.watermarks.get(tenant_id, party_id, WATERMARK_ENTITY).last_modified
+        """Open orders Billit changed since the watermark ``mark``, and the newest
+        ``LastModified`` of the listing."""
         oldest = min(entry.created_at for entry, _ in open_entries.values())
         since = _parse(mark) - LAST_MODIFIED_OVERLAP if mark else oldest - LAST_MODIFIED_OVERLAP
         changed: list[str] = []
@@ -174,6 +201,36 @@ class Reconciler:
             if order_id in open_entries and order_id not in changed:
                 changed.append(order_id)
         return changed, newest
+
+    def _remember(
+        self,
+        tenant_id: str,
+        party_id: str,
+        *,
+        newest: str | None,
+        carried: list[str],
+        settling_after: str | None,
+        had_checkpoint: bool,
+    ) -> None:
+        """The watermark moves on to what the listing showed; changed orders this run had no
+        room for are carried in the checkpoint (read first next time), and the settling
+        orders' rotation goes on after the last one read, so every open order is read in
+        turn however many there are. A backlog too large to carry keeps the watermark where
+        it is instead: the listing then finds those orders again."""
+        state: dict[str, str] = {}
+        if len(carried) > MAX_BACKLOG:
+            newest = None
+            carried = carried[:MAX_BACKLOG]
+        if carried:
+            state[BACKLOG] = ",".join(carried)
+        if settling_after is not None:
+            state[SETTLING_AFTER] = settling_after
+        if newest is not None:
+            self.watermarks.advance(tenant_id, party_id, WATERMARK_ENTITY, newest)
+        if state:
+            self.watermarks.save_checkpoint(tenant_id, party_id, WATERMARK_ENTITY, state)
+        elif had_checkpoint:
+            self.watermarks.clear_checkpoint(tenant_id, party_id, WATERMARK_ENTITY)
 
     @staticmethod
     def _read(billit: BillitClient, order_id: str) -> Order | None:
@@ -204,6 +261,28 @@ class Reconciler:
                 "Billit webhook secret never arrived; invoice statuses by reconcile only",
                 extra={"tenant_id": tenant_id},
             )
+
+
+def _ids(text: str | None) -> list[str]:
+    return [part for part in (text or "").split(",") if part]
+
+
+def _order_key(order_id: str) -> tuple[int, str]:
+    """Billit's order ids are numbers: sort them as numbers."""
+    return len(order_id), order_id
+
+
+def _rotated(order_ids: list[str], *, after: str | None) -> list[str]:
+    """``order_ids`` in id order, starting after ``after`` and wrapping round: a run that
+    cannot read them all starts the next run where it stopped."""
+    ordered = sorted(order_ids, key=_order_key)
+    if after is None:
+        return ordered
+    cut = next(
+        (i for i, order_id in enumerate(ordered) if _order_key(order_id) > _order_key(after)),
+        len(ordered),
+    )
+    return ordered[cut:] + ordered[:cut]
 
 
 def _parse(stamp: str) -> datetime:
