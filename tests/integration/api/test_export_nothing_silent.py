@@ -8,6 +8,8 @@ import logging
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from billit_sync import messages
 from billit_sync.errors import UserFixableError
@@ -66,6 +68,40 @@ def test_a_work_order_deleted_after_it_was_queued_is_said_not_retried(stack: Sta
     del office(stack).workorders[order["id"]]  # OutSmart answers 1500 (desc:180)
 
     assert export(stack, order["id"]) == []  # the record succeeds: no redelivery, no DLQ
+
+    assert_failed_with(stack, order["id"], messages.EXPORT_WORKORDER_DELETED, order["id"])
+
+
+def test_a_failure_is_never_recorded_without_the_entry_that_says_why(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``failed`` entry is never claimed or discovered again: if the log panel's write
+    is throttled, the failure must not be recorded either, so the redelivery says it."""
+    order = work_order(stack)
+    del office(stack).workorders[order["id"]]
+    log_table = stack.services.sync_log.table_name
+    real = BaseClient._make_api_call  # type: ignore[attr-defined]  # botocore has no stubs here
+    throttled: list[str] = []
+
+    def throttle_the_log_panel_once(
+        client: BaseClient, operation: str, params: dict[str, Any]
+    ) -> Any:
+        writes_the_log = log_table in json.dumps(params, default=str)
+        if not throttled and operation in {"PutItem", "TransactWriteItems"} and writes_the_log:
+            throttled.append(operation)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "-"}},
+                operation,
+            )
+        return real(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", throttle_the_log_panel_once)
+    assert export(stack, order["id"]) == [order["id"]]  # SQS delivers it again
+    assert throttled
+    assert ledger_state(stack, order["id"]) is not LedgerState.FAILED
+
+    stack.clock.advance(400)  # past the lease and the visibility timeout
+    assert export(stack, order["id"], receive_count=2) == []
 
     assert_failed_with(stack, order["id"], messages.EXPORT_WORKORDER_DELETED, order["id"])
 

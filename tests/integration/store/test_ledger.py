@@ -418,6 +418,51 @@ def test_handled_with_log_writes_neither_when_the_lease_is_lost(
     assert sync_log.page("acme").entries == []  # no entry for a transition that did not happen
 
 
+def test_a_failure_and_the_entry_that_says_why_are_written_together(
+    ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
+) -> None:
+    """Both or neither: a failed entry is never claimed again, so one without its log-panel
+    entry would leave the work order uninvoiced with nothing said."""
+    sync_log = SyncLogStore(sync_log_table, clock, retention_days=90)
+    ledger.claim("acme", "wo-1", "2026-0042", "worker-a", LEASE)
+    taken = _log_item(sync_log, clock, "export.workorder_deleted")
+    sync_log_table.put_item(Item=taken[1])  # its id is taken: the entry cannot be written
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        ledger.record_failed_with_log(
+            "acme", "wo-1", owner="worker-a", kind="user_fixable", reason="r", log_item=taken
+        )
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None and entry.state is LedgerState.PENDING  # in flight: retried
+
+    ledger.record_failed_with_log(
+        "acme",
+        "wo-1",
+        owner="worker-a",
+        kind="user_fixable",
+        reason="r",
+        log_item=_log_item(sync_log, clock, "export.workorder_deleted"),
+    )
+    entry = ledger.get("acme", "wo-1")
+    assert entry is not None
+    assert (entry.state, entry.failed_from, entry.lease_owner) == (
+        LedgerState.FAILED,
+        LedgerState.PENDING,
+        None,
+    )
+    assert len(sync_log.page("acme").entries) == 2
+    with pytest.raises(LedgerConflictError):  # only under the lease, only once
+        ledger.record_failed_with_log(
+            "acme",
+            "wo-1",
+            owner="worker-a",
+            kind="user_fixable",
+            reason="r",
+            log_item=_log_item(sync_log, clock, "export.workorder_deleted"),
+        )
+    assert len(sync_log.page("acme").entries) == 2
+
+
 def test_an_outage_and_the_entry_that_says_it_are_written_together(
     ledger: ExportLedger, sync_log_table: Table, clock: FakeClock
 ) -> None:

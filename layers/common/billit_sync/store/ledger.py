@@ -479,28 +479,70 @@ class ExportLedger:
         Remembers the state it failed in, so a retry resumes after an existing invoice
         instead of creating a second one.
         """
+        update, condition, values = self._failed_change(owner, kind, reason)
         return self._update(
             "record_failed",
             tenant_id,
             row_id,
             expected="pending, created or sent under the caller's lease",
-            update=(
-                "SET failed_from = #state, #state = :failed, failure_kind = :kind, "
-                "failure_reason = :reason, failed_at = :now, updated_at = :now "
-                "REMOVE lease_owner, lease_expires_at"
-            ),
-            condition="lease_owner = :owner AND #state IN (:pending, :created, :sent)",
-            values={
-                ":owner": _owner(owner),
-                ":pending": LedgerState.PENDING.value,
-                ":created": LedgerState.CREATED.value,
-                ":sent": LedgerState.SENT.value,
-                ":failed": LedgerState.FAILED.value,
-                ":kind": kind,
-                ":reason": reason,
-                ":now": to_iso(self._clock()),
-            },
+            update=update,
+            condition=condition,
+            values=values,
         )
+
+    def record_failed_with_log(
+        self,
+        tenant_id: str,
+        row_id: str,
+        *,
+        owner: str,
+        kind: str,
+        reason: str,
+        log_item: tuple[str, Item],
+    ) -> None:
+        """``record_failed`` and the log-panel item ``(table name, item)`` that says why, in
+        ONE transaction. Both or neither: a ``failed`` entry is never claimed again and
+        discovery passes it by, so one without its entry would leave the work order
+        uninvoiced with nothing said; a failure here leaves it in flight instead, and the
+        redelivered message fails it again, entry and all."""
+        update, condition, values = self._failed_change(owner, kind, reason)
+        change: dict[str, Any] = {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": self._key(tenant_id, row_id),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ExpressionAttributeNames": {"#state": "state"},
+            }
+        }
+        self._transact(
+            "record_failed_with_log",
+            tenant_id,
+            row_id,
+            [change, _new_item(*log_item)],
+            expected="pending, created or sent under the caller's lease",
+        )
+
+    def _failed_change(self, owner: str, kind: str, reason: str) -> tuple[str, str, dict[str, Any]]:
+        """``record_failed``'s update expression, condition and values."""
+        update = (
+            "SET failed_from = #state, #state = :failed, failure_kind = :kind, "
+            "failure_reason = :reason, failed_at = :now, updated_at = :now "
+            "REMOVE lease_owner, lease_expires_at"
+        )
+        condition = "lease_owner = :owner AND #state IN (:pending, :created, :sent)"
+        values: dict[str, Any] = {
+            ":owner": _owner(owner),
+            ":pending": LedgerState.PENDING.value,
+            ":created": LedgerState.CREATED.value,
+            ":sent": LedgerState.SENT.value,
+            ":failed": LedgerState.FAILED.value,
+            ":kind": kind,
+            ":reason": reason,
+            ":now": to_iso(self._clock()),
+        }
+        return update, condition, values
 
     def reset_for_retry(self, tenant_id: str, row_id: str) -> LedgerEntry:
         """Failed → back where it failed, so the user's Sync button can retry it.

@@ -939,21 +939,25 @@ class ExportService:
         """End the work order as ``failed``: a problem to fix (error) or, ``skipped``, not
         invoiced because the settings say so (warning); the retry button redoes either."""
         job = run.job
-        self.ledger.record_failed(
-            job.tenant_id,
-            run.ledger_row,
-            owner=run.owner,
-            kind="skipped" if skipped else "user_fixable",
-            reason=reason,
-        )
-        self.sync_log.record(
-            job.tenant_id,
+        said = SyncLogEntry(
+            tenant_id=job.tenant_id,
+            at=self.clock(),
             category=SyncLogCategory.EXPORT,
             level=SyncLogLevel.WARNING if skipped else SyncLogLevel.ERROR,
             message_key=message_key,
             params=params,
             workorder_no=job.workorder_no or params.get("workorder_no"),
             retryable=True,
+        )
+        # One transaction: a failed entry is never claimed or discovered again, so it must
+        # not exist without the entry that says why.
+        self.ledger.record_failed_with_log(
+            job.tenant_id,
+            run.ledger_row,
+            owner=run.owner,
+            kind="skipped" if skipped else "user_fixable",
+            reason=reason,
+            log_item=(self.sync_log.table_name, self.sync_log.prepare(said)[1]),
         )
         count_by("ExportFailures", kind="user_fixable")
         logger.warning(
