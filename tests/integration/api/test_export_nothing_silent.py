@@ -8,8 +8,6 @@ import logging
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
 
 from billit_sync import messages
 from billit_sync.errors import UserFixableError
@@ -35,6 +33,7 @@ from tests.integration.api.test_export_worker import stack as export_stack
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.log_capture import captured_service_logs
 from tests.support.stack import Stack, sqs_event
+from tests.support.throttling import throttle_one_write_to
 
 stack = export_stack  # the export worker's stack: a tenant with customers and products
 
@@ -79,23 +78,7 @@ def test_a_failure_is_never_recorded_without_the_entry_that_says_why(
     is throttled, the failure must not be recorded either, so the redelivery says it."""
     order = work_order(stack)
     del office(stack).workorders[order["id"]]
-    log_table = stack.services.sync_log.table_name
-    real = BaseClient._make_api_call  # type: ignore[attr-defined]  # botocore has no stubs here
-    throttled: list[str] = []
-
-    def throttle_the_log_panel_once(
-        client: BaseClient, operation: str, params: dict[str, Any]
-    ) -> Any:
-        writes_the_log = log_table in json.dumps(params, default=str)
-        if not throttled and operation in {"PutItem", "TransactWriteItems"} and writes_the_log:
-            throttled.append(operation)
-            raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "-"}},
-                operation,
-            )
-        return real(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", throttle_the_log_panel_once)
+    throttled = throttle_one_write_to(monkeypatch, stack.services.sync_log.table_name)
     assert export(stack, order["id"]) == [order["id"]]  # SQS delivers it again
     assert throttled
     assert ledger_state(stack, order["id"]) is not LedgerState.FAILED

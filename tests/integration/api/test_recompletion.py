@@ -32,6 +32,7 @@ from tests.integration.api.test_export_worker import (
 from tests.integration.api.test_export_worker import stack as export_stack
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.stack import Stack, sqs_event
+from tests.support.throttling import throttle_one_write_to
 
 stack = export_stack  # the export worker's stack: a tenant with customers and products
 
@@ -139,6 +140,62 @@ def test_notify_only_says_it_names_the_earlier_invoice_and_marks_handled_again(
     entry = stack.services.export_ledger.get(TENANT, f"{order['id']}-c2")
     assert entry is not None and entry.state is LedgerState.HANDLED and entry.order_id is None
     assert discovered(stack) == []  # handled again: nothing more to do
+
+
+@pytest.mark.parametrize("policy", ["notify", "extra_invoice", "credit_and_reinvoice"])
+def test_a_recompletion_is_never_handled_without_its_entry(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, policy: str
+) -> None:
+    """Handled and the entry that says what was made of the re-completion are one write: a
+    throttled log panel leaves the completion in flight, and the redelivery says it once."""
+    settings(stack, recompleted=policy)
+    order = exported_once(stack)
+    (job,) = discovered(stack)
+    throttled = throttle_one_write_to(monkeypatch, stack.services.sync_log.table_name)
+
+    assert len(deliver(stack, job)) == 1  # failed: SQS delivers it again
+    assert throttled
+    entry = stack.services.export_ledger.get(TENANT, f"{order['id']}-c2")
+    assert entry is not None and entry.state is not LedgerState.HANDLED
+    stack.clock.advance(REDELIVERY)
+    assert deliver(stack, job, receive_count=2) == []
+
+    entry = stack.services.export_ledger.get(TENANT, f"{order['id']}-c2")
+    assert entry is not None and entry.state is LedgerState.HANDLED
+    keys = [e.message_key for e in entries_for(stack, order["WorkorderNo"])]
+    recompleted = {
+        "notify": messages.EXPORT_RECOMPLETED_NOTIFY,
+        "extra_invoice": messages.EXPORT_RECOMPLETED_EXTRA_INVOICE,
+        "credit_and_reinvoice": messages.EXPORT_RECOMPLETED_CREDITED,
+    }[policy]
+    assert keys.count(recompleted) == 1
+    assert len(documents(stack, order["id"])) == {"notify": 1, "extra_invoice": 2}.get(policy, 3)
+
+
+@pytest.mark.parametrize(
+    ("policy", "said"),
+    [("notify", True), ("extra_invoice", False)],
+    ids=["notify-says-it", "extra-invoice-makes-none"],
+)
+def test_a_recompletion_found_handled_already_invoices_nothing(
+    stack: Stack, policy: str, said: bool
+) -> None:
+    """Handled in OutSmart before the export ran (by the office, or by an earlier delivery
+    whose last write failed): no invoice is made for it any more; a completion that makes
+    none anyway (notify) is still said and finished."""
+    settings(stack, recompleted=policy)
+    order = exported_once(stack)
+    (job,) = discovered(stack)
+    office(stack).workorders[order["id"]]["status"] = "Afgehandeld"
+
+    assert deliver(stack, job) == []
+
+    assert len(documents(stack, order["id"])) == 1
+    entry = stack.services.export_ledger.get(TENANT, f"{order['id']}-c2")
+    assert entry is not None
+    assert (entry.state is LedgerState.HANDLED) is said
+    keys = [e.message_key for e in entries_for(stack, order["WorkorderNo"])]
+    assert (messages.EXPORT_RECOMPLETED_NOTIFY in keys) is said
 
 
 @pytest.mark.parametrize("redelivered", [False, True], ids=["once", "redelivered"])

@@ -359,13 +359,18 @@ class ExportLedger:
         owner: str,
         log_items: Sequence[tuple[str, Item]],
         also: Sequence[dict[str, Any]] = (),
+        without_invoice: tuple[str, str] | None = None,
     ) -> None:
         """``record_handled`` and the log-panel items ``(table name, item)`` that say so, in
         ONE transaction (issue 16: one DynamoDB operation instead of two or more per work
         order). Both or neither: a failure leaves the entry in flight, so the redelivered
         message marks it handled again and writes its entries once. ``also``: further
-        transaction items (a note on the connection) that stand or fall with it."""
-        update, condition, values = self._handled_change(owner, None)
+        transaction items (a note on the connection) that stand or fall with it;
+        ``without_invoice`` as for ``record_handled``."""
+        update, condition, values = self._handled_change(owner, without_invoice)
+        names = {"#state": "state"}
+        if without_invoice is not None:
+            names["#lines"] = "lines"
         items: list[dict[str, Any]] = [
             {
                 "Update": {
@@ -374,7 +379,7 @@ class ExportLedger:
                     "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": values,
-                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeNames": names,
                 }
             }
         ]
@@ -385,7 +390,11 @@ class ExportLedger:
             tenant_id,
             row_id,
             items,
-            expected="created or sent under the caller's lease",
+            expected=(
+                "pending under the caller's lease"
+                if without_invoice is not None
+                else "created or sent under the caller's lease"
+            ),
         )
 
     def _handled_change(

@@ -981,23 +981,20 @@ class ExportService:
         held: list[Breach] | None = None  # None: not checked in this run
         if entry.state is LedgerState.PENDING:
             workorder = run.outsmart.get_workorder(job.row_id)
-            if not workorder.is_complete:
+            # A completion that makes no document may find its work order Handled already:
+            # an earlier delivery of this message marked it, then could not write the
+            # ledger and the log panel (one transaction, so neither): finish and say it.
+            if not workorder.is_complete and not workorder.is_handled:
                 self.ledger.release(job.tenant_id, run.ledger_row, run.owner)
                 return ExportOutcome.NOT_EXPORTABLE
             planned = self._plan(run, workorder)
-            current = snapshot_of(planned.order)
-            order: NewOrder | None = None
-            if invoiced is not None and previous_lines is not None:
-                if policy is RecompletionPolicy.EXTRA_INVOICE:
-                    order = extra_invoice(
-                        planned.order, previous_lines, self._reference(run, Document.INVOICE)
-                    )
-                elif policy is RecompletionPolicy.CREDIT_AND_REINVOICE:
-                    order = planned.order.model_copy(
-                        update={"external_provider_id": self._reference(run, Document.INVOICE)}
-                    )
+            order = self._recompletion_invoice(run, planned, invoiced, previous_lines)
             if order is None:  # notify only, nothing added, or the earlier lines unknown
+                current = snapshot_of(planned.order)
                 return self._recompleted_without_invoice(run, invoiced, previous_lines, current)
+            if not workorder.is_complete:  # Handled meanwhile: no invoice for it any more
+                self.ledger.release(job.tenant_id, run.ledger_row, run.owner)
+                return ExportOutcome.NOT_EXPORTABLE
             held = breaches(planned, run.settings.limits)  # the same limits as a first invoice
             if policy is RecompletionPolicy.CREDIT_AND_REINVOICE and entry.credit_note_id is None:
                 entry = self._credit_earlier_invoice(run, entry, invoiced, maybe_created_before)
@@ -1025,46 +1022,54 @@ class ExportService:
                 entry = self.ledger.record_sent(job.tenant_id, run.ledger_row, owner=run.owner)
         run.outsmart.mark_workorder_handled(job.row_id)
         status_refused = self._set_status_after_export(run)
-        self.ledger.record_handled(job.tenant_id, run.ledger_row, owner=run.owner)
         earlier_number = _invoice_name(invoiced) if invoiced else "-"
+        invoice = entry.order_number or str(order_id)
         params = {
             "workorder_no": entry.workorder_no or job.row_id,
             "previous_invoice": earlier_number,
             "changes": changes_text(previous_lines, load_snapshot(entry.lines) or {}),
-            "invoice_number": entry.order_number or str(order_id),
+            "invoice_number": invoice,
         }
         key = messages.EXPORT_RECOMPLETED_EXTRA_INVOICE
         if entry.credit_note_id:
             key = messages.EXPORT_RECOMPLETED_CREDITED
             params["credit_note"] = entry.credit_note_number or entry.credit_note_id
-        self._say_recompleted(run, key, params, entry.order_number or str(order_id))
-        self._say_held(run, entry, order_id, held or [])
+        said = [self._recompleted_entry(run, key, params, invoice)]
+        said += self._held_entries(run, entry, order_id, held or [])
         if status_refused is not None:
-            self._say_status_refused(run, entry.order_number or str(order_id), status_refused)
+            said.append(self._status_refused_entry(run, invoice, status_refused))
+        self._handled_with(run, said)
         return ExportOutcome.EXPORTED
 
-    def _say_held(self, run: _Run, entry: LedgerEntry, order_id: int, held: list[Breach]) -> None:
+    def _held_entries(
+        self, run: _Run, entry: LedgerEntry, order_id: int, held: list[Breach]
+    ) -> list[SyncLogEntry]:
         """A re-completion's invoice over a plausibility limit stays a draft (with its credit
         note, sent together), said as for a first invoice (issue 11's hold-back)."""
         if not held:
-            return
+            return []
         workorder_no = run.job.workorder_no or run.job.row_id
         key, params = problems.invoice_held_message(
             workorder_no, entry.order_number or "", order_id, breach_params(held)
         )
         count_by("InvoicesHeld", kind=held[0].kind.value)
-        self._best_effort(
-            "held invoice entry",
+        return [
+            self._export_entry(
+                run, key, params, SyncLogLevel.WARNING, entry.order_number or str(order_id)
+            )
+        ]
+
+    def _handled_with(
+        self, run: _Run, said: list[SyncLogEntry], without_invoice: tuple[str, str] | None = None
+    ) -> None:
+        """Handled and what the log panel says about it, in one transaction: a completion
+        never ends without its entries, and a redelivery after a failure writes them once."""
+        self.ledger.record_handled_with_log(
+            run.job.tenant_id,
             run.ledger_row,
-            lambda: self.sync_log.record(
-                run.job.tenant_id,
-                category=SyncLogCategory.EXPORT,
-                level=SyncLogLevel.WARNING,
-                message_key=key,
-                params=params,
-                workorder_no=workorder_no,
-                invoice_number=entry.order_number or str(order_id),
-            ),
+            owner=run.owner,
+            log_items=[(self.sync_log.table_name, self.sync_log.prepare(e)[1]) for e in said],
+            without_invoice=without_invoice,
         )
 
     def _earlier_completions(self, run: _Run) -> list[LedgerEntry]:
@@ -1079,6 +1084,25 @@ class ExportService:
     def _reference(self, run: _Run, document: Document) -> str:
         return document_reference(run.job.tenant_id, run.job.row_id, run.completion, document)
 
+    def _recompletion_invoice(
+        self,
+        run: _Run,
+        planned: PlannedInvoice,
+        invoiced: LedgerEntry | None,
+        previous_lines: dict[str, str] | None,
+    ) -> NewOrder | None:
+        """The invoice the ``recompleted`` setting makes of this completion: for what was
+        added, or complete (with a credit note for the earlier one); None: no invoice."""
+        if invoiced is None or previous_lines is None:
+            return None
+        reference = self._reference(run, Document.INVOICE)
+        policy = run.settings.recompleted
+        if policy is RecompletionPolicy.EXTRA_INVOICE:
+            return extra_invoice(planned.order, previous_lines, reference)
+        if policy is RecompletionPolicy.CREDIT_AND_REINVOICE:
+            return planned.order.model_copy(update={"external_provider_id": reference})
+        return None
+
     def _recompleted_without_invoice(
         self,
         run: _Run,
@@ -1090,12 +1114,6 @@ class ExportService:
         job = run.job
         run.outsmart.mark_workorder_handled(job.row_id)
         status_refused = self._set_status_after_export(run)
-        self.ledger.record_handled(
-            job.tenant_id,
-            run.ledger_row,
-            owner=run.owner,
-            without_invoice=(dump_snapshot(current), fingerprint(current)),
-        )
         policy = run.settings.recompleted
         key = messages.EXPORT_RECOMPLETED_NOTIFY
         if policy is not RecompletionPolicy.NOTIFY and previous_lines is not None and invoiced:
@@ -1106,9 +1124,12 @@ class ExportService:
             "previous_invoice": earlier_number,
             "changes": changes_text(previous_lines, current),
         }
-        self._say_recompleted(run, key, params, earlier_number if invoiced else None)
+        said = [self._recompleted_entry(run, key, params, earlier_number if invoiced else None)]
         if status_refused is not None:
-            self._say_status_refused(run, earlier_number, status_refused)
+            said.append(self._status_refused_entry(run, earlier_number, status_refused))
+        self._handled_with(
+            run, said, without_invoice=(dump_snapshot(current), fingerprint(current))
+        )
         return ExportOutcome.EXPORTED
 
     def _credit_earlier_invoice(
@@ -1203,43 +1224,41 @@ class ExportService:
                 run.job.workorder_no or run.job.row_id, refused
             ) from None
 
-    def _say_recompleted(
-        self, run: _Run, key: str, params: dict[str, str], invoice: str | None
-    ) -> None:
-        self._best_effort(
-            "re-completion entry",
-            run.ledger_row,
-            lambda: self.sync_log.record(
-                run.job.tenant_id,
-                category=SyncLogCategory.EXPORT,
-                level=SyncLogLevel.WARNING
-                if key == messages.EXPORT_RECOMPLETED_NOTIFY
-                else SyncLogLevel.INFO,
-                message_key=key,
-                params=params,
-                workorder_no=params["workorder_no"],
-                invoice_number=invoice,
-            ),
+    def _export_entry(
+        self,
+        run: _Run,
+        key: str,
+        params: dict[str, str],
+        level: SyncLogLevel,
+        invoice: str | None,
+    ) -> SyncLogEntry:
+        return SyncLogEntry(
+            tenant_id=run.job.tenant_id,
+            at=self.clock(),
+            category=SyncLogCategory.EXPORT,
+            level=level,
+            message_key=key,
+            params=params,
+            workorder_no=params.get("workorder_no") or run.job.workorder_no or run.job.row_id,
+            invoice_number=invoice,
         )
 
-    def _say_status_refused(self, run: _Run, invoice: str, refused: OutSmartApiError) -> None:
+    def _recompleted_entry(
+        self, run: _Run, key: str, params: dict[str, str], invoice: str | None
+    ) -> SyncLogEntry:
+        level = (
+            SyncLogLevel.WARNING if key == messages.EXPORT_RECOMPLETED_NOTIFY else SyncLogLevel.INFO
+        )
+        return self._export_entry(run, key, params, level, invoice)
+
+    def _status_refused_entry(
+        self, run: _Run, invoice: str, refused: OutSmartApiError
+    ) -> SyncLogEntry:
         workorder_no = run.job.workorder_no or run.job.row_id
         key, params = problems.workstatus_not_set(
             workorder_no, invoice, run.settings.workstatus_after_export or "", refused
         )
-        self._best_effort(
-            "work status warning",
-            run.ledger_row,
-            lambda: self.sync_log.record(
-                run.job.tenant_id,
-                category=SyncLogCategory.EXPORT,
-                level=SyncLogLevel.WARNING,
-                message_key=key,
-                params=params,
-                workorder_no=workorder_no,
-                invoice_number=invoice,
-            ),
-        )
+        return self._export_entry(run, key, params, SyncLogLevel.WARNING, invoice)
 
 
 def _invoice_name(entry: LedgerEntry) -> str:
