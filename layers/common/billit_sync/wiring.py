@@ -469,6 +469,7 @@ class Services:
             export_jobs=self.export_jobs,
             clock=self.clock,
             sightings=self.workorder_sightings,
+            said_again_after=timedelta(days=self.config.sync_log_retention_days),
             skip_notices=self.skip_notices,
         )
 
@@ -478,7 +479,12 @@ class Services:
         from billit_sync.sync.exports.notices import SkipNotices
 
         return SkipNotices(
-            markers=NoticeMarkers(self.integration_table, self.clock), sync_log=self.sync_log
+            markers=NoticeMarkers(
+                self.integration_table,
+                self.clock,
+                remember_days=self.config.sync_log_retention_days,
+            ),
+            sync_log=self.sync_log,
         )
 
     @cached_property

@@ -12,6 +12,7 @@ import pytest
 
 from billit_sync import messages
 from billit_sync.store import LedgerState, SyncLogLevel
+from billit_sync.store.aws_errors import AwsTransientError
 from billit_sync.sync.exports.jobs import ExportJob, external_reference
 from billit_sync.tenant_settings import ExportSettings, TenantSettings
 from functions.export_worker import app as export_worker
@@ -26,6 +27,7 @@ from tests.support.stack import (
     seed_billit_account,
     sqs_event,
 )
+from tests.support.throttling import throttle_one_write_to
 
 TENANT = "acme"
 COMPANY = BILLIT_COMPANY
@@ -155,6 +157,42 @@ def test_unfinished_work_is_not_invoiced_and_the_reason_is_shown_once(stack: Sta
 
     office(stack).workorder(order["id"])["WorkFinished"] = "1"  # finished after all
     assert discover(stack) == [order["id"]]
+
+
+def test_an_unfinished_work_order_is_said_again_once_the_log_panel_forgot_it(
+    stack: Stack,
+) -> None:
+    # "Once per work order", but never less than what the log panel keeps (its retention,
+    # 90 days): a work order still lying there is never left without its entry.
+    order = work_order(stack)
+    office(stack).set_unfinished(order["id"], "001")
+    assert discover(stack) == []
+    stack.clock.advance(89 * DAY)
+    assert discover(stack) == []
+    assert len(panel(stack, messages.EXPORT_WORK_NOT_FINISHED)) == 1  # not repeated yet
+
+    stack.clock.advance(2 * DAY)  # the entry has expired
+    assert panel(stack, messages.EXPORT_WORK_NOT_FINISHED) == []
+    assert discover(stack) == []
+
+    (again,) = panel(stack, messages.EXPORT_WORK_NOT_FINISHED)
+    assert again.workorder_no == order["WorkorderNo"]
+
+
+def test_a_notice_that_could_not_be_written_is_written_by_the_next_poll(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = work_order(stack)
+    office(stack).set_unfinished(order["id"], "001")
+    throttled = throttle_one_write_to(monkeypatch, stack.services.sync_log.table_name)
+
+    with pytest.raises(AwsTransientError):  # the discovery job is retried by SQS
+        discover(stack)
+    assert throttled
+    stack.clock.advance(300)  # the next poll, five minutes later
+    assert discover(stack) == []
+
+    assert len(panel(stack, messages.EXPORT_WORK_NOT_FINISHED)) == 1
 
 
 # --- PaymentMethod -------------------------------------------------------------------------

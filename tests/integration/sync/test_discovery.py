@@ -324,6 +324,22 @@ def test_a_work_order_skipped_by_the_connection_setting_is_said_once_naming_the_
     assert "na de koppeling afgerond" in messages.render(before.message_key, before.params, "nl")
 
 
+def test_a_skipped_work_order_is_said_again_once_the_log_panel_forgot_it(stack: Stack) -> None:
+    # Said once, but a marker never outlives the entry it stands for (the log panel's
+    # retention, 90 days): a work order still lying there is never left without one.
+    add(stack, "3001", "10-01-2026", WorkorderNo="WB-3001")
+    stack.services.discovery_service.discover(TENANT)
+    stack.clock.advance(89 * 86_400)
+    stack.services.discovery_service.discover(TENANT)
+    assert len(skip_entries(stack)) == 1  # not repeated yet
+
+    stack.clock.advance(2 * 86_400)  # the entry has expired
+    assert skip_entries(stack) == []
+    stack.services.discovery_service.discover(TENANT)
+
+    assert [e.workorder_no for e in skip_entries(stack)] == ["WB-3001"]
+
+
 def test_no_skip_is_said_with_the_setting_off(stack: Stack) -> None:
     set_exports(stack, only_completed_after_connection=False)
     add(stack, "3101", "10-01-2026")

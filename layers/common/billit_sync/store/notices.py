@@ -25,7 +25,9 @@ from billit_sync.store.dynamo import Sleep, batch_get
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-DEFAULT_REMEMBER_DAYS = 180
+DEFAULT_REMEMBER_DAYS = 90
+"""The log panel's default retention: a marker never outlives the entry it stands for (the
+wiring passes the configured retention)."""
 
 
 def _pk(tenant_id: str) -> str:

@@ -42,6 +42,7 @@ repeat on every run (every few minutes) are written at most once per ``notice_in
 for the same content, using a lease as the "already told" marker.
 """
 
+import contextlib
 import hashlib
 import uuid
 from collections import Counter
@@ -88,8 +89,10 @@ from billit_sync.sync.exports.recompletion import completion_row
 COMPLETED_STATUS = "Compleet"
 DEFAULT_NOTICE_INTERVAL = timedelta(hours=6)
 # "Once per work order": an unfinished work order's notice is not repeated for this long (the
-# same reason); a changed reason is a new notice.
-UNFINISHED_NOTICE_INTERVAL = timedelta(days=180)
+# same reason); a changed reason is a new notice. The log panel keeps entries this long too
+# (the sync log's retention, 90 days by default): a work order still lying around when its
+# entry has expired is said again, never left without one (the wiring passes the retention).
+UNFINISHED_NOTICE_INTERVAL = timedelta(days=90)
 MAX_NAMED_WORKORDERS = 50
 _WORKORDER_NO_MAX = 64  # ExportJob.workorder_no
 
@@ -218,6 +221,8 @@ class DiscoveryService:
     clock: Clock
     sightings: WorkOrderSightings
     notice_interval: timedelta = DEFAULT_NOTICE_INTERVAL
+    said_again_after: timedelta = UNFINISHED_NOTICE_INTERVAL
+    """A once-per-work-order notice is repeated after this long: the log panel's retention."""
     skip_notices: SkipNotices | None = None
     """Says each work order skipped by a setting once in the log panel (issue 12)."""
 
@@ -432,7 +437,7 @@ class DiscoveryService:
                 message_key=messages.EXPORT_WORK_NOT_FINISHED,
                 params={"workorder_no": number, "reason": reason or "-"},
                 retryable=False,
-                interval=UNFINISHED_NOTICE_INTERVAL,
+                interval=self.said_again_after,
                 workorder_no=number,
             )
 
@@ -473,18 +478,25 @@ class DiscoveryService:
         ).hexdigest()[:16]
         lease = f"discovery-notice.{kind}.{digest}"
         seconds = int((interval or self.notice_interval).total_seconds())
-        if not self.leases.acquire(tenant_id, lease, f"notice-{uuid.uuid4().hex}", seconds):
+        owner = f"notice-{uuid.uuid4().hex}"
+        if not self.leases.acquire(tenant_id, lease, owner, seconds):
             logger.info("sync-log notice already given recently", extra={"notice": kind})
             return
-        self.sync_log.record(
-            tenant_id,
-            category=SyncLogCategory.EXPORT,
-            level=level,
-            message_key=message_key,
-            params=params,
-            retryable=retryable,
-            workorder_no=workorder_no,
-        )
+        try:
+            self.sync_log.record(
+                tenant_id,
+                category=SyncLogCategory.EXPORT,
+                level=level,
+                message_key=message_key,
+                params=params,
+                retryable=retryable,
+                workorder_no=workorder_no,
+            )
+        except Exception:
+            # Not said: the "already said" mark must not keep it back for the whole interval.
+            with contextlib.suppress(Exception):
+                self.leases.release(tenant_id, lease, owner)
+            raise
 
     @staticmethod
     def _done(report: DiscoveryReport) -> DiscoveryReport:
