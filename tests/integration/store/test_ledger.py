@@ -428,21 +428,17 @@ def test_a_failure_and_the_entry_that_says_why_are_written_together(
     taken = _log_item(sync_log, clock, "export.workorder_deleted")
     sync_log_table.put_item(Item=taken[1])  # its id is taken: the entry cannot be written
 
-    with pytest.raises(ClientError, match="TransactionCanceled"):
+    def fail(log_item: tuple[str, Item]) -> None:
         ledger.record_failed_with_log(
-            "acme", "wo-1", owner="worker-a", kind="user_fixable", reason="r", log_item=taken
+            "acme", "wo-1", owner="worker-a", kind="user_fixable", reason="r", log_item=log_item
         )
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        fail(taken)
     entry = ledger.get("acme", "wo-1")
     assert entry is not None and entry.state is LedgerState.PENDING  # in flight: retried
 
-    ledger.record_failed_with_log(
-        "acme",
-        "wo-1",
-        owner="worker-a",
-        kind="user_fixable",
-        reason="r",
-        log_item=_log_item(sync_log, clock, "export.workorder_deleted"),
-    )
+    fail(_log_item(sync_log, clock, "export.workorder_deleted"))
     entry = ledger.get("acme", "wo-1")
     assert entry is not None
     assert (entry.state, entry.failed_from, entry.lease_owner) == (
@@ -452,14 +448,7 @@ def test_a_failure_and_the_entry_that_says_why_are_written_together(
     )
     assert len(sync_log.page("acme").entries) == 2
     with pytest.raises(LedgerConflictError):  # only under the lease, only once
-        ledger.record_failed_with_log(
-            "acme",
-            "wo-1",
-            owner="worker-a",
-            kind="user_fixable",
-            reason="r",
-            log_item=_log_item(sync_log, clock, "export.workorder_deleted"),
-        )
+        fail(_log_item(sync_log, clock, "export.workorder_deleted"))
     assert len(sync_log.page("acme").entries) == 2
 
 

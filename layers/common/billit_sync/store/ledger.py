@@ -368,21 +368,7 @@ class ExportLedger:
         transaction items (a note on the connection) that stand or fall with it;
         ``without_invoice`` as for ``record_handled``."""
         update, condition, values = self._handled_change(owner, without_invoice)
-        names = {"#state": "state"}
-        if without_invoice is not None:
-            names["#lines"] = "lines"
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": self._key(tenant_id, row_id),
-                    "UpdateExpression": update,
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeValues": values,
-                    "ExpressionAttributeNames": names,
-                }
-            }
-        ]
+        items = [self._update_item(tenant_id, row_id, update, condition, values)]
         items += [_new_item(table_name, item) for table_name, item in log_items]
         items += also
         self._transact(
@@ -515,16 +501,7 @@ class ExportLedger:
         uninvoiced with nothing said; a failure here leaves it in flight instead, and the
         redelivered message fails it again, entry and all."""
         update, condition, values = self._failed_change(owner, kind, reason)
-        change: dict[str, Any] = {
-            "Update": {
-                "TableName": self._table.name,
-                "Key": self._key(tenant_id, row_id),
-                "UpdateExpression": update,
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": values,
-                "ExpressionAttributeNames": {"#state": "state"},
-            }
-        }
+        change = self._update_item(tenant_id, row_id, update, condition, values)
         self._transact(
             "record_failed_with_log",
             tenant_id,
@@ -669,17 +646,7 @@ class ExportLedger:
             values[":old"] = current
         # The table resource's client serializes Python values itself (boto3's transformation
         # handlers), as ``Table.update_item`` does.
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": self._key(entry.tenant_id, entry.row_id),
-                    "UpdateExpression": update,
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeValues": values,
-                }
-            }
-        ]
+        items = [self._update_item(entry.tenant_id, entry.row_id, update, condition, values)]
         items += [_new_item(table_name, item) for table_name, item in log_items]
         self._transact(
             "transition_invoice_status",
@@ -816,6 +783,27 @@ class ExportLedger:
                 ) from error
             raise
 
+    def _update_item(
+        self,
+        tenant_id: str,
+        row_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The entry's conditional change as a transaction item (``_transact``'s first)."""
+        change: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Key": self._key(tenant_id, row_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        names = _names_in(update + condition)
+        if names:
+            change["ExpressionAttributeNames"] = names
+        return {"Update": change}
+
     def _update(
         self,
         operation: str,
@@ -835,11 +823,7 @@ class ExportLedger:
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        names = {
-            name: attribute
-            for name, attribute in (("#state", "state"), ("#lines", "lines"))
-            if name in update + condition  # DynamoDB refuses unused names
-        }
+        names = _names_in(update + condition)
         if names:
             request["ExpressionAttributeNames"] = names
         try:
@@ -852,6 +836,15 @@ class ExportLedger:
             actual = _entry(decode_wire_item(old)) if old else None
             raise LedgerConflictError(operation, row_id, expected, actual) from None
         return _entry(response["Attributes"])
+
+
+def _names_in(expression: str) -> dict[str, str]:
+    """The attribute names an expression uses (DynamoDB refuses unused ones)."""
+    return {
+        name: attribute
+        for name, attribute in (("#state", "state"), ("#lines", "lines"))
+        if name in expression
+    }
 
 
 def _new_item(table_name: str, item: Item) -> dict[str, Any]:
